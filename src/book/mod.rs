@@ -1,0 +1,1 @@
+//! The order book (DESIGN.md §4). Placeholder until the book issue lands.

@@ -1,0 +1,4 @@
+//! The `liqcore` command line (placeholder).
+fn main() {
+    println!("liqcore");
+}

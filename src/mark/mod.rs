@@ -1,0 +1,1 @@
+//! The mark-price updater (DESIGN.md §1–§3). Placeholder until the mark issue lands.

@@ -1,0 +1,1 @@
+//! The lock-free SPSC ring (placeholder while it is being written).

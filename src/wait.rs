@@ -1,0 +1,1 @@
+//! Wait strategies (placeholder while they are being written).

@@ -1,0 +1,26 @@
+//! `cargo run --release -p liqcore-tools --bin compare -- <ring|book|mark|scan|all>`
+
+use liqcore_tools::{compare, machine};
+
+fn main() {
+    let what = std::env::args().nth(1).unwrap_or_else(|| "all".to_string());
+    let all = what == "all";
+    let mut ran = false;
+    let runs: [(&str, fn()); 4] = [
+        ("ring", compare::ring::run),
+        ("book", compare::book::run),
+        ("mark", compare::mark::run),
+        ("scan", compare::scan::run),
+    ];
+    for (name, run) in runs {
+        if all || what == name {
+            machine::print_header(name);
+            run();
+            ran = true;
+        }
+    }
+    if !ran {
+        eprintln!("usage: compare <ring|book|mark|scan|all>");
+        std::process::exit(2);
+    }
+}

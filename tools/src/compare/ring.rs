@@ -1,0 +1,6 @@
+//! `compare -- ring` (placeholder until its issue lands).
+
+/// Runs the comparison and prints its table and `key=value` lines.
+pub fn run() {
+    println!("compare ring: not implemented yet");
+}
