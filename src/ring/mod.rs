@@ -1,1 +1,611 @@
-//! The lock-free SPSC ring (placeholder while it is being written).
+//! A bounded, lock-free single-producer single-consumer ring.
+//!
+//! Every stage of liqcore talks to the others through these rings (DESIGN.md §2).
+//!
+//! # Layout
+//!
+//! One shared block holds the slots and two monotonically increasing counters:
+//!
+//! - `tail`: items pushed so far, written only by the [`Producer`];
+//! - `head`: items popped so far, written only by the [`Consumer`].
+//!
+//! Each counter sits on its own cache line (crossbeam's `CachePadded`) so that the producer's
+//! stores never invalidate the line the consumer stores to, and vice versa. The counters wrap at
+//! `usize::MAX`; the slot of position `p` is `p & (capacity − 1)`, which works across the wrap
+//! because the capacity is a power of two that divides 2^usize::BITS.
+//!
+//! Each handle keeps its own counter locally (it is the only writer) and a **cached** copy of
+//! the other side's counter. The cache can only be stale in the safe direction (the other side
+//! has made more progress than it says), so a handle reads the shared counter only when its cache
+//! says "full" (producer) or "empty" (consumer): a stream of pushes into a ring with room touches
+//! no line the consumer writes.
+//!
+//! # Ordering invariant
+//!
+//! - The producer writes a slot, then stores `tail` with `Release`; the consumer loads `tail`
+//!   with `Acquire` before reading the slots below it. So a slot is read only after its write
+//!   is visible.
+//! - The consumer moves an item out of a slot, then stores `head` with `Release`; the producer
+//!   loads `head` with `Acquire` before overwriting the slots below it. So a slot is overwritten
+//!   only after the read that emptied it has finished.
+//!
+//! # Batches
+//!
+//! [`Producer::push_slice`] and [`Consumer::pop_into`] / [`Consumer::drain`] move many items
+//! with at most one `Acquire` load of the other side's counter and one `Release` store of their
+//! own: a stage that drains its input ring in batches pays the cross-core traffic once per batch.
+//!
+//! # Limitations
+//!
+//! - The capacity is rounded up to a power of two; [`Producer::capacity`] says what it became.
+//! - A dropped peer is reported ([`Producer::is_abandoned`], [`Consumer::is_abandoned`]); pushing
+//!   into a ring whose consumer is gone still succeeds until it is full (the items are dropped
+//!   with the ring).
+//!
+//! # Thread safety
+//!
+//! Each end is `Send` but neither is `Sync` nor `Clone`: there is exactly one producer and one
+//! consumer.
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<liqcore::ring::Producer<u64>>();
+//! ```
+//!
+//! ```compile_fail
+//! fn assert_sync<T: Sync>() {}
+//! assert_sync::<liqcore::ring::Consumer<u64>>();
+//! ```
+//!
+//! ```compile_fail
+//! let (producer, _consumer) = liqcore::ring::channel::<u64>(4);
+//! let _second = producer.clone();
+//! ```
+//!
+//! # Costs
+//!
+//! `push` and `pop` are O(1): a slot access, an index compare and one `Release` store; an
+//! `Acquire` load of the peer's counter only when the cached copy says full/empty. Memory:
+//! `capacity × size_of::<T>()` plus three cache lines.
+
+mod error;
+
+pub use error::{PopError, PushError, WaitPopError, WaitPushError};
+
+use std::fmt;
+use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, UnsafeCell};
+use crate::wait::WaitStrategy;
+
+type Slot<T> = UnsafeCell<MaybeUninit<T>>;
+
+/// The block both handles point to.
+struct Shared<T> {
+    /// Items popped so far (wrapping); written only by the consumer.
+    head: CachePadded<AtomicUsize>,
+    /// Items pushed so far (wrapping); written only by the producer.
+    tail: CachePadded<AtomicUsize>,
+    /// Set when the producer is dropped.
+    producer_gone: AtomicBool,
+    /// Set when the consumer is dropped.
+    consumer_gone: AtomicBool,
+    /// `capacity` slots; those in positions `head..tail` hold initialised items.
+    slots: Box<[Slot<T>]>,
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Both handles are gone. Each published its final counter with `Release` before it
+        // dropped its `Arc`, and the `Arc`'s last drop synchronises with both, so `Relaxed`
+        // loads see the final values.
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed);
+        let mask = self.slots.len() - 1;
+        let mut position = head;
+        while position != tail {
+            self.slots[position & mask].with_mut(|slot| {
+                // SAFETY: positions head..tail hold initialised items nobody else can reach.
+                unsafe { (*slot).assume_init_drop() }
+            });
+            position = position.wrapping_add(1);
+        }
+    }
+}
+
+/// Creates a ring holding at least `capacity` items (rounded up to a power of two, minimum 1)
+/// and returns its two ends.
+///
+/// # Panics
+///
+/// If the rounded capacity overflows `usize` or cannot be allocated.
+///
+/// # Examples
+///
+/// ```
+/// let (mut producer, mut consumer) = liqcore::ring::channel::<u64>(1000);
+/// assert_eq!(producer.capacity(), 1024);
+/// producer.push(7).unwrap();
+/// assert_eq!(consumer.pop(), Ok(7));
+/// ```
+#[must_use]
+pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
+    let capacity = capacity
+        .max(1)
+        .checked_next_power_of_two()
+        .expect("ring capacity overflows usize");
+    let slots: Box<[Slot<T>]> = (0..capacity)
+        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+        .collect();
+    let shared = Arc::new(Shared {
+        head: CachePadded::new(AtomicUsize::new(0)),
+        tail: CachePadded::new(AtomicUsize::new(0)),
+        producer_gone: AtomicBool::new(false),
+        consumer_gone: AtomicBool::new(false),
+        slots,
+    });
+    let base = slots_base(&shared);
+    let mask = capacity - 1;
+    (
+        Producer {
+            shared: Arc::clone(&shared),
+            slots: base,
+            mask,
+            tail: 0,
+            cached_head: 0,
+        },
+        Consumer {
+            shared,
+            slots: base,
+            mask,
+            head: 0,
+            cached_tail: 0,
+        },
+    )
+}
+
+fn slots_base<T>(shared: &Shared<T>) -> NonNull<Slot<T>> {
+    NonNull::from(&shared.slots[..]).cast()
+}
+
+/// The writing end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
+pub struct Producer<T> {
+    shared: Arc<Shared<T>>,
+    /// Copy of `shared.slots`' base pointer: no indirection on the hot path.
+    slots: NonNull<Slot<T>>,
+    /// `capacity − 1`.
+    mask: usize,
+    /// Items pushed so far: the value of `shared.tail` (this handle is its only writer).
+    tail: usize,
+    /// The consumer's `head` when last loaded; possibly stale (lower than the real one), never
+    /// ahead of it.
+    cached_head: usize,
+}
+
+// SAFETY: the producer owns the write side; the slots it writes are handed over through the
+// Release/Acquire pair on `tail`, so moving it to another thread is sound when `T: Send`.
+unsafe impl<T: Send> Send for Producer<T> {}
+
+/// The reading end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
+pub struct Consumer<T> {
+    shared: Arc<Shared<T>>,
+    /// Copy of `shared.slots`' base pointer: no indirection on the hot path.
+    slots: NonNull<Slot<T>>,
+    /// `capacity − 1`.
+    mask: usize,
+    /// Items popped so far: the value of `shared.head` (this handle is its only writer).
+    head: usize,
+    /// The producer's `tail` when last loaded; possibly stale (lower than the real one), never
+    /// ahead of it.
+    cached_tail: usize,
+}
+
+// SAFETY: the consumer owns the read side; slots it frees are handed back through the
+// Release/Acquire pair on `head`, so moving it to another thread is sound when `T: Send`.
+unsafe impl<T: Send> Send for Consumer<T> {}
+
+impl<T> Producer<T> {
+    /// How many items the ring holds when full.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// Items in the ring now (the consumer may be popping concurrently, so it may be lower by
+    /// the time the caller looks).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        // Acquire: pairs with the consumer's Release store of `head`; only a count is derived.
+        let head = self.shared.head.load(Ordering::Acquire);
+        self.tail.wrapping_sub(head)
+    }
+
+    /// Whether the ring is empty now.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Free slots now (the consumer may free more concurrently).
+    #[must_use]
+    pub fn slots(&self) -> usize {
+        self.capacity() - self.len()
+    }
+
+    /// Whether the consumer has been dropped: nothing pushed from now on will be read.
+    #[must_use]
+    pub fn is_abandoned(&self) -> bool {
+        // Acquire: pairs with the Release store in `Consumer::drop`.
+        self.shared.consumer_gone.load(Ordering::Acquire)
+    }
+
+    /// Room for at least `wanted` items (up to the capacity): uses the cached `head` first and
+    /// reloads it only when the cache says there is not enough room. Returns the room known.
+    #[inline(always)]
+    fn room(&mut self, wanted: usize) -> usize {
+        let capacity = self.mask + 1;
+        let room = capacity - self.tail.wrapping_sub(self.cached_head);
+        if room >= wanted {
+            return room;
+        }
+        // Possibly full → refresh the head → really full?
+        // Acquire: pairs with the consumer's Release store of `head`, so its reads of the
+        // slots below `head` finished before we overwrite them.
+        self.cached_head = self.shared.head.load(Ordering::Acquire);
+        capacity - self.tail.wrapping_sub(self.cached_head)
+    }
+
+    /// Writes `value` into the slot at position `self.tail + offset`.
+    ///
+    /// # Safety
+    ///
+    /// The slot must be free: `offset < self.room(..)`.
+    #[inline(always)]
+    unsafe fn write(&mut self, offset: usize, value: T) {
+        let index = self.tail.wrapping_add(offset) & self.mask;
+        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation.
+        let slot = unsafe { self.slots.add(index).as_ref() };
+        // SAFETY: the caller guarantees the slot is free, so the consumer is not reading it.
+        slot.with_mut(|slot| unsafe { (*slot).write(value) });
+    }
+
+    /// Publishes `count` written items.
+    #[inline(always)]
+    fn publish(&mut self, count: usize) {
+        self.tail = self.tail.wrapping_add(count);
+        // Release: pairs with the consumer's Acquire load of `tail`, making the slot writes
+        // above visible before it reads them.
+        self.shared.tail.store(self.tail, Ordering::Release);
+    }
+
+    /// Pushes one item.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] hands the value back when the ring is full: the consumer is not
+    /// keeping up. Retry later (see [`Producer::push_wait`]) or shed load upstream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use liqcore::ring::{channel, PushError};
+    /// let (mut producer, _consumer) = channel::<&str>(1);
+    /// producer.push("a").unwrap();
+    /// assert_eq!(producer.push("b"), Err(PushError::Full("b")));
+    /// ```
+    #[inline]
+    pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
+        if self.room(1) == 0 {
+            return Err(PushError::Full(value));
+        }
+        // SAFETY: room(1) ≥ 1, so the slot at offset 0 is free.
+        unsafe { self.write(0, value) };
+        self.publish(1);
+        Ok(())
+    }
+
+    /// Pushes one item, calling `wait` while the ring is full.
+    ///
+    /// # Errors
+    ///
+    /// [`WaitPushError::Abandoned`] hands the value back if the consumer is dropped while the
+    /// ring is full: nobody will ever make room.
+    pub fn push_wait<W: WaitStrategy>(
+        &mut self,
+        value: T,
+        wait: &mut W,
+    ) -> Result<(), WaitPushError<T>> {
+        let mut value = value;
+        loop {
+            match self.push(value) {
+                Ok(()) => {
+                    wait.reset();
+                    return Ok(());
+                }
+                Err(PushError::Full(back)) => {
+                    if self.is_abandoned() {
+                        return Err(WaitPushError::Abandoned(back));
+                    }
+                    value = back;
+                    wait.wait();
+                }
+            }
+        }
+    }
+}
+
+impl<T: Copy> Producer<T> {
+    /// Pushes as many items from the front of `items` as there is room for, with at most one
+    /// `Acquire` load and one `Release` store, and returns how many it pushed (0 when full).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = liqcore::ring::channel::<u32>(4);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3, 4, 5, 6]), 4);
+    /// let mut out = [0; 8];
+    /// assert_eq!(consumer.pop_into(&mut out), 4);
+    /// assert_eq!(out[..4], [1, 2, 3, 4]);
+    /// ```
+    #[inline]
+    pub fn push_slice(&mut self, items: &[T]) -> usize {
+        let count = self.room(items.len()).min(items.len());
+        if count == 0 {
+            return 0;
+        }
+        for (offset, item) in items[..count].iter().enumerate() {
+            // SAFETY: offset < count ≤ room.
+            unsafe { self.write(offset, *item) };
+        }
+        self.publish(count);
+        count
+    }
+}
+
+impl<T> Drop for Producer<T> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire load in `Consumer::is_abandoned`, so a consumer that
+        // sees the flag and then reloads `tail` sees every item pushed.
+        self.shared.producer_gone.store(true, Ordering::Release);
+    }
+}
+
+impl<T> fmt::Debug for Producer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("capacity", &self.capacity())
+            .field("pushed", &self.tail)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Consumer<T> {
+    /// How many items the ring holds when full.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// Items in the ring now (the producer may be pushing concurrently, so it may be higher by
+    /// the time the caller looks).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        // Acquire: pairs with the producer's Release store of `tail`; only a count is derived.
+        let tail = self.shared.tail.load(Ordering::Acquire);
+        tail.wrapping_sub(self.head)
+    }
+
+    /// Whether the ring is empty now.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the producer has been dropped: once the ring is also empty, nothing more will
+    /// arrive. Check this *before* a final `pop` so that no item pushed just before the drop is
+    /// missed (see [`Consumer::pop_wait`]).
+    #[must_use]
+    pub fn is_abandoned(&self) -> bool {
+        // Acquire: pairs with the Release store in `Producer::drop`.
+        self.shared.producer_gone.load(Ordering::Acquire)
+    }
+
+    /// Items ready to read, at least `wanted` if there are that many: uses the cached `tail`
+    /// first and reloads it only when the cache shows fewer than `wanted`.
+    #[inline(always)]
+    fn available(&mut self, wanted: usize) -> usize {
+        let available = self.cached_tail.wrapping_sub(self.head);
+        if available >= wanted {
+            return available;
+        }
+        // Possibly empty → refresh the tail → really empty?
+        // Acquire: pairs with the producer's Release store of `tail`, so its slot writes below
+        // `tail` are visible before we read them.
+        self.cached_tail = self.shared.tail.load(Ordering::Acquire);
+        self.cached_tail.wrapping_sub(self.head)
+    }
+
+    /// Moves the item at position `self.head + offset` out of its slot.
+    ///
+    /// # Safety
+    ///
+    /// The slot must hold an item not yet read: `offset < self.available(..)`.
+    #[inline(always)]
+    unsafe fn read(&mut self, offset: usize) -> T {
+        let index = self.head.wrapping_add(offset) & self.mask;
+        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation.
+        let slot = unsafe { self.slots.add(index).as_ref() };
+        // SAFETY: the caller guarantees the slot holds an initialised item the producer will not
+        // touch until `head` moves past it.
+        slot.with(|slot| unsafe { (*slot).assume_init_read() })
+    }
+
+    /// Frees `count` read slots.
+    #[inline(always)]
+    fn release(&mut self, count: usize) {
+        self.head = self.head.wrapping_add(count);
+        // Release: pairs with the producer's Acquire load of `head`, so our slot reads above
+        // finish before it overwrites those slots.
+        self.shared.head.store(self.head, Ordering::Release);
+    }
+
+    /// Pops the oldest item.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Empty`] when there is nothing to read.
+    #[inline]
+    pub fn pop(&mut self) -> Result<T, PopError> {
+        if self.available(1) == 0 {
+            return Err(PopError::Empty);
+        }
+        // SAFETY: available() ≥ 1, so the slot at offset 0 holds an unread item.
+        let value = unsafe { self.read(0) };
+        self.release(1);
+        Ok(value)
+    }
+
+    /// Pops the oldest item, calling `wait` while the ring is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`WaitPopError::Abandoned`] once the producer is dropped and every item it pushed has
+    /// been read.
+    pub fn pop_wait<W: WaitStrategy>(&mut self, wait: &mut W) -> Result<T, WaitPopError> {
+        loop {
+            if let Ok(value) = self.pop() {
+                wait.reset();
+                return Ok(value);
+            }
+            if self.is_abandoned() {
+                // The producer's last push happened before its drop flag was set; retry once
+                // now that the flag (Acquire) orders us after it.
+                return self
+                    .pop()
+                    .map_err(|PopError::Empty| WaitPopError::Abandoned);
+            }
+            wait.wait();
+        }
+    }
+
+    /// Takes up to `max` items with at most one `Acquire` load and one `Release` store (when the
+    /// returned iterator is dropped). Items not taken from the iterator stay in the ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = liqcore::ring::channel::<String>(8);
+    /// producer.push("a".to_string()).unwrap();
+    /// producer.push("b".to_string()).unwrap();
+    /// let taken: Vec<String> = consumer.drain(usize::MAX).collect();
+    /// assert_eq!(taken, ["a", "b"]);
+    /// ```
+    #[inline]
+    pub fn drain(&mut self, max: usize) -> Drain<'_, T> {
+        let remaining = self.available(max).min(max);
+        Drain {
+            consumer: self,
+            remaining,
+            taken: 0,
+        }
+    }
+}
+
+impl<T: Copy> Consumer<T> {
+    /// Copies up to `out.len()` items into the front of `out` with at most one `Acquire` load and
+    /// one `Release` store, and returns how many (0 when empty).
+    #[inline]
+    pub fn pop_into(&mut self, out: &mut [T]) -> usize {
+        let count = self.available(out.len()).min(out.len());
+        if count == 0 {
+            return 0;
+        }
+        for (offset, slot) in out[..count].iter_mut().enumerate() {
+            // SAFETY: offset < count ≤ available.
+            *slot = unsafe { self.read(offset) };
+        }
+        self.release(count);
+        count
+    }
+}
+
+impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        // A leaked `Drain` may have advanced the local head without publishing it; publish it
+        // so that `Shared::drop` does not drop those moved-out items a second time.
+        // Release: pairs with the producer's Acquire load of `head`, as in `release`.
+        self.shared.head.store(self.head, Ordering::Release);
+        // Release: pairs with the Acquire load in `Producer::is_abandoned`.
+        self.shared.consumer_gone.store(true, Ordering::Release);
+    }
+}
+
+impl<T> fmt::Debug for Consumer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("capacity", &self.capacity())
+            .field("popped", &self.head)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Items taken by [`Consumer::drain`]; the slots are freed, with one `Release` store, when it is
+/// dropped.
+///
+/// Leaking it (`mem::forget`) is safe: taken items are never read twice, the slots just stay
+/// unpublished until the consumer's next pop.
+pub struct Drain<'a, T> {
+    consumer: &'a mut Consumer<T>,
+    /// Items still available to this batch.
+    remaining: usize,
+    /// Items taken since the last publication.
+    taken: usize,
+}
+
+impl<T> Iterator for Drain<'_, T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.remaining == 0 {
+            return None;
+        }
+        // SAFETY: `remaining` counts unread items from `head` on (checked by `available(..)` when
+        // the drain began; the producer only adds items).
+        let value = unsafe { self.consumer.read(0) };
+        // Advance the local head only; the shared one is published once, on drop.
+        self.consumer.head = self.consumer.head.wrapping_add(1);
+        self.remaining -= 1;
+        self.taken += 1;
+        Some(value)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<T> ExactSizeIterator for Drain<'_, T> {}
+
+impl<T> Drop for Drain<'_, T> {
+    fn drop(&mut self) {
+        if self.taken != 0 {
+            // Release: pairs with the producer's Acquire load of `head` (see `release`).
+            self.consumer
+                .shared
+                .head
+                .store(self.consumer.head, Ordering::Release);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Drain<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("remaining", &self.remaining)
+            .finish()
+    }
+}

@@ -1,6 +1,657 @@
-//! `compare -- ring` (placeholder until its issue lands).
+//! `compare -- ring`: liqcore's SPSC ring against rtrb, crossbeam's `ArrayQueue`, the
+//! `disruptor` crate, std's `sync_channel` and a bare cache-line ping-pong, in one process.
+//!
+//! Two pinned threads (the first two cores this process may use), busy-spinning, capacity 1024.
+//!
+//! - Throughput: `ITEMS` `u64` items and `ITEMS` 64-byte items from one thread to the other,
+//!   median of `RUNS` runs; the consumer checks every item's sequence number.
+//! - Round trip: one item there and one back, `RTT_SAMPLES` times after `RTT_WARMUP`, each
+//!   timed with quanta's raw TSC into an hdrhistogram.
+//!
+//! `LIQCORE_RING_ITEMS`, `LIQCORE_RING_RUNS` and `LIQCORE_RTT_SAMPLES` shrink the work for a
+//! quick look; the published numbers use the defaults.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
+use std::time::Instant;
+
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
+use disruptor::{BusySpin, Polling, Producer as _};
+use hdrhistogram::Histogram;
+
+const CAPACITY: usize = 1024;
+const DEFAULT_ITEMS: u64 = 20_000_000;
+const DEFAULT_RUNS: usize = 5;
+const DEFAULT_RTT_SAMPLES: u64 = 1_000_000;
+const RTT_WARMUP: u64 = 100_000;
+/// Items per `push_slice` / `pop_into` in the batch variant.
+const BATCH: usize = 256;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// An item the benchmark moves: made from and checked against a sequence number.
+trait Item: Copy + Send + Default + 'static {
+    fn make(sequence: u64) -> Self;
+    fn sequence(&self) -> u64;
+}
+
+impl Item for u64 {
+    #[inline(always)]
+    fn make(sequence: u64) -> Self {
+        sequence
+    }
+    #[inline(always)]
+    fn sequence(&self) -> u64 {
+        *self
+    }
+}
+
+/// A 64-byte message (one cache line of payload).
+#[derive(Clone, Copy, Default)]
+struct Msg64([u64; 8]);
+
+impl Item for Msg64 {
+    #[inline(always)]
+    fn make(sequence: u64) -> Self {
+        Msg64([sequence, 1, 2, 3, 4, 5, 6, 7])
+    }
+    #[inline(always)]
+    fn sequence(&self) -> u64 {
+        self.0[0]
+    }
+}
+
+/// The sending half of a queue under test; `try_send` returns `false` when full.
+trait Tx<T: Copy>: Send + 'static {
+    fn try_send(&mut self, item: T) -> bool;
+    /// Sends as many of `items` as fit; returns how many (the batch variant).
+    fn try_send_many(&mut self, items: &[T]) -> usize {
+        let mut sent = 0;
+        while sent < items.len() && self.try_send(items[sent]) {
+            sent += 1;
+        }
+        sent
+    }
+}
+
+/// The receiving half of a queue under test; calls `f` for each item it takes in one go and
+/// returns how many (0 when empty).
+trait Rx<T: Copy>: Send + 'static {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize;
+}
+
+// --- liqcore -------------------------------------------------------------------------------
+
+struct LiqTx<T>(liqcore::ring::Producer<T>);
+struct LiqRx<T>(liqcore::ring::Consumer<T>);
+
+impl<T: Item> Tx<T> for LiqTx<T> {
+    #[inline(always)]
+    fn try_send(&mut self, item: T) -> bool {
+        self.0.push(item).is_ok()
+    }
+    #[inline(always)]
+    fn try_send_many(&mut self, items: &[T]) -> usize {
+        self.0.push_slice(items)
+    }
+}
+
+impl<T: Item> Rx<T> for LiqRx<T> {
+    #[inline(always)]
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+        match self.0.pop() {
+            Ok(item) => {
+                f(item);
+                1
+            }
+            Err(_) => 0,
+        }
+    }
+}
+
+/// The batch consumer: `pop_into` a local buffer.
+struct LiqBatchRx<T>(liqcore::ring::Consumer<T>, Box<[T]>);
+
+impl<T: Item> Rx<T> for LiqBatchRx<T> {
+    #[inline(always)]
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+        let count = self.0.pop_into(&mut self.1);
+        for item in &self.1[..count] {
+            f(*item);
+        }
+        count
+    }
+}
+
+fn liqcore_pair<T: Item>() -> (LiqTx<T>, LiqRx<T>) {
+    let (tx, rx) = liqcore::ring::channel(CAPACITY);
+    (LiqTx(tx), LiqRx(rx))
+}
+
+fn liqcore_batch_pair<T: Item>() -> (LiqTx<T>, LiqBatchRx<T>) {
+    let (tx, rx) = liqcore::ring::channel(CAPACITY);
+    (LiqTx(tx), LiqBatchRx(rx, vec![T::default(); BATCH].into()))
+}
+
+// --- rtrb ----------------------------------------------------------------------------------
+
+struct RtrbTx<T>(rtrb::Producer<T>);
+struct RtrbRx<T>(rtrb::Consumer<T>);
+
+impl<T: Item> Tx<T> for RtrbTx<T> {
+    #[inline(always)]
+    fn try_send(&mut self, item: T) -> bool {
+        self.0.push(item).is_ok()
+    }
+}
+
+impl<T: Item> Rx<T> for RtrbRx<T> {
+    #[inline(always)]
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+        match self.0.pop() {
+            Ok(item) => {
+                f(item);
+                1
+            }
+            Err(_) => 0,
+        }
+    }
+}
+
+fn rtrb_pair<T: Item>() -> (RtrbTx<T>, RtrbRx<T>) {
+    let (tx, rx) = rtrb::RingBuffer::new(CAPACITY);
+    (RtrbTx(tx), RtrbRx(rx))
+}
+
+// --- crossbeam ArrayQueue ------------------------------------------------------------------
+
+struct ArrayQueueEnd<T>(Arc<ArrayQueue<T>>);
+
+impl<T: Item> Tx<T> for ArrayQueueEnd<T> {
+    #[inline(always)]
+    fn try_send(&mut self, item: T) -> bool {
+        self.0.push(item).is_ok()
+    }
+}
+
+impl<T: Item> Rx<T> for ArrayQueueEnd<T> {
+    #[inline(always)]
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+        match self.0.pop() {
+            Some(item) => {
+                f(item);
+                1
+            }
+            None => 0,
+        }
+    }
+}
+
+fn array_queue_pair<T: Item>() -> (ArrayQueueEnd<T>, ArrayQueueEnd<T>) {
+    let queue = Arc::new(ArrayQueue::new(CAPACITY));
+    (ArrayQueueEnd(Arc::clone(&queue)), ArrayQueueEnd(queue))
+}
+
+// --- disruptor (event-poller API, so that we own both threads) -----------------------------
+
+type DisruptorProducer<T> = disruptor::SingleProducer<T, disruptor::SingleConsumerBarrier>;
+type DisruptorPoller<T> = disruptor::EventPoller<T, disruptor::SingleProducerBarrier>;
+
+struct DisruptorTx<T: Item + Sync>(DisruptorProducer<T>);
+struct DisruptorRx<T: Item + Sync>(DisruptorPoller<T>);
+
+impl<T: Item + Sync> Tx<T> for DisruptorTx<T> {
+    #[inline(always)]
+    fn try_send(&mut self, item: T) -> bool {
+        self.0.try_publish(|slot| *slot = item).is_ok()
+    }
+}
+
+impl<T: Item + Sync> Rx<T> for DisruptorRx<T> {
+    /// The poller's natural unit is a guard over every published event: that is how the
+    /// disruptor is meant to be consumed, so it is what we measure.
+    #[inline(always)]
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+        match self.0.poll() {
+            Ok(mut guard) => {
+                let mut count = 0;
+                for item in &mut guard {
+                    f(*item);
+                    count += 1;
+                }
+                count
+            }
+            Err(Polling::NoEvents | Polling::Shutdown) => 0,
+        }
+    }
+}
+
+fn disruptor_pair<T: Item + Sync>() -> (DisruptorTx<T>, DisruptorRx<T>) {
+    let builder = disruptor::build_single_producer(CAPACITY, T::default, BusySpin);
+    let (poller, builder) = builder.new_event_poller();
+    (DisruptorTx(builder.build()), DisruptorRx(poller))
+}
+
+// --- std sync_channel ----------------------------------------------------------------------
+
+struct StdTx<T>(mpsc::SyncSender<T>);
+struct StdRx<T>(mpsc::Receiver<T>);
+
+impl<T: Item> Tx<T> for StdTx<T> {
+    #[inline(always)]
+    fn try_send(&mut self, item: T) -> bool {
+        self.0.try_send(item).is_ok()
+    }
+}
+
+impl<T: Item> Rx<T> for StdRx<T> {
+    #[inline(always)]
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+        match self.0.try_recv() {
+            Ok(item) => {
+                f(item);
+                1
+            }
+            Err(_) => 0,
+        }
+    }
+}
+
+fn std_pair<T: Item>() -> (StdTx<T>, StdRx<T>) {
+    let (tx, rx) = mpsc::sync_channel(CAPACITY);
+    (StdTx(tx), StdRx(rx))
+}
+
+// --- harness -------------------------------------------------------------------------------
+
+/// The two cores the benchmark pins to (the first two this process may use), if there are two.
+fn two_cores() -> Option<(core_affinity::CoreId, core_affinity::CoreId)> {
+    let ids = core_affinity::get_core_ids()?;
+    match ids.as_slice() {
+        [first, second, ..] => Some((*first, *second)),
+        _ => None,
+    }
+}
+
+fn pin(core: Option<core_affinity::CoreId>) {
+    if let Some(core) = core {
+        core_affinity::set_for_current(core);
+    }
+}
+
+/// Moves `items` items from this thread (pinned to the first core) to a consumer thread
+/// (pinned to the second); returns items per second. `batch` sends through `try_send_many`.
+fn throughput_once<T: Item>(tx: impl Tx<T>, rx: impl Rx<T>, items: u64, batch: bool) -> f64 {
+    let cores = two_cores();
+    let start = Arc::new(Barrier::new(2));
+    let consumer_start = Arc::clone(&start);
+    let mut rx = rx;
+    let consumer = std::thread::spawn(move || {
+        pin(cores.map(|c| c.1));
+        consumer_start.wait();
+        let mut expected = 0u64;
+        let mut check = |item: T| {
+            assert_eq!(item.sequence(), expected, "ring delivered out of order");
+            expected += 1;
+        };
+        let mut received = 0u64;
+        while received < items {
+            let got = rx.try_recv_with(&mut check);
+            if got == 0 {
+                std::hint::spin_loop();
+            }
+            received += got as u64;
+        }
+        Instant::now()
+    });
+    pin(cores.map(|c| c.0));
+    let mut tx = tx;
+    let mut chunk = [T::default(); BATCH];
+    start.wait();
+    let began = Instant::now();
+    let mut next = 0u64;
+    if batch {
+        while next < items {
+            let count = (items - next).min(BATCH as u64) as usize;
+            for (offset, slot) in chunk[..count].iter_mut().enumerate() {
+                *slot = T::make(next + offset as u64);
+            }
+            let mut sent = 0;
+            while sent < count {
+                let pushed = tx.try_send_many(&chunk[sent..count]);
+                if pushed == 0 {
+                    std::hint::spin_loop();
+                }
+                sent += pushed;
+            }
+            next += count as u64;
+        }
+    } else {
+        while next < items {
+            if tx.try_send(T::make(next)) {
+                next += 1;
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+    let finished = consumer.join().expect("consumer thread panicked");
+    // Keep the producer alive until the consumer is done (disruptor pollers stop on drop).
+    drop(black_box(tx));
+    items as f64 / finished.duration_since(began).as_secs_f64()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Median throughput over `runs` fresh queues made by `make`.
+fn throughput<T: Item, S: Tx<T>, R: Rx<T>>(
+    make: impl Fn() -> (S, R),
+    items: u64,
+    runs: usize,
+    batch: bool,
+) -> f64 {
+    // One short warm-up run (page faults, frequency ramp), not counted.
+    let (tx, rx) = make();
+    throughput_once(tx, rx, (items / 10).max(1), batch);
+    let results = (0..runs)
+        .map(|_| {
+            let (tx, rx) = make();
+            throughput_once(tx, rx, items, batch)
+        })
+        .collect();
+    median(results)
+}
+
+/// Latency percentiles of one round trip, in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+struct RoundTrip {
+    p50: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+}
+
+impl RoundTrip {
+    fn from_histogram(histogram: &Histogram<u64>) -> RoundTrip {
+        RoundTrip {
+            p50: histogram.value_at_quantile(0.50),
+            p99: histogram.value_at_quantile(0.99),
+            p999: histogram.value_at_quantile(0.999),
+            max: histogram.max(),
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Ping-pongs a `u64` through two queues: this thread (first core) sends on `there` and waits
+/// on `back`; an echo thread (second core) returns each item.
+fn round_trip<S1, R1, S2, R2>(there: (S1, R1), back: (S2, R2), samples: u64) -> RoundTrip
+where
+    S1: Tx<u64>,
+    R1: Rx<u64>,
+    S2: Tx<u64>,
+    R2: Rx<u64>,
+{
+    let cores = two_cores();
+    let total = RTT_WARMUP + samples;
+    let (mut ping_tx, mut ping_rx) = there;
+    let (mut pong_tx, mut pong_rx) = back;
+    let echo = std::thread::spawn(move || {
+        pin(cores.map(|c| c.1));
+        let mut echoed = 0u64;
+        let mut pending = None;
+        while echoed < total {
+            if let Some(item) = pending {
+                if pong_tx.try_send(item) {
+                    pending = None;
+                    echoed += 1;
+                }
+                continue;
+            }
+            ping_rx.try_recv_with(&mut |item| pending = Some(item));
+        }
+        (pong_tx, ping_rx)
+    });
+    pin(cores.map(|c| c.0));
+    let clock = quanta::Clock::new();
+    let mut histogram = new_histogram();
+    for sequence in 0..total {
+        let sent = clock.raw();
+        while !ping_tx.try_send(sequence) {
+            std::hint::spin_loop();
+        }
+        let mut got = None;
+        while got.is_none() {
+            pong_rx.try_recv_with(&mut |item| got = Some(item));
+        }
+        let received = clock.raw();
+        assert_eq!(got, Some(sequence), "round trip returned the wrong item");
+        if sequence >= RTT_WARMUP {
+            histogram.saturating_record(clock.delta_as_nanos(sent, received));
+        }
+    }
+    let ends = echo.join().expect("echo thread panicked");
+    drop(black_box((ping_tx, pong_rx, ends)));
+    RoundTrip::from_histogram(&histogram)
+}
+
+/// The floor: one cache line bounced between the two threads, no queue at all.
+fn ping_pong_floor(samples: u64) -> RoundTrip {
+    let cores = two_cores();
+    let total = RTT_WARMUP + samples;
+    let line = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let echo_line = Arc::clone(&line);
+    let echo = std::thread::spawn(move || {
+        pin(cores.map(|c| c.1));
+        for sequence in 0..total {
+            // Acquire: pairs with the pinger's Release store of the odd value.
+            while echo_line.load(Ordering::Acquire) != 2 * sequence + 1 {
+                std::hint::spin_loop();
+            }
+            // Release: pairs with the pinger's Acquire load of the even reply.
+            echo_line.store(2 * sequence + 2, Ordering::Release);
+        }
+    });
+    pin(cores.map(|c| c.0));
+    let clock = quanta::Clock::new();
+    let mut histogram = new_histogram();
+    for sequence in 0..total {
+        let sent = clock.raw();
+        // Release: pairs with the echo thread's Acquire load.
+        line.store(2 * sequence + 1, Ordering::Release);
+        // Acquire: pairs with the echo thread's Release store of the reply.
+        while line.load(Ordering::Acquire) != 2 * sequence + 2 {
+            std::hint::spin_loop();
+        }
+        let received = clock.raw();
+        if sequence >= RTT_WARMUP {
+            histogram.saturating_record(clock.delta_as_nanos(sent, received));
+        }
+    }
+    echo.join().expect("echo thread panicked");
+    RoundTrip::from_histogram(&histogram)
+}
+
+/// One row of the results table.
+struct Row {
+    name: &'static str,
+    u64_per_sec: Option<f64>,
+    msg64_per_sec: Option<f64>,
+    rtt: Option<RoundTrip>,
+}
 
 /// Runs the comparison and prints its table and `key=value` lines.
 pub fn run() {
-    println!("compare ring: not implemented yet");
+    let items = env_or("LIQCORE_RING_ITEMS", DEFAULT_ITEMS);
+    let runs = env_or("LIQCORE_RING_RUNS", DEFAULT_RUNS).max(1);
+    let samples = env_or("LIQCORE_RTT_SAMPLES", DEFAULT_RTT_SAMPLES);
+    match two_cores() {
+        Some((a, b)) => println!(
+            "# threads pinned to cores {} and {}, busy-spinning; capacity {CAPACITY}",
+            a.id, b.id
+        ),
+        None => println!("# fewer than two cores available: threads are NOT pinned"),
+    }
+    println!(
+        "# throughput: {items} items per run, median of {runs} runs; round trip: {samples} samples after {RTT_WARMUP} warm-up"
+    );
+
+    let mut rows = Vec::new();
+    let mut measure = |name: &'static str, row: Row| {
+        eprintln!("measured {name}");
+        rows.push(row);
+    };
+    measure(
+        "liqcore",
+        Row {
+            name: "liqcore (single)",
+            u64_per_sec: Some(throughput(liqcore_pair::<u64>, items, runs, false)),
+            msg64_per_sec: Some(throughput(liqcore_pair::<Msg64>, items, runs, false)),
+            rtt: Some(round_trip(liqcore_pair(), liqcore_pair(), samples)),
+        },
+    );
+    measure(
+        "liqcore batch",
+        Row {
+            name: "liqcore (batch 256)",
+            u64_per_sec: Some(throughput(liqcore_batch_pair::<u64>, items, runs, true)),
+            msg64_per_sec: Some(throughput(liqcore_batch_pair::<Msg64>, items, runs, true)),
+            rtt: None,
+        },
+    );
+    measure(
+        "rtrb",
+        Row {
+            name: "rtrb 0.4",
+            u64_per_sec: Some(throughput(rtrb_pair::<u64>, items, runs, false)),
+            msg64_per_sec: Some(throughput(rtrb_pair::<Msg64>, items, runs, false)),
+            rtt: Some(round_trip(rtrb_pair(), rtrb_pair(), samples)),
+        },
+    );
+    measure(
+        "crossbeam",
+        Row {
+            name: "crossbeam ArrayQueue",
+            u64_per_sec: Some(throughput(array_queue_pair::<u64>, items, runs, false)),
+            msg64_per_sec: Some(throughput(array_queue_pair::<Msg64>, items, runs, false)),
+            rtt: Some(round_trip(array_queue_pair(), array_queue_pair(), samples)),
+        },
+    );
+    measure(
+        "disruptor",
+        Row {
+            name: "disruptor 4 (poller)",
+            u64_per_sec: Some(throughput(disruptor_pair::<u64>, items, runs, false)),
+            msg64_per_sec: Some(throughput(disruptor_pair::<Msg64>, items, runs, false)),
+            rtt: Some(round_trip(disruptor_pair(), disruptor_pair(), samples)),
+        },
+    );
+    measure(
+        "sync_channel",
+        Row {
+            name: "std sync_channel",
+            u64_per_sec: Some(throughput(std_pair::<u64>, items, runs, false)),
+            msg64_per_sec: Some(throughput(std_pair::<Msg64>, items, runs, false)),
+            rtt: Some(round_trip(std_pair(), std_pair(), samples)),
+        },
+    );
+    measure(
+        "floor",
+        Row {
+            name: "cache-line ping-pong",
+            u64_per_sec: None,
+            msg64_per_sec: None,
+            rtt: Some(ping_pong_floor(samples)),
+        },
+    );
+
+    print_table(&rows);
+    print_ratios(&rows);
+}
+
+fn mitems(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_string(), |v| format!("{:.1}", v / 1e6))
+}
+
+fn nanos(rtt: Option<RoundTrip>, pick: fn(&RoundTrip) -> u64) -> String {
+    rtt.map_or_else(|| "—".to_string(), |r| pick(&r).to_string())
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!(
+        "| queue | u64 M items/s | 64 B M items/s | RTT p50 ns | RTT p99 ns | RTT p99.9 ns | RTT max ns |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.name,
+            mitems(row.u64_per_sec),
+            mitems(row.msg64_per_sec),
+            nanos(row.rtt, |r| r.p50),
+            nanos(row.rtt, |r| r.p99),
+            nanos(row.rtt, |r| r.p999),
+            nanos(row.rtt, |r| r.max),
+        );
+    }
+    println!();
+}
+
+fn print_ratios(rows: &[Row]) {
+    let find = |name: &str| rows.iter().find(|row| row.name.starts_with(name));
+    let (Some(single), Some(batch), Some(rtrb), Some(floor)) = (
+        find("liqcore (single)"),
+        find("liqcore (batch"),
+        find("rtrb"),
+        find("cache-line"),
+    ) else {
+        return;
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => a / b,
+        _ => f64::NAN,
+    };
+    let rtt_ratio =
+        |a: Option<RoundTrip>, b: Option<RoundTrip>, pick: fn(&RoundTrip) -> u64| match (a, b) {
+            (Some(a), Some(b)) if pick(&b) > 0 => pick(&a) as f64 / pick(&b) as f64,
+            _ => f64::NAN,
+        };
+    println!(
+        "ring.throughput_ratio_vs_rtrb={:.2}",
+        ratio(single.u64_per_sec, rtrb.u64_per_sec)
+    );
+    println!(
+        "ring.batch_throughput_ratio_vs_rtrb={:.2}",
+        ratio(batch.u64_per_sec, rtrb.u64_per_sec)
+    );
+    println!(
+        "ring.msg64_throughput_ratio_vs_rtrb={:.2}",
+        ratio(single.msg64_per_sec, rtrb.msg64_per_sec)
+    );
+    println!(
+        "ring.rtt_p50_ratio_vs_rtrb={:.2}",
+        rtt_ratio(single.rtt, rtrb.rtt, |r| r.p50)
+    );
+    println!(
+        "ring.rtt_p999_ratio_vs_rtrb={:.2}",
+        rtt_ratio(single.rtt, rtrb.rtt, |r| r.p999)
+    );
+    println!(
+        "ring.rtt_p50_over_floor={:.2}",
+        rtt_ratio(single.rtt, floor.rtt, |r| r.p50)
+    );
 }

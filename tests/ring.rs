@@ -1,0 +1,299 @@
+//! Ordinary (non-loom) tests of the SPSC ring: a two-thread stress, a differential property test
+//! against `VecDeque`, zero-sized and `Drop`-carrying items, and abandonment.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use liqcore::ring::{PopError, PushError, WaitPopError, WaitPushError, channel};
+use liqcore::wait::{SpinThenPark, SpinThenYield};
+use proptest::prelude::*;
+
+/// Items moved by the two-thread stress; `LIQCORE_RING_STRESS_ITEMS` overrides.
+fn stress_items() -> u64 {
+    std::env::var("LIQCORE_RING_STRESS_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000)
+}
+
+#[test]
+fn two_threads_move_every_item_once_in_order() {
+    let items = stress_items();
+    let (mut producer, mut consumer) = channel::<u64>(1024);
+    let started = Instant::now();
+    let sender = std::thread::spawn(move || {
+        // Yielding waits: the test machine may have fewer cores than spinning threads.
+        let mut wait = SpinThenYield::new(64);
+        let mut batch = [0u64; 64];
+        let mut next = 0u64;
+        while next < items {
+            // Alternate single pushes and batches so both paths are exercised under contention.
+            if next % 1000 < 500 {
+                producer.push_wait(next, &mut wait).unwrap();
+                next += 1;
+            } else {
+                let count = (items - next).min(batch.len() as u64) as usize;
+                for (offset, slot) in batch[..count].iter_mut().enumerate() {
+                    *slot = next + offset as u64;
+                }
+                let mut sent = 0;
+                while sent < count {
+                    let pushed = producer.push_slice(&batch[sent..count]);
+                    if pushed == 0 {
+                        liqcore::wait::WaitStrategy::wait(&mut wait);
+                    }
+                    sent += pushed;
+                }
+                next += count as u64;
+            }
+        }
+    });
+    let mut wait = SpinThenYield::new(64);
+    let mut expected = 0u64;
+    let mut checksum = 0u64;
+    let mut out = [0u64; 128];
+    loop {
+        let count = consumer.pop_into(&mut out);
+        if count == 0 {
+            match consumer.pop_wait(&mut wait) {
+                Ok(value) => {
+                    assert_eq!(value, expected, "sequence broken");
+                    checksum = checksum.wrapping_add(value);
+                    expected += 1;
+                }
+                Err(WaitPopError::Abandoned) => break,
+            }
+            continue;
+        }
+        for &value in &out[..count] {
+            assert_eq!(value, expected, "sequence broken");
+            checksum = checksum.wrapping_add(value);
+            expected += 1;
+        }
+    }
+    sender.join().unwrap();
+    assert_eq!(expected, items, "items lost");
+    assert_eq!(checksum, items * (items - 1) / 2, "checksum");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "stress took {:?}",
+        started.elapsed()
+    );
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Push(u32),
+    Pop,
+    PushSlice(Vec<u32>),
+    PopInto(usize),
+    Drain { max: usize, take: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        any::<u32>().prop_map(Op::Push),
+        Just(Op::Pop),
+        proptest::collection::vec(any::<u32>(), 0..10).prop_map(Op::PushSlice),
+        (0usize..10).prop_map(Op::PopInto),
+        (0usize..10, 0usize..10).prop_map(|(max, take)| Op::Drain { max, take }),
+    ]
+}
+
+fn cases() -> u32 {
+    std::env::var("LIQCORE_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Any single-thread interleaving of single and batch operations behaves like a bounded
+    /// `VecDeque`.
+    #[test]
+    fn interleavings_match_a_bounded_vecdeque(
+        capacity_log2 in 0u32..4,
+        ops in proptest::collection::vec(op(), 0..200),
+    ) {
+        let (mut producer, mut consumer) = channel::<u32>(1 << capacity_log2);
+        let capacity = producer.capacity();
+        prop_assert_eq!(capacity, 1 << capacity_log2);
+        let mut model = VecDeque::new();
+        for op in ops {
+            match op {
+                Op::Push(value) => {
+                    let result = producer.push(value);
+                    if model.len() < capacity {
+                        prop_assert!(result.is_ok());
+                        model.push_back(value);
+                    } else {
+                        prop_assert_eq!(result, Err(PushError::Full(value)));
+                    }
+                }
+                Op::Pop => {
+                    let expected = model.pop_front().ok_or(PopError::Empty);
+                    prop_assert_eq!(consumer.pop(), expected);
+                }
+                Op::PushSlice(values) => {
+                    let room = capacity - model.len();
+                    let expected = room.min(values.len());
+                    prop_assert_eq!(producer.push_slice(&values), expected);
+                    model.extend(&values[..expected]);
+                }
+                Op::PopInto(len) => {
+                    let mut out = vec![0u32; len];
+                    let count = consumer.pop_into(&mut out);
+                    let expected: Vec<u32> = model.drain(..len.min(model.len())).collect();
+                    prop_assert_eq!(&out[..count], &expected[..]);
+                }
+                Op::Drain { max, take } => {
+                    let mut drain = consumer.drain(max);
+                    let available = max.min(model.len());
+                    prop_assert_eq!(drain.len(), available);
+                    let taken: Vec<u32> = drain.by_ref().take(take).collect();
+                    drop(drain);
+                    let expected: Vec<u32> = model.drain(..take.min(available)).collect();
+                    prop_assert_eq!(taken, expected);
+                }
+            }
+            prop_assert_eq!(producer.len(), model.len());
+            prop_assert_eq!(consumer.len(), model.len());
+            prop_assert_eq!(consumer.is_empty(), model.is_empty());
+            prop_assert_eq!(producer.slots(), capacity - model.len());
+        }
+    }
+}
+
+#[test]
+fn zero_sized_items_are_counted() {
+    let (mut producer, mut consumer) = channel::<()>(4);
+    for _ in 0..4 {
+        producer.push(()).unwrap();
+    }
+    assert_eq!(producer.push(()), Err(PushError::Full(())));
+    assert_eq!(consumer.len(), 4);
+    assert_eq!(consumer.drain(3).count(), 3);
+    assert_eq!(consumer.pop(), Ok(()));
+    assert_eq!(consumer.pop(), Err(PopError::Empty));
+    for _ in 0..1000 {
+        producer.push(()).unwrap();
+        consumer.pop().unwrap();
+    }
+}
+
+/// Counts its drops in a shared counter.
+#[derive(Debug)]
+struct Counted {
+    value: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn every_item_is_dropped_exactly_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let make = |value| Counted {
+        value,
+        drops: Arc::clone(&drops),
+    };
+    let (mut producer, mut consumer) = channel::<Counted>(8);
+    // Wrap around a few times first, so leftover items straddle the end of the slots.
+    for value in 0..13 {
+        producer.push(make(value)).unwrap();
+        assert_eq!(consumer.pop().unwrap().value, value);
+    }
+    assert_eq!(drops.load(Ordering::Relaxed), 13);
+    for value in 0..8 {
+        producer.push(make(value)).unwrap();
+    }
+    // A rejected push hands the item back: it is dropped here, not leaked.
+    let rejected = producer.push(make(99)).unwrap_err().into_inner();
+    assert_eq!(rejected.value, 99);
+    drop(rejected);
+    assert_eq!(drops.load(Ordering::Relaxed), 14);
+    // Two taken by a drain, one taken and leaked through a forgotten drain: neither may be
+    // dropped again by the ring.
+    let taken: Vec<Counted> = consumer.drain(2).collect();
+    assert_eq!(taken.len(), 2);
+    drop(taken);
+    let mut drain = consumer.drain(10);
+    let leaked_item = drain.next().unwrap();
+    std::mem::forget(drain);
+    drop(leaked_item);
+    assert_eq!(drops.load(Ordering::Relaxed), 17);
+    // Five left inside: dropped with the ring, once each.
+    assert_eq!(consumer.len(), 5);
+    drop(producer);
+    assert_eq!(drops.load(Ordering::Relaxed), 17);
+    drop(consumer);
+    assert_eq!(drops.load(Ordering::Relaxed), 22);
+}
+
+#[test]
+fn each_side_learns_the_other_is_gone() {
+    let (mut producer, mut consumer) = channel::<u32>(2);
+    assert!(!producer.is_abandoned());
+    assert!(!consumer.is_abandoned());
+    producer.push(1).unwrap();
+    producer.push(2).unwrap();
+    drop(producer);
+    assert!(consumer.is_abandoned());
+    // Items pushed before the drop are still delivered, then the stream ends.
+    let mut wait = SpinThenPark::new(1, 1, Duration::from_micros(10));
+    assert_eq!(consumer.pop_wait(&mut wait), Ok(1));
+    assert_eq!(consumer.pop_wait(&mut wait), Ok(2));
+    assert_eq!(consumer.pop_wait(&mut wait), Err(WaitPopError::Abandoned));
+
+    let (mut producer, consumer) = channel::<u32>(1);
+    producer.push(1).unwrap();
+    drop(consumer);
+    assert!(producer.is_abandoned());
+    let mut wait = SpinThenYield::new(1);
+    assert_eq!(
+        producer.push_wait(2, &mut wait).unwrap_err().into_inner(),
+        2,
+        "a full ring with no consumer hands the value back"
+    );
+    assert!(matches!(
+        producer.push_wait(3, &mut wait),
+        Err(WaitPushError::Abandoned(3))
+    ));
+}
+
+#[test]
+fn parked_consumer_notices_a_stopped_producer() {
+    let (producer, mut consumer) = channel::<u32>(4);
+    let waiter = std::thread::spawn(move || {
+        let mut wait = SpinThenPark::new(10, 10, Duration::from_millis(1));
+        consumer.pop_wait(&mut wait)
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    drop(producer);
+    assert_eq!(waiter.join().unwrap(), Err(WaitPopError::Abandoned));
+}
+
+#[test]
+fn handles_are_send_but_not_sync_or_clone() {
+    fn assert_send<T: Send>() {}
+    assert_send::<liqcore::ring::Producer<String>>();
+    assert_send::<liqcore::ring::Consumer<String>>();
+    // Not `Sync`, not `Clone`: checked by the compile-fail doctests in the ring module.
+}
+
+#[test]
+fn capacity_rounds_up_to_a_power_of_two() {
+    assert_eq!(channel::<u8>(0).0.capacity(), 1);
+    assert_eq!(channel::<u8>(1).0.capacity(), 1);
+    assert_eq!(channel::<u8>(3).1.capacity(), 4);
+    assert_eq!(channel::<u8>(1024).0.capacity(), 1024);
+    assert_eq!(channel::<u8>(1025).0.capacity(), 2048);
+}
