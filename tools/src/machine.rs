@@ -1,5 +1,7 @@
 //! What machine a measurement ran on: `lscpu`'s model name and the cores the process had.
 
+use std::sync::OnceLock;
+
 /// The CPU model name (from `/proc/cpuinfo`), or `"unknown"`.
 #[must_use]
 pub fn cpu_model() -> String {
@@ -14,10 +16,20 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// Cores this process may run on.
+/// The cores this process could run on when it started.
+///
+/// Read once and remembered: `core_affinity::get_core_ids` reports the *calling thread's*
+/// affinity, which shrinks to one core as soon as a benchmark pins the main thread.
+#[must_use]
+pub fn core_ids() -> &'static [core_affinity::CoreId] {
+    static CORES: OnceLock<Vec<core_affinity::CoreId>> = OnceLock::new();
+    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default())
+}
+
+/// How many cores this process could run on when it started.
 #[must_use]
 pub fn cores() -> usize {
-    core_affinity::get_core_ids().map_or(1, |ids| ids.len())
+    core_ids().len().max(1)
 }
 
 /// Prints the machine header every comparison starts with.

@@ -3,6 +3,8 @@
 use liqcore_tools::{compare, machine};
 
 fn main() {
+    // Remember the cores before any benchmark pins this thread.
+    let _ = machine::core_ids();
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".to_string());
     let all = what == "all";
     let mut ran = false;

@@ -25,6 +25,7 @@ const CAPACITY: usize = 1024;
 const DEFAULT_ITEMS: u64 = 20_000_000;
 const DEFAULT_RUNS: usize = 5;
 const DEFAULT_RTT_SAMPLES: u64 = 1_000_000;
+/// Round trips before measuring starts (fewer when fewer samples are asked for).
 const RTT_WARMUP: u64 = 100_000;
 /// Items per `push_slice` / `pop_into` in the batch variant.
 const BATCH: usize = 256;
@@ -273,8 +274,7 @@ fn std_pair<T: Item>() -> (StdTx<T>, StdRx<T>) {
 
 /// The two cores the benchmark pins to (the first two this process may use), if there are two.
 fn two_cores() -> Option<(core_affinity::CoreId, core_affinity::CoreId)> {
-    let ids = core_affinity::get_core_ids()?;
-    match ids.as_slice() {
+    match crate::machine::core_ids() {
         [first, second, ..] => Some((*first, *second)),
         _ => None,
     }
@@ -406,7 +406,8 @@ where
     R2: Rx<u64>,
 {
     let cores = two_cores();
-    let total = RTT_WARMUP + samples;
+    let warmup = RTT_WARMUP.min(samples);
+    let total = warmup + samples;
     let (mut ping_tx, mut ping_rx) = there;
     let (mut pong_tx, mut pong_rx) = back;
     let echo = std::thread::spawn(move || {
@@ -439,7 +440,7 @@ where
         }
         let received = clock.raw();
         assert_eq!(got, Some(sequence), "round trip returned the wrong item");
-        if sequence >= RTT_WARMUP {
+        if sequence >= warmup {
             histogram.saturating_record(clock.delta_as_nanos(sent, received));
         }
     }
@@ -451,7 +452,8 @@ where
 /// The floor: one cache line bounced between the two threads, no queue at all.
 fn ping_pong_floor(samples: u64) -> RoundTrip {
     let cores = two_cores();
-    let total = RTT_WARMUP + samples;
+    let warmup = RTT_WARMUP.min(samples);
+    let total = warmup + samples;
     let line = Arc::new(CachePadded::new(AtomicU64::new(0)));
     let echo_line = Arc::clone(&line);
     let echo = std::thread::spawn(move || {
@@ -477,7 +479,7 @@ fn ping_pong_floor(samples: u64) -> RoundTrip {
             std::hint::spin_loop();
         }
         let received = clock.raw();
-        if sequence >= RTT_WARMUP {
+        if sequence >= warmup {
             histogram.saturating_record(clock.delta_as_nanos(sent, received));
         }
     }
