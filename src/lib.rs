@@ -22,3 +22,8 @@ pub mod risk;
 pub mod sync;
 pub mod types;
 pub mod wait;
+
+/// The README's code blocks are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
