@@ -47,7 +47,7 @@
 //!     smoothing holds its past).
 //! - **Clamp**: with `clamp_band = Some(b)`, the mark (after rounding) is clamped to
 //!   `[⌈index·(1−b)⌉, ⌊index·(1+b)⌋]` — bounds rounded inward, so the mark is always inside the
-//!   band.
+//!   band. A held mark (no component available) is clamped too when a fresh index arrives.
 //! - **Staleness**: a method that needs the index (`median3`, `ema_median`, or any method with
 //!   a clamp) is *stale* when there is no index yet or it is older than `stale_after_ms`. Then
 //!   [`StaleFallback`] decides: hold the mark (default), follow the local median unclamped, or
@@ -824,15 +824,14 @@ impl MarkPrice {
     fn publish(&mut self, ts: u64) -> Option<MarkUpdate> {
         let (raw, stale) = self.compute(ts);
         let clamp = !(stale && self.config.stale_fallback == StaleFallback::LocalMedian);
-        let target = match raw {
-            Some(value) => {
-                let rounded = round_to_tick(value, self.index);
-                Some(match self.band {
-                    Some((lower, upper)) if clamp => rounded.clamp(lower, upper),
-                    _ => rounded,
-                })
+        // Without a value the mark holds — but it is still clamped to a fresh index's band, so
+        // the band invariant holds after every input.
+        let unclamped = raw.map(|value| round_to_tick(value, self.index)).or(self.mark);
+        let target = match (unclamped, self.band) {
+            (Some(price), Some((lower, upper))) if clamp && !(stale && raw.is_none()) => {
+                Some(price.clamp(lower, upper))
             }
-            None => self.mark,
+            (price, _) => price,
         };
         let stale_changed = stale != self.stale;
         self.stale = stale;
