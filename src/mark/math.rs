@@ -29,25 +29,41 @@ pub(crate) const fn ticks(price: Price) -> I80F48 {
 /// `num / den` as an `I80F48`, rounded toward −∞ (floor) at 2⁻⁴⁸; `None` if `den ≤ 0` or the
 /// quotient does not fit.
 ///
-/// Exact in the sense that the returned bits are `floor(num · 2⁴⁸ / den)` for any `den` below
-/// 2¹⁰³ (two long divisions of 24 fractional bits each, so nothing overflows).
+/// Exact — the bits are `floor(num · 2⁴⁸ / den)` — whenever `den < 2⁶³` (every time window,
+/// sample count and trade volume here). A larger `den` (an EMA's weight in `I80F48` bits) is
+/// first brought below 2⁶³ by shifting `num` and `den` right by the same amount (each rounded
+/// toward −∞), a relative error below 2⁻⁶¹: deterministic, and far below the 2⁻⁴⁸ output step
+/// for prices under 2⁴⁰ ticks.
+///
+/// # Performance
+///
+/// Two 128-by-64-bit divisions (the remainder comes from a multiplication), so the divisor
+/// always fits the hardware divide.
 #[must_use]
 pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
-    if den <= 0 || den >= (1 << 103) {
+    if den <= 0 {
         return None;
     }
-    // Floor division: the remainder is in 0..den.
-    let quotient = num.div_euclid(den);
-    let remainder = num.rem_euclid(den);
-    if quotient.unsigned_abs() >= (1u128 << 79) {
+    let shift = (128 - den.leading_zeros()).saturating_sub(63);
+    let (num, den) = (num >> shift, (den >> shift) as u128);
+    let negative = num < 0;
+    let magnitude = num.unsigned_abs();
+    // den < 2⁶³: both divisions below have a 64-bit divisor.
+    let whole = magnitude / den;
+    if whole >= (1u128 << 79) {
         return None;
     }
-    // remainder < den < 2¹⁰³, so remainder << 24 < 2¹²⁷: no overflow.
-    let high_scaled = remainder << 24;
-    let high = high_scaled / den;
-    let low = ((high_scaled % den) << 24) / den;
-    let fraction = (high << 24) | low;
-    Some(I80F48::from_bits((quotient << FRAC_BITS) | fraction))
+    let remainder = magnitude - whole * den;
+    // remainder < 2⁶³, so remainder · 2⁴⁸ < 2¹¹¹ and the quotient is below 2⁴⁸.
+    let scaled = remainder << FRAC_BITS;
+    let fraction = scaled / den;
+    let inexact = scaled != fraction * den;
+    let bits = ((whole << FRAC_BITS) | fraction) as i128;
+    Some(I80F48::from_bits(if negative {
+        -bits - i128::from(inexact)
+    } else {
+        bits
+    }))
 }
 
 /// Fractional bits of a decay factor: `1.0` is `1 << 62` (so 1 itself is representable).
@@ -250,7 +266,9 @@ mod tests {
         let minus_third = ratio_to_fixed(-1, 3).unwrap().to_bits();
         assert_eq!(minus_third, -((1i128 << 48) / 3) - 1, "floor, not truncation");
         assert_eq!(ratio_to_fixed(1, 0), None);
+        assert_eq!(ratio_to_fixed(1, -1), None);
         assert_eq!(ratio_to_fixed(1 << 100, 1), None);
+        assert_eq!(ratio_to_fixed(-6, 3), Some(I80F48::from_num(-2)));
         // A large denominator still gives the exact floor.
         let den = (1i128 << 90) + 12345;
         let num = 3 * den + 7;
