@@ -4,7 +4,8 @@
 //! # Layout
 //!
 //! Two `I80F48` accumulators, the held sample and its timestamp, and a [`Decay`] table
-//! (64 × u64, built once). No heap.
+//! (64 + 256 × u64, built once; `Δt < 256` ms is one lookup). Decaying multiplies by the
+//! 62-bit factor with two 64×64-bit products, rounded toward zero.
 //!
 //! # Semantics
 //!
@@ -23,7 +24,7 @@
 
 use fixed::types::I80F48;
 
-use super::math::{Decay, ratio_to_fixed};
+use super::math::{Decay, mul_decay, ratio_to_fixed};
 
 /// Below this weight (2⁻¹⁶ ms) the quotient is too imprecise to report.
 const MIN_WEIGHT_BITS: i128 = 1 << 32;
@@ -78,9 +79,9 @@ impl DecayingEma {
         }
         let dt = ts - last;
         self.last_ts = Some(ts);
-        let factor = self.decay.factor_fixed(dt);
-        self.num = self.num.saturating_mul(factor);
-        self.den = self.den.saturating_mul(factor);
+        let factor = self.decay.factor(dt);
+        self.num = mul_decay(self.num, factor);
+        self.den = mul_decay(self.den, factor);
         if let Some(x) = self.held {
             let weight = dt.min(self.decay.cutoff_ms());
             self.num = self.num.saturating_add(x.saturating_mul_int(i128::from(weight)));

@@ -127,9 +127,15 @@ fn exp_negative_ratio(m: u64, tau: u64) -> u64 {
 #[derive(Clone, Debug)]
 pub struct Decay {
     table: [u64; 64],
+    /// `factor(Δt)` for `Δt < SMALL_GAPS`, filled from the bit products at construction (so a
+    /// lookup and the product give identical bits): the common case is one load.
+    small: Box<[u64]>,
     tau_ms: u64,
     cutoff_ms: u64,
 }
+
+/// Gaps below this many milliseconds are a table lookup.
+const SMALL_GAPS: usize = 256;
 
 impl Decay {
     /// The decay table for time constant `tau_ms`; `None` unless `1 ≤ tau_ms ≤ MAX_TAU_MS`.
@@ -153,11 +159,16 @@ impl Decay {
         for (k, entry) in table.iter_mut().enumerate() {
             *entry = exp_negative_ratio(1u64 << k, tau_ms);
         }
-        Some(Decay {
+        let mut decay = Decay {
             table,
+            small: Box::default(),
             tau_ms,
             cutoff_ms: DECAY_CUTOFF_TAUS * tau_ms,
-        })
+        };
+        decay.small = (0..SMALL_GAPS as u64)
+            .map(|dt| decay.factor_by_bits(dt))
+            .collect();
+        Some(decay)
     }
 
     /// The time constant τ in milliseconds.
@@ -174,7 +185,15 @@ impl Decay {
 
     /// `e^(−Δt/τ)` scaled by 2⁶² (so `1 << 62` is 1), rounded down at each step.
     #[must_use]
+    #[inline]
     pub fn factor(&self, dt_ms: u64) -> u64 {
+        match self.small.get(dt_ms as usize) {
+            Some(&factor) if dt_ms < SMALL_GAPS as u64 => factor,
+            _ => self.factor_by_bits(dt_ms),
+        }
+    }
+
+    fn factor_by_bits(&self, dt_ms: u64) -> u64 {
         if dt_ms == 0 {
             return DECAY_ONE as u64;
         }
@@ -199,6 +218,24 @@ impl Decay {
             self.factor(dt_ms) >> (DECAY_FRAC_BITS - FRAC_BITS),
         ))
     }
+}
+
+/// `x · factor / 2⁶²` for a decay factor (`factor ≤ 2⁶²`), rounded toward zero: two 64×64-bit
+/// products instead of a 256-bit one. Saturates if `|x| ≥ 2¹²⁶` (outside every bound here).
+#[must_use]
+#[inline]
+pub(crate) fn mul_decay(x: I80F48, factor: u64) -> I80F48 {
+    let bits = x.to_bits();
+    let magnitude = bits.unsigned_abs();
+    let high = (magnitude >> 64) as u64;
+    let low = magnitude as u64;
+    let factor = u128::from(factor);
+    // high · factor < 2⁶⁴ · 2⁶², shifted left by 2 it needs high < 2⁶² to fit.
+    let product = (u128::from(high) * factor)
+        .checked_mul(4)
+        .and_then(|h| h.checked_add((u128::from(low) * factor) >> DECAY_FRAC_BITS))
+        .map_or(i128::MAX, |p| p.min(i128::MAX as u128) as i128);
+    I80F48::from_bits(if bits < 0 { -product } else { product })
 }
 
 /// The median of three values (exact; symmetric in its arguments).
@@ -293,6 +330,29 @@ mod tests {
         }
         assert!(Decay::new(0).is_none());
         assert!(Decay::new(MAX_TAU_MS + 1).is_none());
+    }
+
+    #[test]
+    fn lookup_and_bit_products_agree() {
+        let decay = Decay::new(150_000).unwrap();
+        for dt in 0..300 {
+            assert_eq!(decay.factor(dt), decay.factor_by_bits(dt), "dt {dt}");
+        }
+    }
+
+    #[test]
+    fn mul_decay_matches_the_wide_product() {
+        let decay = Decay::new(1_000).unwrap();
+        for x in [0i128, 1, -1, 12_345_678_901, -(1 << 100) + 7, (1 << 120) + 3] {
+            for dt in [0u64, 1, 500, 3_000] {
+                let factor = decay.factor(dt);
+                let want = (x.abs() as f64) * (factor as f64 / (1u64 << 62) as f64);
+                let got = mul_decay(I80F48::from_bits(x), factor).to_bits();
+                assert!((got.abs() as f64 - want).abs() <= want * 1e-15 + 1.0, "x {x} dt {dt}");
+                assert_eq!(got.signum() * x.signum() >= 0, true);
+            }
+        }
+        assert_eq!(mul_decay(I80F48::from_bits(77), 1 << 62).to_bits(), 77);
     }
 
     #[test]

@@ -745,11 +745,16 @@ impl MarkPrice {
 
     /// The method's value before rounding and clamping, and whether the index is stale.
     fn compute(&self, now: u64) -> (Option<I80F48>, bool) {
+        self.compute_with(now, self.local_median())
+    }
+
+    /// [`MarkPrice::compute`] with the local median already at hand.
+    fn compute_with(&self, now: u64, local: Option<I80F48>) -> (Option<I80F48>, bool) {
         let stale = self.needs_index() && !self.index_is_fresh(now);
         if stale {
             match self.config.stale_fallback {
                 StaleFallback::HoldMark => return (None, true),
-                StaleFallback::LocalMedian => return (self.local_median(), true),
+                StaleFallback::LocalMedian => return (local, true),
                 StaleFallback::StaleIndex => {}
             }
         }
@@ -770,7 +775,6 @@ impl MarkPrice {
                 local_ema,
             } => {
                 let basis_price = self.basis_price(basis_ema.value(), config.basis_source);
-                let local = self.local_median();
                 let reference = self.reference_if_fresh(now);
                 let present = usize::from(basis_price.is_some())
                     + usize::from(local.is_some())
@@ -790,22 +794,12 @@ impl MarkPrice {
     /// After an input: refreshes the held values of the smoothing, recomputes the mark and
     /// reports a change.
     fn refresh(&mut self, ts: u64) -> Option<MarkUpdate> {
-        let held_basis;
-        let held_local;
-        match &self.state {
-            MethodState::Last | MethodState::Mid => {
-                held_basis = None;
-                held_local = None;
-            }
-            MethodState::Median3 { config, .. } => {
-                held_basis = self.basis(config.basis_source);
-                held_local = None;
-            }
-            MethodState::EmaMedian { config, .. } => {
-                held_basis = self.basis(config.basis_source);
-                held_local = self.local_median();
-            }
-        }
+        let held_local = self.local_median();
+        let held_basis = match &self.state {
+            MethodState::Last | MethodState::Mid => None,
+            MethodState::Median3 { config, .. } => self.basis(config.basis_source),
+            MethodState::EmaMedian { config, .. } => self.basis(config.basis_source),
+        };
         match &mut self.state {
             MethodState::Last | MethodState::Mid => {}
             MethodState::Median3 { basis_average, .. } => basis_average.hold(held_basis),
@@ -818,11 +812,11 @@ impl MarkPrice {
                 local_ema.hold(held_local);
             }
         }
-        self.publish(ts)
+        self.publish(ts, held_local)
     }
 
-    fn publish(&mut self, ts: u64) -> Option<MarkUpdate> {
-        let (raw, stale) = self.compute(ts);
+    fn publish(&mut self, ts: u64, local: Option<I80F48>) -> Option<MarkUpdate> {
+        let (raw, stale) = self.compute_with(ts, local);
         let clamp = !(stale && self.config.stale_fallback == StaleFallback::LocalMedian);
         // Without a value the mark holds — but it is still clamped to a fresh index's band, so
         // the band invariant holds after every input.
