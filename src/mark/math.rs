@@ -37,8 +37,8 @@ pub(crate) const fn ticks(price: Price) -> I80F48 {
 ///
 /// # Performance
 ///
-/// Two 128-by-64-bit divisions (the remainder comes from a multiplication), so the divisor
-/// always fits the hardware divide.
+/// One 128-by-64-bit division when `|num| < 2⁷⁹` after normalisation, else two (remainders
+/// come from multiplications); the divisor always fits the hardware divide.
 #[must_use]
 pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
     if den <= 0 {
@@ -48,17 +48,26 @@ pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
     let (num, den) = (num >> shift, (den >> shift) as u128);
     let negative = num < 0;
     let magnitude = num.unsigned_abs();
-    // den < 2⁶³: both divisions below have a 64-bit divisor.
-    let whole = magnitude / den;
-    if whole >= (1u128 << 79) {
-        return None;
-    }
-    let remainder = magnitude - whole * den;
-    // remainder < 2⁶³, so remainder · 2⁴⁸ < 2¹¹¹ and the quotient is below 2⁴⁸.
-    let scaled = remainder << FRAC_BITS;
-    let fraction = scaled / den;
-    let inexact = scaled != fraction * den;
-    let bits = ((whole << FRAC_BITS) | fraction) as i128;
+    let (bits, inexact) = if magnitude < (1u128 << 79) {
+        // One division: magnitude · 2⁴⁸ < 2¹²⁷ (and with a small quotient, such as a basis,
+        // it is a single hardware divide).
+        let scaled = magnitude << FRAC_BITS;
+        let quotient = scaled / den;
+        (quotient, scaled != quotient * den)
+    } else {
+        // den < 2⁶³: both divisions below have a 64-bit divisor.
+        let whole = magnitude / den;
+        if whole >= (1u128 << 79) {
+            return None;
+        }
+        let remainder = magnitude - whole * den;
+        // remainder < 2⁶³, so remainder · 2⁴⁸ < 2¹¹¹ and the quotient is below 2⁴⁸.
+        let scaled = remainder << FRAC_BITS;
+        let fraction = scaled / den;
+        ((whole << FRAC_BITS) | fraction, scaled != fraction * den)
+    };
+    // bits < 2¹²⁷ on both paths.
+    let bits = bits as i128;
     Some(I80F48::from_bits(if negative {
         -bits - i128::from(inexact)
     } else {
@@ -310,6 +319,24 @@ mod tests {
         let den = (1i128 << 90) + 12345;
         let num = 3 * den + 7;
         assert_eq!(ratio_to_fixed(num, den).unwrap().to_bits() >> 48, 3);
+    }
+
+    #[test]
+    fn ratio_agrees_with_fixed_division_on_both_paths() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            // Below 2⁶³: the exact range.
+            let den = i128::from(next() >> (1 + next() % 63)).max(1);
+            let num = (i128::from(next()) << (next() % 64)) >> 1;
+            let want = I80F48::from_bits(num).checked_div(I80F48::from_bits(den));
+            assert_eq!(ratio_to_fixed(num, den), want, "{num} / {den}");
+        }
     }
 
     #[test]
