@@ -84,7 +84,10 @@ impl DecayingEma {
         self.den = mul_decay(self.den, factor);
         if let Some(x) = self.held {
             let weight = dt.min(self.decay.cutoff_ms());
-            self.num = self.num.saturating_add(x.saturating_mul_int(i128::from(weight)));
+            // |x| < 2⁴¹ ticks (2⁸⁹ bits) and weight ≤ 44·2³⁰ < 2³⁶: the product is below 2¹²⁵,
+            // so the plain multiplication cannot wrap.
+            let added = I80F48::from_bits(x.to_bits().wrapping_mul(i128::from(weight)));
+            self.num = self.num.saturating_add(added);
             self.den = self
                 .den
                 .saturating_add(I80F48::from_bits(i128::from(weight) << 48));

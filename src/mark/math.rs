@@ -238,12 +238,15 @@ pub(crate) fn mul_decay(x: I80F48, factor: u64) -> I80F48 {
     let magnitude = bits.unsigned_abs();
     let high = (magnitude >> 64) as u64;
     let low = magnitude as u64;
+    if high >= 1 << 62 {
+        // |x| ≥ 2¹²⁶: outside every bound the inputs allow; saturate rather than wrap.
+        return if bits < 0 { I80F48::MIN } else { I80F48::MAX };
+    }
     let factor = u128::from(factor);
-    // high · factor < 2⁶⁴ · 2⁶², shifted left by 2 it needs high < 2⁶² to fit.
-    let product = (u128::from(high) * factor)
-        .checked_mul(4)
-        .and_then(|h| h.checked_add((u128::from(low) * factor) >> DECAY_FRAC_BITS))
-        .map_or(i128::MAX, |p| p.min(i128::MAX as u128) as i128);
+    // high < 2⁶², factor ≤ 2⁶²: (high · factor) << 2 < 2¹²⁶, and adding the low part (< 2⁶⁴)
+    // cannot overflow.
+    let product =
+        (((u128::from(high) * factor) << 2) + ((u128::from(low) * factor) >> DECAY_FRAC_BITS)) as i128;
     I80F48::from_bits(if bits < 0 { -product } else { product })
 }
 

@@ -695,17 +695,31 @@ impl MarkPrice {
         }
     }
 
-    /// `mid − index`, exact (half ticks).
+    /// `mid − index`, exact (half ticks, computed in integers).
     fn basis(&self, source: BasisSource) -> Option<I80F48> {
-        Some(self.mid(source)? - ticks(self.index?))
+        let (bid, ask) = match source {
+            BasisSource::Mid => (self.book.best_bid?, self.book.best_ask?),
+            BasisSource::ImpactMid => (self.book.impact_bid?, self.book.impact_ask?),
+        };
+        // All three are in 1..=2⁴⁰: bid + ask − 2·index fits i64 easily.
+        let doubled = bid.0 + ask.0 - 2 * self.index?.0;
+        Some(I80F48::from_bits(i128::from(doubled) << 47))
     }
 
+    /// `median(best bid, best ask, last)` of those present, in integers (two → their exact
+    /// mean, a half tick at worst).
     fn local_median(&self) -> Option<I80F48> {
-        median_of_present(
-            self.book.best_bid.map(ticks),
-            self.book.best_ask.map(ticks),
-            self.last_trade.map(ticks),
-        )
+        let half_ticks = |doubled: i64| I80F48::from_bits(i128::from(doubled) << 47);
+        match (self.book.best_bid, self.book.best_ask, self.last_trade) {
+            (Some(a), Some(b), Some(c)) => {
+                Some(ticks(Price(a.0.min(b.0).max(c.0.min(a.0.max(b.0))))))
+            }
+            (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
+                Some(half_ticks(x.0 + y.0))
+            }
+            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => Some(ticks(x)),
+            (None, None, None) => None,
+        }
     }
 
     /// index + (smoothed basis, or the current basis before the smoothing has any weight).
