@@ -41,7 +41,10 @@ const EIGHT_HOURS_MS: u64 = 28_800_000;
 fn last_follows_trades_and_reports_only_changes() {
     let mut mark = MarkPrice::new(MarkConfig::last()).unwrap();
     assert_eq!(mark.on_index(0, Price(50)).unwrap(), None, "no trade yet");
-    assert_eq!(mark.on_trade(5, Price(100), Qty(1)).unwrap(), changed(100, 5));
+    assert_eq!(
+        mark.on_trade(5, Price(100), Qty(1)).unwrap(),
+        changed(100, 5)
+    );
     assert_eq!(mark.on_trade(6, Price(100), Qty(7)).unwrap(), None);
     assert_eq!(mark.on_book(7, book(90, 95)).unwrap(), None);
     assert_eq!(mark.on_trade(9, Price(90), Qty(1)).unwrap(), changed(90, 9));
@@ -114,7 +117,10 @@ fn median3_hand_vector_with_sampled_basis() {
     mark.on_index(120_000, Price(2_000)).unwrap();
     let components = mark.components();
     assert_eq!(components.basis_price, Some(fx(2_005.5)));
-    assert!(close(components.funding_price, 2_000.0 + 2_000.0 * 0.005 * 1_680.0 / 3_600.0));
+    assert!(close(
+        components.funding_price,
+        2_000.0 + 2_000.0 * 0.005 * 1_680.0 / 3_600.0
+    ));
     assert!(close(components.raw, 2_005.5));
     // 2005.5 is a tie: it rounds toward the index (2000), i.e. down.
     assert_eq!(mark.mark(), Some(Price(2_005)));
@@ -183,7 +189,11 @@ fn stale_index_holds_the_mark_and_flags_it() {
     mark.on_index(0, Price(1_000)).unwrap();
     mark.on_book(0, book(999, 1_001)).unwrap();
     assert_eq!(mark.mark(), Some(Price(1_000)));
-    assert_eq!(mark.on_clock(10_000).unwrap(), None, "10 s old is still fresh");
+    assert_eq!(
+        mark.on_clock(10_000).unwrap(),
+        None,
+        "10 s old is still fresh"
+    );
     let update = mark.on_clock(10_001).unwrap().unwrap();
     assert_eq!(
         update,
@@ -236,7 +246,10 @@ fn forced_mark_bypasses_smoothing_until_the_next_input() {
     assert_eq!(mark.force_mark(6, Price(700)).unwrap(), None);
     assert_eq!(mark.mark(), Some(Price(700)));
     assert_eq!(mark.on_index(7, Price(1_000)).unwrap(), changed(1_000, 7));
-    assert_eq!(mark.force_mark(8, Price(0)), Err(MarkError::PriceOutOfRange));
+    assert_eq!(
+        mark.force_mark(8, Price(0)),
+        Err(MarkError::PriceOutOfRange)
+    );
 }
 
 #[test]
@@ -265,7 +278,10 @@ fn impact_mid_basis_ignores_a_thin_top_of_book() {
 fn bad_configs_are_refused() {
     use liqcore::mark::ConfigError;
     let bad_band = MarkConfig::median3().with_clamp(Some(Rate::ONE));
-    assert_eq!(MarkPrice::new(bad_band).unwrap_err(), ConfigError::BadClampBand);
+    assert_eq!(
+        MarkPrice::new(bad_band).unwrap_err(),
+        ConfigError::BadClampBand
+    );
     let bad_tau = MarkConfig {
         method: MarkMethod::EmaMedian(EmaMedianConfig {
             basis_tau_ms: 0,
@@ -281,11 +297,17 @@ fn bad_configs_are_refused() {
         }),
         ..MarkConfig::median3()
     };
-    assert_eq!(MarkPrice::new(bad_sampling).unwrap_err(), ConfigError::BadSampling);
+    assert_eq!(
+        MarkPrice::new(bad_sampling).unwrap_err(),
+        ConfigError::BadSampling
+    );
     let mut mark = MarkPrice::new(MarkConfig::median3()).unwrap();
     let funding = Funding {
         rate: Rate(100_000_001),
         ..Funding::default()
     };
-    assert_eq!(mark.on_funding(0, funding), Err(MarkError::FundingOutOfRange));
+    assert_eq!(
+        mark.on_funding(0, funding),
+        Err(MarkError::FundingOutOfRange)
+    );
 }

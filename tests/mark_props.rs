@@ -4,7 +4,9 @@
 //!
 //! Case count: `LIQCORE_PROPTEST_CASES` (default 64).
 
-use liqcore::mark::{BookTop, Funding, MarkConfig, MarkError, MarkPrice, MarkUpdate, StaleFallback};
+use liqcore::mark::{
+    BookTop, Funding, MarkConfig, MarkError, MarkPrice, MarkUpdate, StaleFallback,
+};
 use liqcore::types::{Price, Qty, Rate};
 use proptest::prelude::*;
 
@@ -65,7 +67,10 @@ fn input() -> impl Strategy<Value = Input> {
 /// (time step in ms, input): steps up to 20 s, many zero (same-timestamp batches).
 fn stream(max: usize) -> impl Strategy<Value = Vec<(u64, Input)>> {
     prop::collection::vec(
-        (prop_oneof![2 => Just(0u64), 3 => 1u64..2_000, 1 => 2_000u64..20_000], input()),
+        (
+            prop_oneof![2 => Just(0u64), 3 => 1u64..2_000, 1 => 2_000u64..20_000],
+            input(),
+        ),
         1..max,
     )
 }

@@ -40,7 +40,7 @@ fn run(config: MarkConfig) -> (i64, i64) {
     let mut t = 0u64;
     while t <= END_MS {
         let in_wick = (WICK_AT_MS..WICK_AT_MS + WICK_MS).contains(&t);
-        if t % 1_000 == 0 {
+        if t.is_multiple_of(1_000) {
             mark.on_index(t, Price(INDEX)).unwrap();
         }
         if t == WICK_AT_MS {
@@ -48,10 +48,18 @@ fn run(config: MarkConfig) -> (i64, i64) {
                 mark.on_trade(t, Price(price), Qty(50)).unwrap();
             }
         }
-        let book = if in_wick { top(WICK, ASK) } else { top(BID, ASK) };
+        let book = if in_wick {
+            top(WICK, ASK)
+        } else {
+            top(BID, ASK)
+        };
         mark.on_book(t, book).unwrap();
-        if t % 500 == 0 && !in_wick {
-            let price = if (t / 500) % 2 == 0 { BID } else { ASK };
+        if t.is_multiple_of(500) && !in_wick {
+            let price = if (t / 500).is_multiple_of(2) {
+                BID
+            } else {
+                ASK
+            };
             mark.on_trade(t, Price(price), Qty(1)).unwrap();
         }
         let now = mark.mark().expect("a mark once inputs flow").0;
@@ -96,10 +104,22 @@ fn flash_wick_moves_last_but_not_the_smoothed_marks() {
     );
     assert!((ema_before - INDEX).abs() <= 10, "{report}");
     // last follows the wick all the way: ~10 % (from the touch price to the wick).
-    assert!(last_move >= INDEX / 10 - 10, "last must show the wick: {report}");
-    assert!(mid_move >= INDEX / 20 - 10, "mid moves by half the sweep: {report}");
-    assert!(m3_move < band_ticks, "median3 must stay well inside the band: {report}");
-    assert!(ema_move < band_ticks, "ema_median must stay well inside the band: {report}");
+    assert!(
+        last_move >= INDEX / 10 - 10,
+        "last must show the wick: {report}"
+    );
+    assert!(
+        mid_move >= INDEX / 20 - 10,
+        "mid moves by half the sweep: {report}"
+    );
+    assert!(
+        m3_move < band_ticks,
+        "median3 must stay well inside the band: {report}"
+    );
+    assert!(
+        ema_move < band_ticks,
+        "ema_median must stay well inside the band: {report}"
+    );
     // Not merely clamped: damped to a small fraction of the band (ema_median with no external
     // reference follows the 30 s EMA of the local median: about 1/30 of a 1 s wick).
     assert!(

@@ -135,7 +135,8 @@ fn exp_negative_ratio(m: u64, tau: u64) -> u64 {
 /// underflowing into noise; never above 1, never negative.
 #[derive(Clone, Debug)]
 pub struct Decay {
-    table: [u64; 64],
+    /// `e^(−2ᵏ/τ) · 2⁶²` for `k` in `0..64` (boxed: keeps the owning state small).
+    table: Box<[u64; 64]>,
     /// `factor(Δt)` for `Δt < SMALL_GAPS`, filled from the bit products at construction (so a
     /// lookup and the product give identical bits): the common case is one load.
     small: Box<[u64]>,
@@ -164,7 +165,7 @@ impl Decay {
         if tau_ms == 0 || tau_ms > MAX_TAU_MS {
             return None;
         }
-        let mut table = [0u64; 64];
+        let mut table = Box::new([0u64; 64]);
         for (k, entry) in table.iter_mut().enumerate() {
             *entry = exp_negative_ratio(1u64 << k, tau_ms);
         }
@@ -245,8 +246,8 @@ pub(crate) fn mul_decay(x: I80F48, factor: u64) -> I80F48 {
     let factor = u128::from(factor);
     // high < 2⁶², factor ≤ 2⁶²: (high · factor) << 2 < 2¹²⁶, and adding the low part (< 2⁶⁴)
     // cannot overflow.
-    let product =
-        (((u128::from(high) * factor) << 2) + ((u128::from(low) * factor) >> DECAY_FRAC_BITS)) as i128;
+    let product = (((u128::from(high) * factor) << 2)
+        + ((u128::from(low) * factor) >> DECAY_FRAC_BITS)) as i128;
     I80F48::from_bits(if bits < 0 { -product } else { product })
 }
 
@@ -259,7 +260,11 @@ pub fn median3(a: I80F48, b: I80F48, c: I80F48) -> I80F48 {
 /// The median of the values present: three → the middle one, two → their mean (rounded down
 /// at 2⁻⁴⁸), one → it, none → `None`. Symmetric in its arguments.
 #[must_use]
-pub fn median_of_present(a: Option<I80F48>, b: Option<I80F48>, c: Option<I80F48>) -> Option<I80F48> {
+pub fn median_of_present(
+    a: Option<I80F48>,
+    b: Option<I80F48>,
+    c: Option<I80F48>,
+) -> Option<I80F48> {
     match (a, b, c) {
         (Some(a), Some(b), Some(c)) => Some(median3(a, b, c)),
         (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
@@ -313,7 +318,11 @@ mod tests {
         let third = ratio_to_fixed(1, 3).unwrap().to_bits();
         assert_eq!(third, ((1i128 << 48) / 3));
         let minus_third = ratio_to_fixed(-1, 3).unwrap().to_bits();
-        assert_eq!(minus_third, -((1i128 << 48) / 3) - 1, "floor, not truncation");
+        assert_eq!(
+            minus_third,
+            -((1i128 << 48) / 3) - 1,
+            "floor, not truncation"
+        );
         assert_eq!(ratio_to_fixed(1, 0), None);
         assert_eq!(ratio_to_fixed(1, -1), None);
         assert_eq!(ratio_to_fixed(1 << 100, 1), None);
@@ -373,13 +382,23 @@ mod tests {
     #[test]
     fn mul_decay_matches_the_wide_product() {
         let decay = Decay::new(1_000).unwrap();
-        for x in [0i128, 1, -1, 12_345_678_901, -(1 << 100) + 7, (1 << 120) + 3] {
+        for x in [
+            0i128,
+            1,
+            -1,
+            12_345_678_901,
+            -(1 << 100) + 7,
+            (1 << 120) + 3,
+        ] {
             for dt in [0u64, 1, 500, 3_000] {
                 let factor = decay.factor(dt);
                 let want = (x.abs() as f64) * (factor as f64 / (1u64 << 62) as f64);
                 let got = mul_decay(I80F48::from_bits(x), factor).to_bits();
-                assert!((got.abs() as f64 - want).abs() <= want * 1e-15 + 1.0, "x {x} dt {dt}");
-                assert_eq!(got.signum() * x.signum() >= 0, true);
+                assert!(
+                    (got.abs() as f64 - want).abs() <= want * 1e-15 + 1.0,
+                    "x {x} dt {dt}"
+                );
+                assert!(got.signum() * x.signum() >= 0);
             }
         }
         assert_eq!(mul_decay(I80F48::from_bits(77), 1 << 62).to_bits(), 77);
@@ -400,7 +419,14 @@ mod tests {
     #[test]
     fn medians_are_symmetric() {
         let v = [1.0, 5.0, 3.0].map(I80F48::from_num);
-        for (a, b, c) in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)] {
+        for (a, b, c) in [
+            (0, 1, 2),
+            (0, 2, 1),
+            (1, 0, 2),
+            (1, 2, 0),
+            (2, 0, 1),
+            (2, 1, 0),
+        ] {
             assert_eq!(f(median3(v[a], v[b], v[c])), 3.0);
         }
         assert_eq!(

@@ -96,8 +96,8 @@ pub use funding::{
     Funding, FundingConvention, HOUR_MS, MAX_FUNDING_INTERVAL_MS, funding_basis_price,
 };
 pub use math::{
-    Decay, MAX_PRICE_TICKS, MAX_TAU_MS, MAX_TRADE_QTY, median_of_present, median3,
-    ratio_to_fixed, round_to_tick,
+    Decay, MAX_PRICE_TICKS, MAX_TAU_MS, MAX_TRADE_QTY, median_of_present, median3, ratio_to_fixed,
+    round_to_tick,
 };
 pub use sampled::{SampledAverage, SampledError};
 pub use window::{Twap, Vwap, WindowError};
@@ -416,9 +416,7 @@ fn check_optional(price: Option<Price>) -> Result<(), MarkError> {
 fn mid_of(a: Option<Price>, b: Option<Price>) -> Option<I80F48> {
     let (a, b) = (a?, b?);
     // Both are in 1..=2⁴⁰ (checked at input): the sum fits, and halving is a shift.
-    Some(I80F48::from_bits(
-        (i128::from(a.0) + i128::from(b.0)) << 47,
-    ))
+    Some(I80F48::from_bits((i128::from(a.0) + i128::from(b.0)) << 47))
 }
 
 impl MarkPrice {
@@ -439,11 +437,8 @@ impl MarkPrice {
             MarkMethod::Mid => MethodState::Mid,
             MarkMethod::Median3(method) => MethodState::Median3 {
                 config: method,
-                basis_average: SampledAverage::new(
-                    method.basis_interval_ms,
-                    method.basis_samples,
-                )
-                .map_err(|_| ConfigError::BadSampling)?,
+                basis_average: SampledAverage::new(method.basis_interval_ms, method.basis_samples)
+                    .map_err(|_| ConfigError::BadSampling)?,
             },
             MarkMethod::EmaMedian(method) => MethodState::EmaMedian {
                 config: method,
@@ -568,11 +563,7 @@ impl MarkPrice {
     /// # Errors
     ///
     /// [`MarkError::PriceOutOfRange`], [`MarkError::TimeWentBackwards`].
-    pub fn on_reference(
-        &mut self,
-        ts: u64,
-        price: Price,
-    ) -> Result<Option<MarkUpdate>, MarkError> {
+    pub fn on_reference(&mut self, ts: u64, price: Price) -> Result<Option<MarkUpdate>, MarkError> {
         check_price(price)?;
         self.check_time(ts)?;
         self.advance(ts);
@@ -746,7 +737,11 @@ impl MarkPrice {
             .config
             .stale_after_ms
             .is_none_or(|limit| now.saturating_sub(self.reference_ts) <= limit);
-        if fresh { self.reference.map(ticks) } else { None }
+        if fresh {
+            self.reference.map(ticks)
+        } else {
+            None
+        }
     }
 
     fn needs_index(&self) -> bool {
@@ -834,7 +829,9 @@ impl MarkPrice {
         let clamp = !(stale && self.config.stale_fallback == StaleFallback::LocalMedian);
         // Without a value the mark holds — but it is still clamped to a fresh index's band, so
         // the band invariant holds after every input.
-        let unclamped = raw.map(|value| round_to_tick(value, self.index)).or(self.mark);
+        let unclamped = raw
+            .map(|value| round_to_tick(value, self.index))
+            .or(self.mark);
         let target = match (unclamped, self.band) {
             (Some(price), Some((lower, upper))) if clamp && !(stale && raw.is_none()) => {
                 Some(price.clamp(lower, upper))
@@ -875,9 +872,15 @@ mod tests {
 
     #[test]
     fn band_bounds_round_inward() {
-        assert_eq!(band_bounds(Price(2_000), Rate(5_000_000)), (Price(1_900), Price(2_100)));
+        assert_eq!(
+            band_bounds(Price(2_000), Rate(5_000_000)),
+            (Price(1_900), Price(2_100))
+        );
         // 1001 × 0.95 = 950.95 → 951; 1001 × 1.05 = 1051.05 → 1051.
-        assert_eq!(band_bounds(Price(1_001), Rate(5_000_000)), (Price(951), Price(1_051)));
+        assert_eq!(
+            band_bounds(Price(1_001), Rate(5_000_000)),
+            (Price(951), Price(1_051))
+        );
         assert_eq!(band_bounds(Price(1), Rate(1)), (Price(1), Price(1)));
     }
 
@@ -885,9 +888,18 @@ mod tests {
     fn rejected_input_changes_nothing() {
         let mut mark = MarkPrice::new(MarkConfig::last()).unwrap();
         mark.on_trade(10, Price(100), Qty(1)).unwrap();
-        assert_eq!(mark.on_trade(5, Price(90), Qty(1)), Err(MarkError::TimeWentBackwards));
-        assert_eq!(mark.on_trade(20, Price(0), Qty(1)), Err(MarkError::PriceOutOfRange));
-        assert_eq!(mark.on_trade(20, Price(90), Qty(0)), Err(MarkError::QtyOutOfRange));
+        assert_eq!(
+            mark.on_trade(5, Price(90), Qty(1)),
+            Err(MarkError::TimeWentBackwards)
+        );
+        assert_eq!(
+            mark.on_trade(20, Price(0), Qty(1)),
+            Err(MarkError::PriceOutOfRange)
+        );
+        assert_eq!(
+            mark.on_trade(20, Price(90), Qty(0)),
+            Err(MarkError::QtyOutOfRange)
+        );
         let crossed = BookTop {
             best_bid: Some(Price(101)),
             best_ask: Some(Price(100)),

@@ -104,7 +104,11 @@ impl SampledAverage {
         }
         self.ring[self.head] = bits;
         self.sum = self.sum.saturating_add(bits);
-        self.head = if self.head + 1 == len { 0 } else { self.head + 1 };
+        self.head = if self.head + 1 == len {
+            0
+        } else {
+            self.head + 1
+        };
     }
 
     /// Sets the value held from now on (`None`: unknown) without moving time.
@@ -169,6 +173,9 @@ mod tests {
         ma.advance(0);
         ma.advance(5_000);
         assert!(ma.is_empty());
-        assert_eq!(SampledAverage::new(0, 3).unwrap_err(), SampledError::BadSampling);
+        assert_eq!(
+            SampledAverage::new(0, 3).unwrap_err(),
+            SampledError::BadSampling
+        );
     }
 }

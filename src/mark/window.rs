@@ -41,7 +41,10 @@ struct BucketRing {
 
 impl BucketRing {
     fn new(window_ms: u64, buckets: u32) -> Result<BucketRing, WindowError> {
-        if buckets == 0 || buckets > 65_536 || window_ms == 0 || window_ms % u64::from(buckets) != 0
+        if buckets == 0
+            || buckets > 65_536
+            || window_ms == 0
+            || !window_ms.is_multiple_of(u64::from(buckets))
         {
             return Err(WindowError::BadWindow);
         }
@@ -251,8 +254,7 @@ impl Vwap {
     pub fn trade(&mut self, ts: u64, price: Price, qty: Qty) {
         self.advance(ts);
         let qty = i128::from(qty.0).abs();
-        self.ring
-            .add(i128::from(price.0).saturating_mul(qty), qty);
+        self.ring.add(i128::from(price.0).saturating_mul(qty), qty);
     }
 
     /// `Σ price·qty / Σ qty` over the window, rounded toward −∞ at 2⁻⁴⁸; `None` without trades

@@ -122,7 +122,10 @@ fn measure(name: &'static str, config: MarkConfig, inputs: &[(u64, Input)], cloc
         interval_ms: 8 * 3_600_000,
     };
     mark.on_funding(0, funding).expect("valid funding");
-    for (pass, chunk) in [&inputs[..WARMUP], &inputs[WARMUP..]].into_iter().enumerate() {
+    for (pass, chunk) in [&inputs[..WARMUP], &inputs[WARMUP..]]
+        .into_iter()
+        .enumerate()
+    {
         let offset = pass as u64 * span;
         for &(ts, input) in chunk {
             let start = clock.raw();
