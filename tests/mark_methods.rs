@@ -311,3 +311,33 @@ fn bad_configs_are_refused() {
         Err(MarkError::FundingOutOfRange)
     );
 }
+
+#[test]
+fn a_long_quiet_period_neither_overflows_nor_underflows() {
+    for config in [MarkConfig::median3(), MarkConfig::ema_median()] {
+        let mut mark = MarkPrice::new(config).unwrap();
+        mark.on_index(0, Price(1_000)).unwrap();
+        mark.on_book(0, book(1_009, 1_011)).unwrap(); // basis +10
+        mark.on_trade(0, Price(1_010), Qty(1)).unwrap();
+        for t in (100..600_000).step_by(100) {
+            mark.on_index(t, Price(1_000)).unwrap();
+        }
+        // Silence for most of the u64 range, then a fresh index and book at a new level.
+        let later = u64::MAX / 2;
+        mark.on_index(later, Price(2_000)).unwrap();
+        mark.on_book(later, book(1_999, 2_001)).unwrap();
+        mark.on_trade(later, Price(2_000), Qty(1)).unwrap();
+        let components = mark.components();
+        // The old basis (+10) is still what the smoothing holds: it was in force the whole
+        // time, and the long gap replaced all older weight by exactly it.
+        assert_eq!(components.basis_price, Some(fx(2_010.0)), "{:?}", config.method);
+        // The median sides with the fresh prices (last 2000 / local median 2000).
+        assert_eq!(mark.mark(), Some(Price(2_000)), "{:?}", config.method);
+        // One more minute at basis 0 moves it back toward the index, smoothly.
+        for t in 1..=60u64 {
+            mark.on_index(later + t * 1_000, Price(2_000)).unwrap();
+        }
+        let basis: f64 = (mark.components().basis_price.unwrap() - fx(2_000.0)).to_num();
+        assert!((0.0..10.0).contains(&basis), "{:?}: basis {basis}", config.method);
+    }
+}
