@@ -330,7 +330,12 @@ fn a_long_quiet_period_neither_overflows_nor_underflows() {
         let components = mark.components();
         // The old basis (+10) is still what the smoothing holds: it was in force the whole
         // time, and the long gap replaced all older weight by exactly it.
-        assert_eq!(components.basis_price, Some(fx(2_010.0)), "{:?}", config.method);
+        assert_eq!(
+            components.basis_price,
+            Some(fx(2_010.0)),
+            "{:?}",
+            config.method
+        );
         // The median sides with the fresh prices (last 2000 / local median 2000).
         assert_eq!(mark.mark(), Some(Price(2_000)), "{:?}", config.method);
         // One more minute at basis 0 moves it back toward the index, smoothly.
@@ -338,6 +343,10 @@ fn a_long_quiet_period_neither_overflows_nor_underflows() {
             mark.on_index(later + t * 1_000, Price(2_000)).unwrap();
         }
         let basis: f64 = (mark.components().basis_price.unwrap() - fx(2_000.0)).to_num();
-        assert!((0.0..10.0).contains(&basis), "{:?}: basis {basis}", config.method);
+        assert!(
+            (0.0..10.0).contains(&basis),
+            "{:?}: basis {basis}",
+            config.method
+        );
     }
 }

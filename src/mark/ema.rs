@@ -113,7 +113,12 @@ impl DecayingEma {
         if den < MIN_WEIGHT_BITS {
             return None;
         }
-        ratio_to_fixed(self.num.to_bits(), den)
+        // Divide the deviation from an integer anchor (the held sample's whole ticks), not the
+        // price itself: `num/den = A + (num − A·den)/den` exactly, and the small quotient is one
+        // hardware divide. |A| < 2⁴¹ and den < 2⁸⁵ (module bounds): A·den cannot wrap.
+        let anchor = self.held.map_or(0, |x| x.to_bits() >> 48);
+        let offset = self.num.to_bits().saturating_sub(anchor.wrapping_mul(den));
+        ratio_to_fixed(offset, den)?.checked_add(I80F48::from_bits(anchor << 48))
     }
 
     /// The accumulated weight `den` in milliseconds.

@@ -5,7 +5,10 @@
 //! fed to one `MarkPrice` per method on a pinned thread. Each update is timed alone with
 //! `quanta::Clock::raw()` before and after and recorded in an hdrhistogram; the cost of the
 //! timing itself (two back-to-back `raw()` reads) is measured the same way and printed, not
-//! subtracted. The closing `key=value` lines give the slowest method's p50 and p99.
+//! subtracted. The methods run in interleaved rounds and each percentile is the median over
+//! the rounds, so a burst of load on a shared machine does not decide a row. The closing
+//! `key=value` lines give one p50/p99 pair per row, then the slowest row's
+//! (`mark.update_p50_ns`, `mark.update_p99_ns`).
 
 use std::hint::black_box;
 
@@ -18,6 +21,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 const WARMUP: usize = 200_000;
 const MEASURED: usize = 2_000_000;
+const ROUNDS: usize = 9;
 const SEED: u64 = 0x6d61_726b;
 
 /// One input of the benchmark stream.
@@ -31,6 +35,8 @@ pub enum Input {
     Trade(Price, Qty),
     /// An external reference price.
     Reference(Price),
+    /// Time passes, nothing else.
+    Clock,
 }
 
 /// The seeded stream: `(timestamp ms, input)`, timestamps non-decreasing.
@@ -80,19 +86,23 @@ pub fn apply(mark: &mut MarkPrice, ts: u64, input: Input) -> Result<Option<MarkU
         Input::Book(top) => mark.on_book(ts, top),
         Input::Trade(price, qty) => mark.on_trade(ts, price, qty),
         Input::Reference(price) => mark.on_reference(ts, price),
+        Input::Clock => mark.on_clock(ts),
     }
 }
 
 /// The methods measured, with their configs (defaults; a 5 % clamp on all of them so every
-/// method pays for the clamp).
+/// method pays for the clamp) and whether the external reference is fed. `ema_median_noref`
+/// is `ema_median` without a reference: it then also reads the local-median EMA (a second
+/// division) on every update — its worst case.
 #[must_use]
-pub fn methods() -> [(&'static str, MarkConfig); 4] {
+pub fn methods() -> [(&'static str, MarkConfig, bool); 5] {
     let band = Some(Rate(5_000_000));
     [
-        ("last", MarkConfig::last().with_clamp(band)),
-        ("mid", MarkConfig::mid().with_clamp(band)),
-        ("median3", MarkConfig::median3()),
-        ("ema_median", MarkConfig::ema_median()),
+        ("last", MarkConfig::last().with_clamp(band), true),
+        ("mid", MarkConfig::mid().with_clamp(band), true),
+        ("median3", MarkConfig::median3(), true),
+        ("ema_median", MarkConfig::ema_median(), true),
+        ("ema_median_noref", MarkConfig::ema_median(), false),
     ]
 }
 
@@ -100,60 +110,97 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 10_000_000, 3).expect("static histogram bounds are valid")
 }
 
-struct Row {
+/// One method's state machine walking the input stream (cyclically, time shifted on wrap).
+struct Runner {
     name: &'static str,
-    p50: u64,
-    p99: u64,
-    p999: u64,
-    max: u64,
-    mean: f64,
-    updates_out: usize,
+    mark: MarkPrice,
+    with_reference: bool,
+    next: usize,
+    offset: u64,
+    changes: usize,
+    p50s: Vec<u64>,
+    p99s: Vec<u64>,
+    p999s: Vec<u64>,
+    merged: Histogram<u64>,
 }
 
-fn measure(name: &'static str, config: MarkConfig, inputs: &[(u64, Input)], clock: &Clock) -> Row {
-    let mut mark = MarkPrice::new(config).expect("bench configs are valid");
-    let mut hist = histogram();
-    let mut updates_out = 0;
-    // The stream's clock restarts each pass; offset it so time only moves forward.
-    let span = inputs.last().map_or(0, |&(ts, _)| ts + 1);
-    let funding = Funding {
-        rate: Rate(10_000),
-        next_funding_ms: 4 * 3_600_000,
-        interval_ms: 8 * 3_600_000,
-    };
-    mark.on_funding(0, funding).expect("valid funding");
-    for (pass, chunk) in [&inputs[..WARMUP], &inputs[WARMUP..]]
-        .into_iter()
-        .enumerate()
-    {
-        let offset = pass as u64 * span;
-        for &(ts, input) in chunk {
+impl Runner {
+    fn new(name: &'static str, config: MarkConfig, with_reference: bool) -> Runner {
+        let mut mark = MarkPrice::new(config).expect("bench configs are valid");
+        let funding = Funding {
+            rate: Rate(10_000),
+            next_funding_ms: 4 * 3_600_000,
+            interval_ms: 8 * 3_600_000,
+        };
+        mark.on_funding(0, funding).expect("valid funding");
+        Runner {
+            name,
+            mark,
+            with_reference,
+            next: 0,
+            offset: 0,
+            changes: 0,
+            p50s: Vec::new(),
+            p99s: Vec::new(),
+            p999s: Vec::new(),
+            merged: histogram(),
+        }
+    }
+
+    /// Feeds `count` inputs, timing each one into `hist` if given.
+    fn feed(
+        &mut self,
+        inputs: &[(u64, Input)],
+        count: usize,
+        clock: &Clock,
+        mut hist: Option<&mut Histogram<u64>>,
+    ) {
+        let span = inputs.last().map_or(0, |&(ts, _)| ts + 1);
+        for _ in 0..count {
+            let (ts, input) = inputs[self.next];
+            self.next += 1;
+            if self.next == inputs.len() {
+                self.next = 0;
+                self.offset += span;
+            }
+            // Without a reference feed, its slots become clock ticks (same timestamps).
+            let input = match input {
+                Input::Reference(_) if !self.with_reference => Input::Clock,
+                other => other,
+            };
             let start = clock.raw();
-            let result = apply(&mut mark, ts + offset, input);
+            let result = apply(&mut self.mark, ts + self.offset, input);
             let end = clock.raw();
             if let Ok(Some(update)) = black_box(result) {
-                updates_out += usize::from(update.price_changed);
+                self.changes += usize::from(update.price_changed);
             }
-            if pass == 1 {
+            if let Some(hist) = hist.as_deref_mut() {
                 // Saturate a preempted outlier rather than fail the run.
                 hist.saturating_record(clock.delta_as_nanos(start, end).max(1));
             }
         }
     }
-    Row {
-        name,
-        p50: hist.value_at_quantile(0.50),
-        p99: hist.value_at_quantile(0.99),
-        p999: hist.value_at_quantile(0.999),
-        max: hist.max(),
-        mean: hist.mean(),
-        updates_out,
+
+    fn round(&mut self, inputs: &[(u64, Input)], clock: &Clock) {
+        let mut hist = histogram();
+        self.feed(inputs, MEASURED / ROUNDS, clock, Some(&mut hist));
+        self.p50s.push(hist.value_at_quantile(0.50));
+        self.p99s.push(hist.value_at_quantile(0.99));
+        self.p999s.push(hist.value_at_quantile(0.999));
+        // Same bounds: adding cannot fail.
+        let _ = self.merged.add(&hist);
     }
+}
+
+fn median(values: &[u64]) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0)
 }
 
 fn timer_overhead(clock: &Clock) -> (u64, u64) {
     let mut hist = histogram();
-    for _ in 0..MEASURED {
+    for _ in 0..MEASURED / ROUNDS {
         let start = clock.raw();
         let end = clock.raw();
         hist.saturating_record(clock.delta_as_nanos(start, end).max(1));
@@ -162,42 +209,78 @@ fn timer_overhead(clock: &Clock) -> (u64, u64) {
 }
 
 /// Runs the comparison and prints its table and `key=value` lines.
+///
+/// `LIQCORE_MARK_ONLY=<name>` measures one row only (for profiling).
 pub fn run() {
     if let Some(core) = core_affinity::get_core_ids().and_then(|ids| ids.last().copied()) {
         core_affinity::set_for_current(core);
     }
+    let only = std::env::var("LIQCORE_MARK_ONLY").ok();
     let clock = Clock::new();
     let inputs = stream(WARMUP + MEASURED, SEED);
     let (overhead_p50, overhead_p99) = timer_overhead(&clock);
-    let rows: Vec<Row> = methods()
+    let mut runners: Vec<Runner> = methods()
         .into_iter()
-        .map(|(name, config)| measure(name, config, &inputs, &clock))
+        .filter(|(name, _, _)| only.as_deref().is_none_or(|only| only == *name))
+        .map(|(name, config, with_reference)| Runner::new(name, config, with_reference))
         .collect();
+    for runner in &mut runners {
+        runner.feed(&inputs, WARMUP, &clock, None);
+    }
+    // Rounds interleave the methods, so a burst of load on this shared machine hits them
+    // alike; each statistic is the median over the rounds.
+    for _ in 0..ROUNDS {
+        for runner in &mut runners {
+            runner.round(&inputs, &clock);
+        }
+    }
 
     println!(
-        "# {MEASURED} updates per method after {WARMUP} warm-up; each timed alone (quanta raw \
-         TSC, timer overhead included: p50 {overhead_p50} ns, p99 {overhead_p99} ns)"
+        "# {MEASURED} updates per method ({ROUNDS} interleaved rounds, median of the rounds) \
+         after {WARMUP} warm-up; each update timed alone (quanta raw TSC, timer overhead \
+         included: p50 {overhead_p50} ns, p99 {overhead_p99} ns)"
     );
     println!(
-        "{:<12} {:>8} {:>8} {:>9} {:>9} {:>9} {:>12}",
-        "method", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "mean ns", "mark changes"
+        "{:<18} {:>7} {:>7} {:>9} {:>15} {:>9} {:>9} {:>12}",
+        "method",
+        "p50 ns",
+        "p99 ns",
+        "p99.9 ns",
+        "p99 range ns",
+        "max ns",
+        "mean ns",
+        "mark changes"
     );
-    for row in &rows {
-        println!(
-            "{:<12} {:>8} {:>8} {:>9} {:>9} {:>9.1} {:>12}",
-            row.name, row.p50, row.p99, row.p999, row.max, row.mean, row.updates_out
+    let mut rows = Vec::new();
+    for runner in &runners {
+        let (p50, p99, p999) = (
+            median(&runner.p50s),
+            median(&runner.p99s),
+            median(&runner.p999s),
         );
+        let low = runner.p99s.iter().min().copied().unwrap_or(0);
+        let high = runner.p99s.iter().max().copied().unwrap_or(0);
+        println!(
+            "{:<18} {:>7} {:>7} {:>9} {:>15} {:>9} {:>9.1} {:>12}",
+            runner.name,
+            p50,
+            p99,
+            p999,
+            format!("{low}..{high}"),
+            runner.merged.max(),
+            runner.merged.mean(),
+            runner.changes
+        );
+        rows.push((runner.name, p50, p99));
     }
-    let slowest = rows
-        .iter()
-        .max_by_key(|row| (row.p99, row.p50))
-        .expect("four methods");
-    for row in &rows {
-        println!("mark.{}.update_p50_ns={}", row.name, row.p50);
-        println!("mark.{}.update_p99_ns={}", row.name, row.p99);
+    for &(name, p50, p99) in &rows {
+        println!("mark.{name}.update_p50_ns={p50}");
+        println!("mark.{name}.update_p99_ns={p99}");
     }
     println!("mark.timer_overhead_p50_ns={overhead_p50}");
-    println!("mark.slowest_method={}", slowest.name);
-    println!("mark.update_p50_ns={}", slowest.p50);
-    println!("mark.update_p99_ns={}", slowest.p99);
+    if let Some(&(name, p50, p99)) = rows.iter().max_by_key(|&&(_, p50, p99)| (p99, p50)) {
+        println!("mark.slowest_method={name}");
+        println!("mark.update_p50_ns={p50}");
+        println!("mark.update_p99_ns={p99}");
+    }
 }
