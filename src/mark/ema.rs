@@ -69,6 +69,7 @@ impl DecayingEma {
 
     /// Weights the held sample by the time since the last advance and decays the old weight
     /// (no-op for a timestamp at or before the last one).
+    #[inline]
     pub fn advance(&mut self, ts: u64) {
         let Some(last) = self.last_ts else {
             self.last_ts = Some(ts);
@@ -95,6 +96,7 @@ impl DecayingEma {
     }
 
     /// Sets the sample held from now on (`None`: unknown) without moving time.
+    #[inline]
     pub fn hold(&mut self, x: Option<I80F48>) {
         self.held = x;
     }
@@ -108,6 +110,7 @@ impl DecayingEma {
     /// `num / den` rounded toward −∞ at 2⁻⁴⁸; `None` until some sample has had weight (or
     /// after its weight decayed below 2⁻¹⁶ ms).
     #[must_use]
+    #[inline]
     pub fn value(&self) -> Option<I80F48> {
         let den = self.den.to_bits();
         if den < MIN_WEIGHT_BITS {

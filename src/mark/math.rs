@@ -40,6 +40,7 @@ pub(crate) const fn ticks(price: Price) -> I80F48 {
 /// One 128-by-64-bit division when `|num| < 2⁷⁹` after normalisation, else two (remainders
 /// come from multiplications); the divisor always fits the hardware divide.
 #[must_use]
+#[inline]
 pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
     if den <= 0 {
         return None;

@@ -16,7 +16,7 @@
 //!
 //! - `median3`: a [`SampledAverage`] ring of the basis (`mid − index`), `basis_samples` slots;
 //! - `ema_median`: two [`DecayingEma`]s (the basis, τ = 150 s, and the local median, τ = 30 s),
-//!   each with a 64-entry decay table.
+//!   each with its [`Decay`] tables (64 + 256 entries).
 //!
 //! [`Twap`] and [`Vwap`] are standalone components on the same principles (a preallocated ring
 //! of time buckets) for hosts that need them (e.g. a funding premium); no method uses them.

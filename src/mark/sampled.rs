@@ -73,6 +73,7 @@ impl SampledAverage {
     }
 
     /// Takes the samples due at instants up to and including `ts`.
+    #[inline]
     pub fn advance(&mut self, ts: u64) {
         let interval = self.interval_ms;
         let Some(next) = self.next_sample_at else {
@@ -112,6 +113,7 @@ impl SampledAverage {
     }
 
     /// Sets the value held from now on (`None`: unknown) without moving time.
+    #[inline]
     pub fn hold(&mut self, x: Option<I80F48>) {
         self.held = x;
     }
