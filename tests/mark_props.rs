@@ -27,9 +27,9 @@ fn apply(mark: &mut MarkPrice, ts: u64, input: Input) -> Result<Option<MarkUpdat
         Input::Book { bid, spread } => {
             let top = BookTop {
                 best_bid: bid.map(Price),
-                best_ask: bid.map(|b| Price(b + spread)),
-                impact_bid: bid.map(|b| Price(b - spread)),
-                impact_ask: bid.map(|b| Price(b + 2 * spread)),
+                best_ask: bid.map(|b| Price(b.saturating_add(spread))),
+                impact_bid: bid.map(|b| Price(b.saturating_sub(spread))),
+                impact_ask: bid.map(|b| Price(b.saturating_add(spread.saturating_mul(2)))),
             };
             mark.on_book(ts, top)
         }
@@ -39,7 +39,7 @@ fn apply(mark: &mut MarkPrice, ts: u64, input: Input) -> Result<Option<MarkUpdat
             ts,
             Funding {
                 rate: Rate(rate),
-                next_funding_ms: ts + ttf_ms,
+                next_funding_ms: ts.saturating_add(ttf_ms),
                 interval_ms: 28_800_000,
             },
         ),
@@ -210,6 +210,59 @@ proptest! {
                     .collect::<Vec<_>>()
             };
             prop_assert_eq!(run(), run(), "{}", name);
+        }
+    }
+}
+
+/// Any input at all, extremes included.
+fn wild_input() -> impl Strategy<Value = Input> {
+    let wild = prop_oneof![
+        any::<i64>(),
+        Just(i64::MAX),
+        Just(i64::MIN),
+        Just(0i64),
+        1i64..=(1 << 40)
+    ];
+    prop_oneof![
+        wild.clone().prop_map(Input::Index),
+        (proptest::option::of(wild.clone()), any::<i64>()).prop_map(|(bid, spread)| Input::Book {
+            bid,
+            spread: spread.clamp(-(1 << 40), 1 << 40)
+        }),
+        (wild.clone(), wild.clone()).prop_map(|(p, q)| Input::Trade(p, q)),
+        wild.clone().prop_map(Input::Reference),
+        (any::<i64>(), any::<u32>()).prop_map(|(rate, ttf)| Input::Funding {
+            rate,
+            ttf_ms: u64::from(ttf)
+        }),
+        Just(Input::Clock),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Bad input is a rejection, never a panic (this runs in the debug build, with overflow
+    /// checks on), and a rejection changes nothing.
+    #[test]
+    fn arbitrary_inputs_never_panic(
+        steps in prop::collection::vec(
+            (prop_oneof![Just(0u64), any::<u64>(), 0u64..100_000], wild_input()),
+            1..100,
+        ),
+    ) {
+        for (_, config) in configs() {
+            let mut mark = MarkPrice::new(config).unwrap();
+            let mut ts = 0u64;
+            for &(dt, input) in &steps {
+                ts = ts.saturating_add(dt);
+                let before = (mark.mark(), mark.is_stale(), mark.now(), mark.components());
+                // A book built from a wild bid may carry out-of-range sides: rejected.
+                if apply(&mut mark, ts, input).is_err() {
+                    let after = (mark.mark(), mark.is_stale(), mark.now(), mark.components());
+                    prop_assert_eq!(before, after);
+                }
+            }
         }
     }
 }

@@ -71,7 +71,8 @@ impl Funding {
     }
 }
 
-/// Price 1 of `median3` at logical time `now_ms`, in ticks (rounded toward −∞ at 2⁻⁴⁸).
+/// Price 1 of `median3` at logical time `now_ms`, in ticks (rounded toward −∞ at 2⁻⁴⁸);
+/// `None` if it does not fit.
 ///
 /// # Examples
 ///
@@ -105,8 +106,11 @@ pub fn funding_basis_price(
     if funding.rate.0 == 0 || ttf == 0 {
         return Some(ticks(index));
     }
-    // |index| < 2⁴⁰ (checked at input), |rate| ≤ 10⁸ < 2²⁷, ttf ≤ 2³²: the product < 2⁹⁹.
-    let numerator = i128::from(index.0) * i128::from(funding.rate.0) * i128::from(ttf);
+    // Through `MarkPrice`: |index| ≤ 2⁴⁰, |rate| ≤ 10⁸ < 2²⁷, ttf ≤ 2³², so the product is below
+    // 2⁹⁹; called directly with wilder values, an overflow gives `None`, never a panic.
+    let numerator = i128::from(index.0)
+        .checked_mul(i128::from(funding.rate.0))?
+        .checked_mul(i128::from(ttf))?;
     let denominator = i128::from(Rate::ONE.0) * i128::from(unit);
     let adjustment = ratio_to_fixed(numerator, denominator)?;
     ticks(index).checked_add(adjustment)

@@ -85,12 +85,14 @@
 //!
 //! An update is O(1): a few comparisons, a few 64×64-bit multiplications (the decay factor is
 //! one table load for `Δt < 256` ms, else one product per set bit of `Δt`) and at most two
-//! 128-by-64-bit divisions (`ratio_to_fixed`: the EMA read-outs; the sampled average is
-//! divided once per sample, not per update). No allocation after [`MarkPrice::new`] (checked
-//! by `tests/mark_alloc.rs`), no locks, no syscalls, no panics. Measured per-update cost
-//! (`cargo run --release -p liqcore-tools --bin compare -- mark`, AMD EPYC, 2 shared cores,
-//! timer overhead included; details and the exact runs in `perf/mark.md`): `last`, `mid`,
-//! `median3` p50 ≈ 20–40 ns, p99 ≈ 40–90 ns; `ema_median` p50 ≈ 60–70 ns, p99 ≈ 100–120 ns.
+//! 128-by-64-bit divisions (`ratio_to_fixed`: the EMA read-outs, or `median3`'s funding price;
+//! the sampled average is divided once per sample, not per update). No allocation after [`MarkPrice::new`] (checked
+//! by `tests/mark_alloc.rs`), no locks, no syscalls, no panics. Measured per update
+//! (`cargo run --release -p liqcore-tools --bin compare -- mark`, AMD EPYC Zen 3, 2 shared
+//! cores, ~10 ns of timer overhead included; runs and method in `perf/mark.md`): `last` and
+//! `mid` p50 20 ns / p99 40 ns; `median3` p50 40–50 ns / p99 70–80 ns; `ema_median` p50 60 ns /
+//! p99 90–100 ns, and 80 / 110 ns without an external reference (it then reads the local EMA
+//! too: a second division).
 
 mod ema;
 mod funding;
