@@ -796,15 +796,18 @@ impl MarkPrice {
             } => {
                 let basis_price = self.basis_price(basis_ema.value(), config.basis_source);
                 let reference = self.reference_if_fresh(now);
-                let present = usize::from(basis_price.is_some())
-                    + usize::from(local.is_some())
-                    + usize::from(reference.is_some());
-                if present == 2 {
+                match (basis_price, local, reference) {
+                    (Some(a), Some(b), Some(c)) => Some(median3(a, b, c)),
                     // Hyperliquid: with two components, the local median's EMA is the third.
-                    let mut two = [basis_price, local, reference].into_iter().flatten();
-                    median_of_present(two.next(), two.next(), local_ema.value())
-                } else {
-                    median_of_present(basis_price, local, reference)
+                    (Some(x), Some(y), None)
+                    | (Some(x), None, Some(y))
+                    | (None, Some(x), Some(y)) => {
+                        median_of_present(Some(x), Some(y), local_ema.value())
+                    }
+                    (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => {
+                        Some(x)
+                    }
+                    (None, None, None) => None,
                 }
             }
         };
