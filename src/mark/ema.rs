@@ -1,0 +1,177 @@
+//! The time-decayed EMA: `num = num·e^(−Δt/τ) + x·Δt`, `den = den·e^(−Δt/τ) + Δt`,
+//! value `num / den`.
+//!
+//! # Layout
+//!
+//! Two `I80F48` accumulators, the held sample and its timestamp, and a [`Decay`] table
+//! (64 + 256 × u64, built once; `Δt < 256` ms is one lookup). Decaying multiplies by the
+//! 62-bit factor with two 64×64-bit products, rounded toward zero.
+//!
+//! # Semantics
+//!
+//! `x` is a step function: a sample holds from its timestamp until the next one, and each
+//! advance weights the **held** sample by the elapsed `Δt` before the new one replaces it. So
+//! samples that share a timestamp commute (only the last one of them is held, and it gets
+//! weight once time moves), and a value's weight is exactly the time it was in force. A gap
+//! with no sample (`x` unknown) only decays the old weight.
+//!
+//! # Invariants and bounds
+//!
+//! The weight added per step is `min(Δt, 44·τ)`: beyond `44·τ` the decay factor is exactly 0,
+//! so a long quiet period resets the state to the held sample (value exactly `x`) instead of
+//! overflowing `x·Δt`. With `|x| < 2⁴¹` ticks and `τ ≤ 2³⁰` ms, `den < 2³⁷` and
+//! `|num| < 2⁷⁸`, inside `I80F48` (operations saturate regardless).
+
+use fixed::types::I80F48;
+
+use super::math::{Decay, mul_decay, ratio_to_fixed};
+
+/// Below this weight (2⁻¹⁶ ms) the quotient is too imprecise to report.
+const MIN_WEIGHT_BITS: i128 = 1 << 32;
+
+/// A time-decayed exponential moving average with num/den weighting (see the module docs).
+///
+/// # Examples
+///
+/// ```
+/// use fixed::types::I80F48;
+/// use liqcore::mark::DecayingEma;
+/// let mut ema = DecayingEma::new(1_000).unwrap();
+/// ema.update(0, Some(I80F48::from_num(10)));
+/// ema.update(1_000, Some(I80F48::from_num(20)));
+/// assert_eq!(ema.value().unwrap(), 10); // only 10 has been in force so far
+/// ema.advance(2_000);
+/// let e = (-1f64).exp();
+/// let want = (10.0 * e + 20.0) / (e + 1.0);
+/// assert!((ema.value().unwrap().to_num::<f64>() - want).abs() < 1e-9);
+/// ```
+#[derive(Clone, Debug)]
+pub struct DecayingEma {
+    decay: Decay,
+    num: I80F48,
+    den: I80F48,
+    held: Option<I80F48>,
+    last_ts: Option<u64>,
+}
+
+impl DecayingEma {
+    /// An empty EMA with time constant `tau_ms`; `None` unless `1 ≤ tau_ms ≤ 2³⁰`.
+    #[must_use]
+    pub fn new(tau_ms: u64) -> Option<DecayingEma> {
+        Some(DecayingEma {
+            decay: Decay::new(tau_ms)?,
+            num: I80F48::ZERO,
+            den: I80F48::ZERO,
+            held: None,
+            last_ts: None,
+        })
+    }
+
+    /// Weights the held sample by the time since the last advance and decays the old weight
+    /// (no-op for a timestamp at or before the last one).
+    #[inline]
+    pub fn advance(&mut self, ts: u64) {
+        let Some(last) = self.last_ts else {
+            self.last_ts = Some(ts);
+            return;
+        };
+        if ts <= last {
+            return;
+        }
+        let dt = ts - last;
+        self.last_ts = Some(ts);
+        let factor = self.decay.factor(dt);
+        self.num = mul_decay(self.num, factor);
+        self.den = mul_decay(self.den, factor);
+        if let Some(x) = self.held {
+            let weight = dt.min(self.decay.cutoff_ms());
+            // |x| < 2⁴¹ ticks (2⁸⁹ bits) and weight ≤ 44·2³⁰ < 2³⁶: the product is below 2¹²⁵,
+            // so the plain multiplication cannot wrap.
+            let added = I80F48::from_bits(x.to_bits().wrapping_mul(i128::from(weight)));
+            self.num = self.num.saturating_add(added);
+            self.den = self
+                .den
+                .saturating_add(I80F48::from_bits(i128::from(weight) << 48));
+        }
+    }
+
+    /// Sets the sample held from now on (`None`: unknown) without moving time.
+    #[inline]
+    pub fn hold(&mut self, x: Option<I80F48>) {
+        self.held = x;
+    }
+
+    /// Advances to `ts`, then holds `x`.
+    pub fn update(&mut self, ts: u64, x: Option<I80F48>) {
+        self.advance(ts);
+        self.held = x;
+    }
+
+    /// `num / den` rounded toward −∞ at 2⁻⁴⁸; `None` until some sample has had weight (or
+    /// after its weight decayed below 2⁻¹⁶ ms).
+    #[must_use]
+    #[inline]
+    pub fn value(&self) -> Option<I80F48> {
+        let den = self.den.to_bits();
+        if den < MIN_WEIGHT_BITS {
+            return None;
+        }
+        // Divide the deviation from an integer anchor (the held sample's whole ticks), not the
+        // price itself: `num/den = A + (num − A·den)/den` exactly, and the small quotient is one
+        // hardware divide. |A| < 2⁴¹ and den < 2⁸⁵ (module bounds): A·den cannot wrap.
+        let anchor = self.held.map_or(0, |x| x.to_bits() >> 48);
+        let offset = self.num.to_bits().saturating_sub(anchor.wrapping_mul(den));
+        ratio_to_fixed(offset, den)?.checked_add(I80F48::from_bits(anchor << 48))
+    }
+
+    /// The accumulated weight `den` in milliseconds.
+    #[must_use]
+    pub fn weight(&self) -> I80F48 {
+        self.den
+    }
+
+    /// The held sample.
+    #[must_use]
+    pub fn held(&self) -> Option<I80F48> {
+        self.held
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quiet_period_resets_to_the_held_value_without_overflow() {
+        let mut ema = DecayingEma::new(150_000).unwrap();
+        ema.update(0, Some(I80F48::from_num(-1_000_000)));
+        ema.update(1, Some(I80F48::from_num(1_000_000_000_000i64)));
+        ema.advance(u64::MAX);
+        assert_eq!(ema.value().unwrap(), 1_000_000_000_000i64);
+        assert_eq!(ema.weight(), 44 * 150_000);
+    }
+
+    #[test]
+    fn many_tiny_steps_stay_bounded_and_converge() {
+        let mut ema = DecayingEma::new(1_000).unwrap();
+        ema.update(0, Some(I80F48::from_num(7)));
+        for t in 1..=100_000u64 {
+            ema.update(t, Some(I80F48::from_num(7)));
+        }
+        let weight: f64 = ema.weight().to_num();
+        assert!(weight > 990.0 && weight < 1_010.0, "weight {weight}");
+        let value: f64 = ema.value().unwrap().to_num();
+        assert!((value - 7.0).abs() < 1e-9, "value {value}");
+    }
+
+    #[test]
+    fn unknown_sample_only_decays() {
+        let mut ema = DecayingEma::new(1_000).unwrap();
+        ema.update(0, Some(I80F48::from_num(5)));
+        ema.update(500, None);
+        ema.advance(10_000);
+        assert_eq!(ema.value().unwrap().round(), 5);
+        ema.advance(100_000);
+        assert_eq!(ema.value(), None);
+    }
+}

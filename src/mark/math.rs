@@ -1,0 +1,455 @@
+//! Deterministic fixed-point helpers: exact ratios, the exponential decay table, medians and
+//! rounding to a tick.
+//!
+//! Everything here is integer arithmetic on `i128`/`u128` or on the bits of [`I80F48`], so the
+//! results are bit-identical on every platform and run. No `f64` is used (tests compare
+//! against `f64` only as a cross-check).
+
+use fixed::types::I80F48;
+
+use crate::types::Price;
+
+/// Fractional bits of a [`I80F48`].
+pub(crate) const FRAC_BITS: u32 = 48;
+
+/// The largest price (in ticks) any input may carry: 2⁴⁰ ≈ 1.1 × 10¹² ticks. With this bound
+/// every product the smoothing forms (price × milliseconds, basis × weight) stays far inside
+/// the range of `I80F48` (±2⁷⁹) and `i128`.
+pub const MAX_PRICE_TICKS: i64 = 1 << 40;
+
+/// The largest trade quantity (in lots) accepted: 2⁴⁰.
+pub const MAX_TRADE_QTY: i64 = 1 << 40;
+
+/// A whole number of ticks as a fixed-point value (exact).
+#[must_use]
+pub(crate) const fn ticks(price: Price) -> I80F48 {
+    I80F48::from_bits((price.0 as i128) << FRAC_BITS)
+}
+
+/// `num / den` as an `I80F48`, rounded toward −∞ (floor) at 2⁻⁴⁸; `None` if `den ≤ 0` or the
+/// quotient does not fit.
+///
+/// Exact — the bits are `floor(num · 2⁴⁸ / den)` — whenever `den < 2⁶³` (every time window,
+/// sample count and trade volume here). A larger `den` (an EMA's weight in `I80F48` bits) is
+/// first brought below 2⁶³ by shifting `num` and `den` right by the same amount (each rounded
+/// toward −∞), a relative error below 2⁻⁶¹: deterministic, and far below the 2⁻⁴⁸ output step
+/// for prices under 2⁴⁰ ticks.
+///
+/// # Performance
+///
+/// One 128-by-64-bit division when `|num| < 2⁷⁹` after normalisation, else two (remainders
+/// come from multiplications); the divisor always fits the hardware divide.
+#[must_use]
+#[inline]
+pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
+    if den <= 0 {
+        return None;
+    }
+    let shift = (128 - den.leading_zeros()).saturating_sub(63);
+    let (num, den) = (num >> shift, (den >> shift) as u128);
+    let negative = num < 0;
+    let magnitude = num.unsigned_abs();
+    let (bits, inexact) = if magnitude < (1u128 << 79) {
+        // One division: magnitude · 2⁴⁸ < 2¹²⁷ (and with a small quotient, such as a basis,
+        // it is a single hardware divide).
+        let scaled = magnitude << FRAC_BITS;
+        let quotient = scaled / den;
+        (quotient, scaled != quotient * den)
+    } else {
+        // den < 2⁶³: both divisions below have a 64-bit divisor.
+        let whole = magnitude / den;
+        if whole >= (1u128 << 79) {
+            return None;
+        }
+        let remainder = magnitude - whole * den;
+        // remainder < 2⁶³, so remainder · 2⁴⁸ < 2¹¹¹ and the quotient is below 2⁴⁸.
+        let scaled = remainder << FRAC_BITS;
+        let fraction = scaled / den;
+        ((whole << FRAC_BITS) | fraction, scaled != fraction * den)
+    };
+    // bits < 2¹²⁷ on both paths.
+    let bits = bits as i128;
+    Some(I80F48::from_bits(if negative {
+        -bits - i128::from(inexact)
+    } else {
+        bits
+    }))
+}
+
+/// Fractional bits of a decay factor: `1.0` is `1 << 62` (so 1 itself is representable).
+pub(crate) const DECAY_FRAC_BITS: u32 = 62;
+const DECAY_ONE: u128 = 1 << DECAY_FRAC_BITS;
+/// `e^(−n)` for `n ≥ 44` is below 2⁻⁶² and rounds to zero; beyond `44·τ` the decay is exactly 0.
+const DECAY_CUTOFF_TAUS: u64 = 44;
+/// The longest accepted time constant: 2³⁰ ms (about 12 days).
+pub const MAX_TAU_MS: u64 = 1 << 30;
+
+/// `e^f · 2⁶²` for `f · 2⁶²` in `0 ..= 2⁶²`, by its Taylor series (all terms positive), each
+/// term rounded down.
+fn exp_positive_fraction(f: u128) -> u128 {
+    let mut term = DECAY_ONE;
+    let mut sum = DECAY_ONE;
+    let mut i: u128 = 1;
+    while i <= 40 {
+        // term ≤ e · 2⁶² < 2⁶⁴ and f ≤ 2⁶²: the product is below 2¹²⁶.
+        term = ((term * f) >> DECAY_FRAC_BITS) / i;
+        if term == 0 {
+            break;
+        }
+        sum += term;
+        i += 1;
+    }
+    sum
+}
+
+/// `e^(−m/τ) · 2⁶²`, rounded down (within a few units of 2⁻⁶²), computed by range reduction:
+/// `e^(−n) · e^(−f)` with `n = ⌊m/τ⌋`, `f = (m mod τ)/τ`.
+fn exp_negative_ratio(m: u64, tau: u64) -> u64 {
+    let whole = m / tau;
+    if whole >= DECAY_CUTOFF_TAUS {
+        return 0;
+    }
+    let fraction = (u128::from(m % tau) << DECAY_FRAC_BITS) / u128::from(tau);
+    // 2¹²⁴ / e^f: rounded down.
+    let mut result = (DECAY_ONE << DECAY_FRAC_BITS) / exp_positive_fraction(fraction);
+    let inverse_e = (DECAY_ONE << DECAY_FRAC_BITS) / exp_positive_fraction(DECAY_ONE);
+    for _ in 0..whole {
+        result = (result * inverse_e) >> DECAY_FRAC_BITS;
+    }
+    // result ≤ 2⁶², fits u64.
+    result as u64
+}
+
+/// The exponential decay `e^(−Δt/τ)` for integer milliseconds, in deterministic fixed point.
+///
+/// # Layout
+///
+/// A table of `e^(−2ᵏ/τ)` for `k` in `0..64` (each computed directly by a series at
+/// construction, not by repeated squaring, so errors do not compound). `decay(Δt)` multiplies
+/// the entries of the set bits of `Δt`: a handful of 64×64-bit multiplications, each rounded
+/// down at 2⁻⁶².
+///
+/// # Semantics
+///
+/// `decay(0) = 1` exactly; `decay(Δt) = 0` exactly once `Δt ≥ 44·τ` (where the true value is
+/// below 2⁻⁶²), so a long quiet period decays old weight to exactly zero instead of
+/// underflowing into noise; never above 1, never negative.
+#[derive(Clone, Debug)]
+pub struct Decay {
+    /// `e^(−2ᵏ/τ) · 2⁶²` for `k` in `0..64` (boxed: keeps the owning state small).
+    table: Box<[u64; 64]>,
+    /// `factor(Δt)` for `Δt < SMALL_GAPS`, filled from the bit products at construction (so a
+    /// lookup and the product give identical bits): the common case is one load.
+    small: Box<[u64]>,
+    tau_ms: u64,
+    cutoff_ms: u64,
+}
+
+/// Gaps below this many milliseconds are a table lookup.
+const SMALL_GAPS: usize = 256;
+
+impl Decay {
+    /// The decay table for time constant `tau_ms`; `None` unless `1 ≤ tau_ms ≤ MAX_TAU_MS`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use liqcore::mark::Decay;
+    /// let decay = Decay::new(1_000).unwrap();
+    /// assert_eq!(decay.factor(0), 1 << 62);
+    /// assert_eq!(decay.factor(44_000), 0);
+    /// let e_minus_1 = decay.factor(1_000) as f64 / (1u64 << 62) as f64;
+    /// assert!((e_minus_1 - (-1f64).exp()).abs() < 1e-15);
+    /// ```
+    #[must_use]
+    pub fn new(tau_ms: u64) -> Option<Decay> {
+        if tau_ms == 0 || tau_ms > MAX_TAU_MS {
+            return None;
+        }
+        let mut table = Box::new([0u64; 64]);
+        for (k, entry) in table.iter_mut().enumerate() {
+            *entry = exp_negative_ratio(1u64 << k, tau_ms);
+        }
+        let mut decay = Decay {
+            table,
+            small: Box::default(),
+            tau_ms,
+            cutoff_ms: DECAY_CUTOFF_TAUS * tau_ms,
+        };
+        decay.small = (0..SMALL_GAPS as u64)
+            .map(|dt| decay.factor_by_bits(dt))
+            .collect();
+        Some(decay)
+    }
+
+    /// The time constant τ in milliseconds.
+    #[must_use]
+    pub const fn tau_ms(&self) -> u64 {
+        self.tau_ms
+    }
+
+    /// The gap (ms) from which the decay is exactly zero: `44·τ`.
+    #[must_use]
+    pub const fn cutoff_ms(&self) -> u64 {
+        self.cutoff_ms
+    }
+
+    /// `e^(−Δt/τ)` scaled by 2⁶² (so `1 << 62` is 1), rounded down at each step.
+    #[must_use]
+    #[inline]
+    pub fn factor(&self, dt_ms: u64) -> u64 {
+        match self.small.get(dt_ms as usize) {
+            Some(&factor) if dt_ms < SMALL_GAPS as u64 => factor,
+            _ => self.factor_by_bits(dt_ms),
+        }
+    }
+
+    fn factor_by_bits(&self, dt_ms: u64) -> u64 {
+        if dt_ms == 0 {
+            return DECAY_ONE as u64;
+        }
+        if dt_ms >= self.cutoff_ms {
+            return 0;
+        }
+        let mut acc = DECAY_ONE;
+        let mut bits = dt_ms;
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            // k < 64 because bits != 0; entries ≤ 2⁶², acc ≤ 2⁶²: product < 2¹²⁴.
+            acc = (acc * u128::from(self.table[k & 63])) >> DECAY_FRAC_BITS;
+            bits &= bits - 1;
+        }
+        acc as u64
+    }
+
+    /// `e^(−Δt/τ)` as an `I80F48` (rounded down to 2⁻⁴⁸).
+    #[must_use]
+    pub fn factor_fixed(&self, dt_ms: u64) -> I80F48 {
+        I80F48::from_bits(i128::from(
+            self.factor(dt_ms) >> (DECAY_FRAC_BITS - FRAC_BITS),
+        ))
+    }
+}
+
+/// `x · factor / 2⁶²` for a decay factor (`factor ≤ 2⁶²`), rounded toward zero: two 64×64-bit
+/// products instead of a 256-bit one. Saturates if `|x| ≥ 2¹²⁶` (outside every bound here).
+#[must_use]
+#[inline]
+pub(crate) fn mul_decay(x: I80F48, factor: u64) -> I80F48 {
+    let bits = x.to_bits();
+    let magnitude = bits.unsigned_abs();
+    let high = (magnitude >> 64) as u64;
+    let low = magnitude as u64;
+    if high >= 1 << 62 {
+        // |x| ≥ 2¹²⁶: outside every bound the inputs allow; saturate rather than wrap.
+        return if bits < 0 { I80F48::MIN } else { I80F48::MAX };
+    }
+    let factor = u128::from(factor);
+    // high < 2⁶², factor ≤ 2⁶²: (high · factor) << 2 < 2¹²⁶, and adding the low part (< 2⁶⁴)
+    // cannot overflow.
+    let product = (((u128::from(high) * factor) << 2)
+        + ((u128::from(low) * factor) >> DECAY_FRAC_BITS)) as i128;
+    I80F48::from_bits(if bits < 0 { -product } else { product })
+}
+
+/// The median of three values (exact; symmetric in its arguments).
+#[must_use]
+pub fn median3(a: I80F48, b: I80F48, c: I80F48) -> I80F48 {
+    a.min(b).max(c.min(a.max(b)))
+}
+
+/// The median of the values present: three → the middle one, two → their mean (rounded down
+/// at 2⁻⁴⁸), one → it, none → `None`. Symmetric in its arguments.
+#[must_use]
+pub fn median_of_present(
+    a: Option<I80F48>,
+    b: Option<I80F48>,
+    c: Option<I80F48>,
+) -> Option<I80F48> {
+    match (a, b, c) {
+        (Some(a), Some(b), Some(c)) => Some(median3(a, b, c)),
+        (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
+            Some(mean2(x, y))
+        }
+        (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => Some(x),
+        (None, None, None) => None,
+    }
+}
+
+/// `(x + y) / 2` rounded toward −∞ at 2⁻⁴⁸ (no overflow for values inside the price bounds).
+#[must_use]
+pub(crate) fn mean2(x: I80F48, y: I80F48) -> I80F48 {
+    I80F48::from_bits((x.to_bits() >> 1) + (y.to_bits() >> 1) + (x.to_bits() & y.to_bits() & 1))
+}
+
+/// Rounds a fixed-point price to the nearest tick; an exact half rounds **toward `toward`**
+/// (the index price: the tie goes to the side closer to the fair price), or down without one.
+/// Saturates at `±MAX_PRICE_TICKS`-scale bounds rather than overflowing.
+#[must_use]
+pub fn round_to_tick(value: I80F48, toward: Option<Price>) -> Price {
+    let bits = value.to_bits();
+    let floor = bits >> FRAC_BITS; // arithmetic shift: floor toward −∞
+    let fraction = bits - (floor << FRAC_BITS);
+    let half = 1i128 << (FRAC_BITS - 1);
+    let rounded = if fraction > half {
+        floor + 1
+    } else if fraction < half {
+        floor
+    } else {
+        match toward {
+            Some(target) if i128::from(target.0) > floor => floor + 1,
+            _ => floor,
+        }
+    };
+    Price(rounded.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: I80F48) -> f64 {
+        x.to_num::<f64>()
+    }
+
+    #[test]
+    fn ratio_is_floor_of_the_exact_quotient() {
+        assert_eq!(ratio_to_fixed(7, 2), Some(I80F48::from_num(3.5)));
+        assert_eq!(ratio_to_fixed(-7, 2), Some(I80F48::from_num(-3.5)));
+        let third = ratio_to_fixed(1, 3).unwrap().to_bits();
+        assert_eq!(third, ((1i128 << 48) / 3));
+        let minus_third = ratio_to_fixed(-1, 3).unwrap().to_bits();
+        assert_eq!(
+            minus_third,
+            -((1i128 << 48) / 3) - 1,
+            "floor, not truncation"
+        );
+        assert_eq!(ratio_to_fixed(1, 0), None);
+        assert_eq!(ratio_to_fixed(1, -1), None);
+        assert_eq!(ratio_to_fixed(1 << 100, 1), None);
+        assert_eq!(ratio_to_fixed(-6, 3), Some(I80F48::from_num(-2)));
+        // A large denominator still gives the exact floor.
+        let den = (1i128 << 90) + 12345;
+        let num = 3 * den + 7;
+        assert_eq!(ratio_to_fixed(num, den).unwrap().to_bits() >> 48, 3);
+    }
+
+    #[test]
+    fn ratio_agrees_with_fixed_division_on_both_paths() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            // Below 2⁶³: the exact range.
+            let den = i128::from(next() >> (1 + next() % 63)).max(1);
+            let num = (i128::from(next()) << (next() % 64)) >> 1;
+            let want = I80F48::from_bits(num).checked_div(I80F48::from_bits(den));
+            assert_eq!(ratio_to_fixed(num, den), want, "{num} / {den}");
+        }
+    }
+
+    #[test]
+    fn decay_matches_the_exponential() {
+        for tau in [1u64, 7, 1_000, 30_000, 150_000, MAX_TAU_MS] {
+            let decay = Decay::new(tau).unwrap();
+            for dt in [0u64, 1, 2, 3, 999, 1_000, 1_001, 65_535, 150_000, 3_000_000] {
+                let got = decay.factor(dt) as f64 / (1u64 << 62) as f64;
+                let want = (-(dt as f64) / tau as f64).exp();
+                assert!(
+                    (got - want).abs() < 1e-14,
+                    "tau {tau} dt {dt}: {got} vs {want}"
+                );
+                assert!(decay.factor(dt) <= 1 << 62);
+            }
+            assert_eq!(decay.factor(44 * tau), 0);
+            assert_eq!(decay.factor(u64::MAX), 0);
+        }
+        assert!(Decay::new(0).is_none());
+        assert!(Decay::new(MAX_TAU_MS + 1).is_none());
+    }
+
+    #[test]
+    fn lookup_and_bit_products_agree() {
+        let decay = Decay::new(150_000).unwrap();
+        for dt in 0..300 {
+            assert_eq!(decay.factor(dt), decay.factor_by_bits(dt), "dt {dt}");
+        }
+    }
+
+    #[test]
+    fn mul_decay_matches_the_wide_product() {
+        let decay = Decay::new(1_000).unwrap();
+        for x in [
+            0i128,
+            1,
+            -1,
+            12_345_678_901,
+            -(1 << 100) + 7,
+            (1 << 120) + 3,
+        ] {
+            for dt in [0u64, 1, 500, 3_000] {
+                let factor = decay.factor(dt);
+                let want = (x.abs() as f64) * (factor as f64 / (1u64 << 62) as f64);
+                let got = mul_decay(I80F48::from_bits(x), factor).to_bits();
+                assert!(
+                    (got.abs() as f64 - want).abs() <= want * 1e-15 + 1.0,
+                    "x {x} dt {dt}"
+                );
+                assert!(got.signum() * x.signum() >= 0);
+            }
+        }
+        assert_eq!(mul_decay(I80F48::from_bits(77), 1 << 62).to_bits(), 77);
+    }
+
+    #[test]
+    fn decay_is_monotone_near_the_cutoff() {
+        let decay = Decay::new(3).unwrap();
+        let mut previous = u64::MAX;
+        for dt in 0..=150 {
+            let now = decay.factor(dt);
+            assert!(now <= previous, "dt {dt}");
+            previous = now;
+        }
+        assert_eq!(decay.factor(132), 0);
+    }
+
+    #[test]
+    fn medians_are_symmetric() {
+        let v = [1.0, 5.0, 3.0].map(I80F48::from_num);
+        for (a, b, c) in [
+            (0, 1, 2),
+            (0, 2, 1),
+            (1, 0, 2),
+            (1, 2, 0),
+            (2, 0, 1),
+            (2, 1, 0),
+        ] {
+            assert_eq!(f(median3(v[a], v[b], v[c])), 3.0);
+        }
+        assert_eq!(
+            median_of_present(Some(v[0]), None, Some(v[1])),
+            Some(I80F48::from_num(3.0))
+        );
+        assert_eq!(median_of_present(None, None, None), None);
+        assert_eq!(
+            mean2(I80F48::from_bits(-3), I80F48::from_bits(0)),
+            I80F48::from_bits(-2)
+        );
+    }
+
+    #[test]
+    fn rounding_goes_to_nearest_and_ties_toward_the_index() {
+        let x = |v: f64| I80F48::from_num(v);
+        assert_eq!(round_to_tick(x(10.4), None), Price(10));
+        assert_eq!(round_to_tick(x(10.6), None), Price(11));
+        assert_eq!(round_to_tick(x(10.5), None), Price(10));
+        assert_eq!(round_to_tick(x(10.5), Some(Price(20))), Price(11));
+        assert_eq!(round_to_tick(x(10.5), Some(Price(5))), Price(10));
+        assert_eq!(round_to_tick(x(-0.5), Some(Price(0))), Price(0));
+        assert_eq!(round_to_tick(x(-0.6), None), Price(-1));
+    }
+}
