@@ -79,13 +79,21 @@ fn a_million_workload_commands_allocate_nothing_after_warm_up() {
     run(&mut book, &mut events, &load.warmup);
     run(&mut book, &mut events, &load.commands[..WARMUP_COMMANDS]);
 
+    // The counter works: a boxed value counts once.
     COUNTING.with(|c| c.set(true));
+    drop(std::hint::black_box(Box::new(7u64)));
+    assert_eq!(ALLOCATIONS.with(Cell::get), 1, "the counting allocator counts");
+    ALLOCATIONS.with(|n| n.set(0));
     let trades = run(&mut book, &mut events, &load.commands[WARMUP_COMMANDS..]);
     COUNTING.with(|c| c.set(false));
 
     let allocations = ALLOCATIONS.with(Cell::get);
     assert_eq!(allocations, 0, "allocations after warm-up");
     assert!(trades > 10_000, "the workload trades ({trades} trades)");
-    assert!(book.len() > 100, "the book stays populated ({})", book.len());
+    assert!(
+        book.len() > 100,
+        "the book stays populated ({})",
+        book.len()
+    );
     book.check_invariants().unwrap();
 }

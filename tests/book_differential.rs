@@ -212,7 +212,11 @@ fn far_prices_and_recentring_match_the_reference() {
         x ^= x >> 7;
         x ^= x << 17;
         let centre = 100_000 + ((i / 300) as i64) * 7000;
-        let side = if x % 2 == 0 { Side::Buy } else { Side::Sell };
+        let side = if x.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let spread = (x >> 8) as i64 % 9000;
         let price = (centre - side.sign() * spread).max(1);
         let command = match x % 5 {
@@ -233,7 +237,10 @@ fn far_prices_and_recentring_match_the_reference() {
         reference.apply(&command, &mut slow);
         assert_eq!(fast, slow, "step {i}");
         assert_eq!(depth_of(&book, Side::Buy), depth_of(&reference, Side::Buy));
-        assert_eq!(depth_of(&book, Side::Sell), depth_of(&reference, Side::Sell));
+        assert_eq!(
+            depth_of(&book, Side::Sell),
+            depth_of(&reference, Side::Sell)
+        );
     }
     book.check_invariants().unwrap();
 }

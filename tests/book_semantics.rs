@@ -79,11 +79,20 @@ fn price_time_priority_and_maker_price() {
     run(&mut b, OrderCommand::limit(3, 3, SELL, 1000, 5));
     let events = run(&mut b, OrderCommand::limit(4, 4, BUY, 1005, 12));
     // Best price first, then oldest first, always at the maker's price.
-    assert_eq!(fills(&events), vec![(2, 1000, 5), (3, 1000, 5), (1, 1001, 2)]);
+    assert_eq!(
+        fills(&events),
+        vec![(2, 1000, 5), (3, 1000, 5), (1, 1001, 2)]
+    );
     assert_eq!(events[0], BookEvent::Accepted { id: OrderId(4) });
     let t = trades(&events)[0];
-    assert_eq!((t.taker, t.taker_side, t.liquidation), (OrderId(4), BUY, false));
-    assert_eq!((t.maker_account, t.taker_account), (AccountId(2), AccountId(4)));
+    assert_eq!(
+        (t.taker, t.taker_side, t.liquidation),
+        (OrderId(4), BUY, false)
+    );
+    assert_eq!(
+        (t.maker_account, t.taker_account),
+        (AccountId(2), AccountId(4))
+    );
     assert_eq!(b.bbo().ask, Price(1001));
     assert_eq!(b.bbo().ask_qty, Qty(3));
     b.check_invariants().unwrap();
@@ -137,10 +146,7 @@ fn fok_counts_depth_as_self_trade_prevention_would() {
         Some(RejectReason::FokUnfillable)
     );
     // Cancel-maker skips (and cancels) the own order, then fills from the other.
-    let events = run(
-        &mut b,
-        fok.with_stp(SelfTradePrevention::CancelMaker),
-    );
+    let events = run(&mut b, fok.with_stp(SelfTradePrevention::CancelMaker));
     assert_eq!(cancelled(&events, 1), Some((3, CancelReason::Stp)));
     assert_eq!(fills(&events), vec![(2, 1000, 3)]);
 }
@@ -157,7 +163,10 @@ fn market_orders_need_a_reference_and_stay_in_their_band() {
     run(&mut b, OrderCommand::limit(4, 2, SELL, 1051, 2));
     let events = run(&mut b, OrderCommand::market(5, 1, BUY, 10));
     assert_eq!(fills(&events), vec![(2, 1040, 2), (3, 1050, 2)]);
-    assert_eq!(cancelled(&events, 5), Some((6, CancelReason::MarketUnfilled)));
+    assert_eq!(
+        cancelled(&events, 5),
+        Some((6, CancelReason::MarketUnfilled))
+    );
     assert_eq!(b.bbo().ask, Price(1051));
     // A sell may go down to 950 (floor of the band, towards the mark).
     mark(&mut b, 999);
@@ -179,7 +188,10 @@ fn post_only_is_rejected_when_it_would_take() {
     let ioc = OrderCommand::limit(4, 2, BUY, 990, 3)
         .post_only()
         .with_tif(TimeInForce::Ioc);
-    assert_eq!(rejected(&run(&mut b, ioc)), Some(RejectReason::InvalidOrder));
+    assert_eq!(
+        rejected(&run(&mut b, ioc)),
+        Some(RejectReason::InvalidOrder)
+    );
     // Modify of a post-only order to a crossing price is refused; the order stays.
     let mut events = Vec::new();
     b.modify(OrderId(3), Some(Price(1000)), None, &mut events);
@@ -195,9 +207,18 @@ fn mark_stops_fire_in_price_order_as_takers() {
     }
     mark(&mut b, 1000);
     // Buy stops fire when the mark rises to their trigger, lowest trigger first.
-    run(&mut b, OrderCommand::stop_market(10, 2, BUY, 1, 1006, TriggerSource::Mark));
-    run(&mut b, OrderCommand::stop_market(11, 2, BUY, 1, 1004, TriggerSource::Mark));
-    run(&mut b, OrderCommand::stop_market(12, 2, BUY, 1, 1020, TriggerSource::Mark));
+    run(
+        &mut b,
+        OrderCommand::stop_market(10, 2, BUY, 1, 1006, TriggerSource::Mark),
+    );
+    run(
+        &mut b,
+        OrderCommand::stop_market(11, 2, BUY, 1, 1004, TriggerSource::Mark),
+    );
+    run(
+        &mut b,
+        OrderCommand::stop_market(12, 2, BUY, 1, 1020, TriggerSource::Mark),
+    );
     assert_eq!(b.order(OrderId(10)).unwrap().state, OrderState::Untriggered);
     let events = mark(&mut b, 1006);
     let fired: Vec<u64> = events
@@ -214,7 +235,11 @@ fn mark_stops_fire_in_price_order_as_takers() {
     let mut cancel = Vec::new();
     b.cancel(OrderId(12), &mut cancel);
     assert_eq!(cancelled(&cancel, 12), Some((1, CancelReason::User)));
-    assert!(mark(&mut b, 1030).iter().all(|e| !matches!(e, BookEvent::Triggered { .. })));
+    assert!(
+        mark(&mut b, 1030)
+            .iter()
+            .all(|e| !matches!(e, BookEvent::Triggered { .. }))
+    );
 }
 
 #[test]
@@ -325,7 +350,10 @@ fn self_trade_prevention_modes() {
 #[test]
 fn reduce_only_is_carried_and_liquidations_are_flagged() {
     let mut b = book();
-    run(&mut b, OrderCommand::limit(1, 1, SELL, 1000, 5).reduce_only());
+    run(
+        &mut b,
+        OrderCommand::limit(1, 1, SELL, 1000, 5).reduce_only(),
+    );
     assert!(b.order(OrderId(1)).unwrap().reduce_only);
     // Liquidation orders skip the symbol's max quantity and flag their trades.
     let mut events = Vec::new();
@@ -334,7 +362,10 @@ fn reduce_only_is_carried_and_liquidations_are_flagged() {
     let t = trades(&events);
     assert_eq!(t.len(), 1);
     assert!(t[0].liquidation);
-    assert_eq!(cancelled(&events, 2), Some((4995, CancelReason::IocRemainder)));
+    assert_eq!(
+        cancelled(&events, 2),
+        Some((4995, CancelReason::IocRemainder))
+    );
     assert_eq!(
         rejected(&run(&mut b, liquidation.with_tif(TimeInForce::Gtc))),
         Some(RejectReason::InvalidQty)
@@ -345,12 +376,30 @@ fn reduce_only_is_carried_and_liquidations_are_flagged() {
 fn bad_input_is_rejected_with_a_reason() {
     let mut b = book();
     let cases = [
-        (OrderCommand::limit(1, 1, BUY, 1000, 0), RejectReason::InvalidQty),
-        (OrderCommand::limit(1, 1, BUY, 1000, -5), RejectReason::InvalidQty),
-        (OrderCommand::limit(1, 1, BUY, 1000, 1001), RejectReason::InvalidQty),
-        (OrderCommand::limit(1, 1, BUY, 0, 1), RejectReason::InvalidPrice),
-        (OrderCommand::limit(1, 1, BUY, i64::MIN, 1), RejectReason::InvalidPrice),
-        (OrderCommand::limit(1, 1, BUY, i64::MAX, 1), RejectReason::InvalidPrice),
+        (
+            OrderCommand::limit(1, 1, BUY, 1000, 0),
+            RejectReason::InvalidQty,
+        ),
+        (
+            OrderCommand::limit(1, 1, BUY, 1000, -5),
+            RejectReason::InvalidQty,
+        ),
+        (
+            OrderCommand::limit(1, 1, BUY, 1000, 1001),
+            RejectReason::InvalidQty,
+        ),
+        (
+            OrderCommand::limit(1, 1, BUY, 0, 1),
+            RejectReason::InvalidPrice,
+        ),
+        (
+            OrderCommand::limit(1, 1, BUY, i64::MIN, 1),
+            RejectReason::InvalidPrice,
+        ),
+        (
+            OrderCommand::limit(1, 1, BUY, i64::MAX, 1),
+            RejectReason::InvalidPrice,
+        ),
         (
             OrderCommand::stop_market(1, 1, BUY, 1, -1, TriggerSource::Last),
             RejectReason::InvalidPrice,
@@ -380,9 +429,10 @@ fn a_full_book_rejects_resting_orders_but_still_matches() {
         OrderCommand::limit(4, 2, BUY, 1000, 1).with_tif(TimeInForce::Ioc),
     );
     assert_eq!(fills(&events), vec![(1, 1000, 1)]);
-    assert_eq!(run(&mut b, OrderCommand::limit(5, 2, SELL, 1002, 1))[0], BookEvent::Accepted {
-        id: OrderId(5)
-    });
+    assert_eq!(
+        run(&mut b, OrderCommand::limit(5, 2, SELL, 1002, 1))[0],
+        BookEvent::Accepted { id: OrderId(5) }
+    );
 }
 
 #[test]
@@ -405,7 +455,13 @@ fn bbo_events_depth_and_impact_prices() {
     run(&mut b, OrderCommand::limit(4, 1, SELL, 1010, 1000));
     let mut out = [DepthLevel::default(); 1];
     assert_eq!(b.depth(BUY, &mut out), 1);
-    assert_eq!(out[0], DepthLevel { price: Price(999), qty: Qty(2) });
+    assert_eq!(
+        out[0],
+        DepthLevel {
+            price: Price(999),
+            qty: Qty(2)
+        }
+    );
     let mut out = [DepthLevel::default(); 8];
     assert_eq!(b.depth(SELL, &mut out), 2);
     assert_eq!(out[1].price, Price(1010));

@@ -567,8 +567,7 @@ impl Book {
             return Err(RejectReason::WouldCross);
         }
         if !is_stop && cmd.tif == TimeInForce::Fok {
-            let limit =
-                self.taker_limit_key(cmd.side, cmd.kind == OrderKind::Market, cmd.price.0);
+            let limit = self.taker_limit_key(cmd.side, cmd.kind == OrderKind::Market, cmd.price.0);
             if !self.fillable(cmd.side, cmd.account.0, cmd.stp, cmd.qty.0, limit) {
                 return Err(RejectReason::FokUnfillable);
             }
@@ -826,6 +825,9 @@ impl Book {
 
     /// Fires due stops until none is due (each may trade and move the last price).
     fn settle_stops<S: EventSink>(&mut self, sink: &mut S) {
+        if self.stops.iter().all(BinaryHeap::is_empty) {
+            return;
+        }
         loop {
             let mut fired = None;
             for (cat, heap) in self.stops.iter_mut().enumerate() {

@@ -337,12 +337,12 @@ mod tests {
             x ^= x << 17;
             // Drift the centre so the window must follow, with occasional far outliers.
             let centre = ((x >> 40) % 50_000) as i64 - 25_000;
-            let key = if x % 17 == 0 {
+            let key = if x.is_multiple_of(17) {
                 centre * 3
             } else {
                 centre / 8 + (x % 300) as i64
             };
-            if model.contains(&key) && x % 3 == 0 {
+            if model.contains(&key) && x.is_multiple_of(3) {
                 ladder.remove(key);
                 model.remove(&key);
             } else if model.len() < 10_000 {

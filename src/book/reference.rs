@@ -276,7 +276,10 @@ impl ReferenceBook {
 
     fn crosses(&self, side: Side, price: i64) -> bool {
         match side {
-            Side::Buy => self.asks.first_key_value().is_some_and(|(p, _)| *p <= price),
+            Side::Buy => self
+                .asks
+                .first_key_value()
+                .is_some_and(|(p, _)| *p <= price),
             Side::Sell => self.bids.last_key_value().is_some_and(|(p, _)| *p >= price),
         }
     }
@@ -476,9 +479,7 @@ impl ReferenceBook {
                         .filter(|(_, o)| o.trigger_by == by && o.side == side);
                     let top = match side {
                         Side::Buy => candidates.min_by_key(|(_, o)| (o.trigger_price, o.seq)),
-                        Side::Sell => {
-                            candidates.min_by_key(|(_, o)| (-o.trigger_price, o.seq))
-                        }
+                        Side::Sell => candidates.min_by_key(|(_, o)| (-o.trigger_price, o.seq)),
                     };
                     let (Some((at, top)), Some(reference)) = (top, reference) else {
                         continue;
@@ -531,10 +532,7 @@ impl ReferenceBook {
         if price.is_some_and(|p| p.0 < 1 || p.0 > MAX_PRICE) {
             return Err(RejectReason::InvalidPrice);
         }
-        let location = *self
-            .index
-            .get(&id.0)
-            .ok_or(RejectReason::UnknownOrder)?;
+        let location = *self.index.get(&id.0).ok_or(RejectReason::UnknownOrder)?;
         match location {
             Location::Stop => {
                 let at = self

@@ -6,7 +6,7 @@
 //! reduce (half each), 82 % move. Sizes are `1 + r³` lots with `r` uniform in `0..=5`. A move
 //! shifts a live order's price toward the last trade by 1 % of the gap (at least one tick), or
 //! by ±1 tick, so moved orders cross and trade now and then. To hold the book near its target
-//! size, a GTC becomes a cancel above twice the target and a move becomes a GTC below half of
+//! size, a GTC becomes a cancel or reduce above the target and a move becomes a GTC below half of
 //! it. Self-trade prevention is off (`none`) so that peer books without it see the same trades.
 //!
 //! The generator tracks the state with a [`Book`] of its own, so every cancel, reduce and move
@@ -169,7 +169,7 @@ impl Generator {
         let live = self.book.len();
         let roll = self.rng.random_range(0..100);
         let command = if roll < 9 {
-            if live > self.config.target_orders * 2 {
+            if live > self.config.target_orders {
                 self.cancel_or_reduce()
             } else {
                 Some(self.order(TimeInForce::Gtc))
@@ -207,7 +207,11 @@ pub fn generate(config: &WorkloadConfig) -> Workload {
     while generator.book.len() < config.target_orders {
         generator.next_id += 1;
         let id = generator.next_id;
-        let side = if id % 2 == 0 { Side::Buy } else { Side::Sell };
+        let side = if id.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let offset = generator.rng.random_range(1..=SPREAD);
         let price = config.start_price - side.sign() * offset;
         let qty = generator.size();

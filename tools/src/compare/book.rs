@@ -136,7 +136,12 @@ impl Bench for OrderBookRs {
                 let convert = |levels: &[pricelevel::PriceLevelSnapshot]| {
                     levels
                         .iter()
-                        .map(|l| (l.price().as_u128() as i64, l.visible_quantity().as_u64() as i64))
+                        .map(|l| {
+                            (
+                                l.price().as_u128() as i64,
+                                l.visible_quantity().as_u64() as i64,
+                            )
+                        })
                         .collect::<Vec<_>>()
                 };
                 (convert(&snapshot.bids), convert(&snapshot.asks))
@@ -304,7 +309,9 @@ pub fn run() {
 
     let reference = naive.end_state.clone();
     println!();
-    println!("| book | ops/s | p50 ns | p99 ns | p99.9 ns | max ns | end state = reference | note |");
+    println!(
+        "| book | ops/s | p50 ns | p99 ns | p99.9 ns | max ns | end state = reference | note |"
+    );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
     for m in [&ours, &naive, &peer] {
         println!(
@@ -330,7 +337,10 @@ pub fn run() {
     println!("# latency: quanta raw TSC around each command (timer included)");
     println!();
     println!("book.ops_per_sec={:.0}", ours.ops_per_sec);
-    println!("book.ratio_vs_naive={:.2}", ours.ops_per_sec / naive.ops_per_sec);
+    println!(
+        "book.ratio_vs_naive={:.2}",
+        ours.ops_per_sec / naive.ops_per_sec
+    );
     println!(
         "book.ratio_vs_orderbook_rs={:.2}",
         ours.ops_per_sec / peer.ops_per_sec
@@ -342,7 +352,10 @@ pub fn run() {
     println!("book.bytes_per_order={}", Book::order_slot_bytes());
     println!("book.naive_ops_per_sec={:.0}", naive.ops_per_sec);
     println!("book.orderbook_rs_ops_per_sec={:.0}", peer.ops_per_sec);
-    println!("book.state_matches_reference={}", ours.end_state == reference);
+    println!(
+        "book.state_matches_reference={}",
+        ours.end_state == reference
+    );
     println!(
         "book.orderbook_rs_state_matches_reference={}",
         peer.end_state == reference
