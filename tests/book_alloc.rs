@@ -82,7 +82,11 @@ fn a_million_workload_commands_allocate_nothing_after_warm_up() {
     // The counter works: a boxed value counts once.
     COUNTING.with(|c| c.set(true));
     drop(std::hint::black_box(Box::new(7u64)));
-    assert_eq!(ALLOCATIONS.with(Cell::get), 1, "the counting allocator counts");
+    assert_eq!(
+        ALLOCATIONS.with(Cell::get),
+        1,
+        "the counting allocator counts"
+    );
     ALLOCATIONS.with(|n| n.set(0));
     let trades = run(&mut book, &mut events, &load.commands[WARMUP_COMMANDS..]);
     COUNTING.with(|c| c.set(false));

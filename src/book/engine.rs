@@ -106,6 +106,8 @@ pub struct Book {
     /// Trigger index, one heap per [`category`]; each preallocated to the arena capacity + 1.
     stops: [BinaryHeap<StopEntry>; 4],
     stop_seq: u64,
+    /// Entries in all four heaps (live and stale): 0 lets commands skip the trigger check.
+    stop_entries: usize,
     /// Mark price in ticks, 0 before the first.
     mark: i64,
     /// Last trade price in ticks, 0 before the first trade.
@@ -130,6 +132,7 @@ impl Book {
             asks: Ladder::new(capacity, 0),
             stops: std::array::from_fn(|_| BinaryHeap::with_capacity(capacity + 1)),
             stop_seq: 0,
+            stop_entries: 0,
             mark: 0,
             last: 0,
             bbo: Bbo::default(),
@@ -234,7 +237,7 @@ impl Book {
         reason: CancelReason,
         sink: &mut S,
     ) {
-        let Some(slot) = self.ids.get(id.0) else {
+        let Some(slot) = self.ids.get(id.0, &self.arena.slots) else {
             sink.event(BookEvent::Rejected {
                 id,
                 reason: RejectReason::UnknownOrder,
@@ -406,7 +409,7 @@ impl Book {
     /// The live order `id`, if any.
     #[must_use]
     pub fn order(&self, id: OrderId) -> Option<OrderView> {
-        let slot = self.ids.get(id.0)?;
+        let slot = self.ids.get(id.0, &self.arena.slots)?;
         let o = &self.arena.slots[slot as usize];
         Some(OrderView {
             id,
@@ -458,7 +461,7 @@ impl Book {
                         error = Some("broken link or empty order");
                         return false;
                     }
-                    if self.ids.get(o.id) != Some(cur) {
+                    if self.ids.get(o.id, &self.arena.slots) != Some(cur) {
                         error = Some("resting order missing from the id map");
                         return false;
                     }
@@ -553,7 +556,7 @@ impl Book {
         if cmd.post_only && (cmd.kind != OrderKind::Limit || cmd.tif != TimeInForce::Gtc) {
             return Err(RejectReason::InvalidOrder);
         }
-        if self.ids.get(cmd.id.0).is_some() {
+        if self.ids.get(cmd.id.0, &self.arena.slots).is_some() {
             return Err(RejectReason::DuplicateId);
         }
         if cmd.kind == OrderKind::Market && self.mark == 0 {
@@ -810,7 +813,10 @@ impl Book {
                 let s = &slots[e.slot as usize];
                 s.state == SlotState::Stop && s.generation == e.generation
             });
+            self.stop_entries = self.stops.iter().map(BinaryHeap::len).sum();
         }
+        let heap = &mut self.stops[category(cmd.trigger_by, cmd.side)];
+        self.stop_entries += 1;
         self.stop_seq += 1;
         heap.push(StopEntry {
             rank: match cmd.side {
@@ -825,7 +831,7 @@ impl Book {
 
     /// Fires due stops until none is due (each may trade and move the last price).
     fn settle_stops<S: EventSink>(&mut self, sink: &mut S) {
-        if self.stops.iter().all(BinaryHeap::is_empty) {
+        if self.stop_entries == 0 {
             return;
         }
         loop {
@@ -838,6 +844,7 @@ impl Book {
                         break;
                     }
                     heap.pop();
+                    self.stop_entries -= 1;
                 }
                 let reference = if cat < 2 { self.mark } else { self.last };
                 let Some(top) = heap.peek() else { continue };
@@ -852,6 +859,7 @@ impl Book {
                 if due {
                     fired = Some(top.slot);
                     heap.pop();
+                    self.stop_entries -= 1;
                     break;
                 }
             }
@@ -910,7 +918,10 @@ impl Book {
         if price.is_some_and(|p| !valid_price(p.0)) {
             return Err(RejectReason::InvalidPrice);
         }
-        let slot = self.ids.get(id.0).ok_or(RejectReason::UnknownOrder)?;
+        let slot = self
+            .ids
+            .get(id.0, &self.arena.slots)
+            .ok_or(RejectReason::UnknownOrder)?;
         let order = self.arena.slots[slot as usize];
         let new_price = price.map_or(order.price, |p| p.0);
         let new_qty = qty.map_or(order.remaining, |q| q.0);
@@ -1042,7 +1053,8 @@ impl Book {
     /// Forgets a live order that is not linked into a level.
     #[inline]
     fn release(&mut self, slot: u32) {
-        self.ids.remove(self.arena.slots[slot as usize].id);
+        let id = self.arena.slots[slot as usize].id;
+        self.ids.remove(id, &self.arena.slots);
         self.arena.free(slot);
     }
 

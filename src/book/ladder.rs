@@ -131,19 +131,6 @@ impl Ladder {
         Some(word * 64 + self.words[word].trailing_zeros() as usize)
     }
 
-    /// The level at `key`, if non-empty.
-    #[inline]
-    pub(crate) fn get(&self, key: i64) -> Option<&Level> {
-        match self.window_index(key) {
-            Some(idx) => self.bit(idx).then(|| &self.levels[idx]),
-            None => self
-                .far
-                .binary_search_by_key(&key, |f| f.key)
-                .ok()
-                .map(|i| &self.far[i].level),
-        }
-    }
-
     /// The level at `key`, if non-empty, mutably.
     #[inline]
     pub(crate) fn get_mut(&mut self, key: i64) -> Option<&mut Level> {
@@ -279,8 +266,18 @@ impl Ladder {
     /// The best level and its key.
     #[inline]
     pub(crate) fn best(&self) -> Option<(i64, &Level)> {
-        let key = self.best_key()?;
-        self.get(key).map(|level| (key, level))
+        let window = if self.summary != 0 {
+            let word = self.summary.trailing_zeros() as usize;
+            let idx = word * 64 + self.words[word].trailing_zeros() as usize;
+            Some((self.base + idx as i64, &self.levels[idx]))
+        } else {
+            None
+        };
+        let far = self.far.first().map(|f| (f.key, &f.level));
+        match (window, far) {
+            (Some(w), Some(f)) => Some(if f.0 < w.0 { f } else { w }),
+            (w, f) => w.or(f),
+        }
     }
 
     /// The first level with a key greater than `key`.
