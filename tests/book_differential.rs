@@ -14,7 +14,7 @@ use liqcore::book::{
     Book, BookEvent, Command, DepthLevel, MAX_PRICE, Matcher, OrderCommand, OrderKind,
     SelfTradePrevention, TimeInForce, TriggerSource,
 };
-use liqcore::types::{AccountId, OrderId, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
+use liqcore::types::{AccountId, Money, OrderId, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -157,6 +157,10 @@ proptest! {
             prop_assert_eq!(depth_of(&book, Side::Sell), depth_of(&reference, Side::Sell));
             prop_assert_eq!(Matcher::bbo(&book), Matcher::bbo(&reference));
             prop_assert_eq!(book.len(), reference.len());
+            for notional in [1i128, 150_000_000_000, 10_000_000_000_000, 3_000_000_000_000_000] {
+                prop_assert_eq!(book.impact_bid(Money(notional)), reference.impact_bid(Money(notional)));
+                prop_assert_eq!(book.impact_ask(Money(notional)), reference.impact_ask(Money(notional)));
+            }
             prop_assert_eq!(book.check_invariants(), Ok(()));
         }
     }

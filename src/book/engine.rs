@@ -379,7 +379,10 @@ impl Book {
             else {
                 return false;
             };
-            if spent + cost >= wanted {
+            let Some(reached) = spent.checked_add(cost) else {
+                return false;
+            };
+            if reached >= wanted {
                 // Fractional lots at this level: (wanted - spent) / (price × per_tick_lot).
                 // average = wanted / (per_tick_lot × total lots)
                 //         = wanted × price / (per_tick_lot × price × lots + (wanted - spent)).
@@ -392,14 +395,14 @@ impl Book {
                 if let (Some(num), Some(den)) = (numerator, denominator) {
                     // Impact bid rounds down, impact ask rounds up (both away from the trader).
                     let avg = match side {
-                        Side::Buy => num / den,
-                        Side::Sell => (num + den - 1) / den,
+                        Side::Buy => Some(num / den),
+                        Side::Sell => num.checked_add(den - 1).map(|n| n / den),
                     };
-                    result = i64::try_from(avg).ok().map(Price);
+                    result = avg.and_then(|a| i64::try_from(a).ok()).map(Price);
                 }
                 return false;
             }
-            spent += cost;
+            spent = reached;
             lots += i128::from(level.total);
             true
         });

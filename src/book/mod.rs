@@ -15,8 +15,9 @@
 //!   The window recentres (a quarter window before the best price) when a level is added
 //!   outside it while the best price has left the window's first half. Bids are stored under
 //!   the key `-price`, asks under `price`, so "smaller key is better" on both sides.
-//! - **Id map.** Open addressing with linear probing, sized to twice the capacity (a power of
-//!   two), backward-shift deletion: no tombstones, no rehash.
+//! - **Id map.** Open addressing with linear probing over 4-byte slot indices (the id is read
+//!   from the slot), sized to twice the capacity (a power of two), backward-shift deletion: no
+//!   tombstones, no rehash.
 //! - **Trigger index.** Four binary heaps (mark/last × buy/sell) preallocated to the capacity.
 //!   Entries carry the slot's generation; cancelled stops leave stale entries that are dropped
 //!   when they reach the top (or compacted in place when a heap is full).
@@ -73,9 +74,10 @@
 //!
 //! Add, cancel and a non-crossing move are O(1) (a bitmap scan, a hash probe, a few slot
 //! writes); a trade costs O(1) per maker touched. Best bid/offer is O(1). Depth, impact price
-//! and FOK checks walk levels in order. Memory: 64 bytes per order slot plus 32 bytes of id map
-//! per slot of capacity, two 64 KiB windows and the preallocated far vectors and trigger heaps
-//! (see `perf/book.md` and [`Book::memory_bytes`]).
+//! and FOK checks walk levels in order. Memory: one 64-byte slot per order of capacity plus
+//! 8 bytes of id map, two 64 KiB windows, and the preallocated far-level vectors (24 bytes per
+//! order per side) and trigger heaps (24 bytes per order per heap) that exist so that no input
+//! can make the book allocate ([`Book::memory_bytes`]; measured in `perf/book.md`).
 
 mod arena;
 mod command;

@@ -13,7 +13,7 @@ use super::command::{
     RejectReason, SelfTradePrevention, TimeInForce, Trade, TriggerSource,
 };
 use super::{MAX_CAPACITY, MAX_ORDER_QTY, MAX_PRICE, Matcher, band_limit};
-use crate::types::{AccountId, OrderId, Price, Qty, Side, SymbolSpec};
+use crate::types::{AccountId, Money, OrderId, Price, Qty, Side, SymbolSpec};
 
 #[derive(Clone, Copy, Debug)]
 struct RefOrder {
@@ -176,6 +176,56 @@ impl ReferenceBook {
             n += 1;
         }
         n
+    }
+
+    /// Impact bid (see [`super::Book::impact_bid`]).
+    #[must_use]
+    pub fn impact_bid(&self, notional: Money) -> Option<Price> {
+        self.impact(Side::Buy, notional)
+    }
+
+    /// Impact ask (see [`super::Book::impact_ask`]).
+    #[must_use]
+    pub fn impact_ask(&self, notional: Money) -> Option<Price> {
+        self.impact(Side::Sell, notional)
+    }
+
+    fn impact(&self, side: Side, notional: Money) -> Option<Price> {
+        if notional.0 <= 0 {
+            return None;
+        }
+        let per_tick_lot = self.spec.money_per_tick_lot();
+        let levels: Vec<(i128, i128)> = match side {
+            Side::Buy => self.bids.iter().rev().collect::<Vec<_>>(),
+            Side::Sell => self.asks.iter().collect::<Vec<_>>(),
+        }
+        .into_iter()
+        .map(|(p, orders)| {
+            let qty: i64 = orders.iter().map(|o| o.remaining).sum();
+            (i128::from(*p), i128::from(qty))
+        })
+        .collect();
+        let (mut spent, mut lots) = (0i128, 0i128);
+        for (price, qty) in levels {
+            let cost = price.checked_mul(qty)?.checked_mul(per_tick_lot)?;
+            let reached = spent.checked_add(cost)?;
+            if reached >= notional.0 {
+                // Average over whole lots plus the fractional lot bought at the last level.
+                let numerator = notional.0.checked_mul(price)?;
+                let denominator = per_tick_lot
+                    .checked_mul(price)?
+                    .checked_mul(lots)?
+                    .checked_add(notional.0 - spent)?;
+                let average = match side {
+                    Side::Buy => numerator / denominator,
+                    Side::Sell => numerator.checked_add(denominator - 1)? / denominator,
+                };
+                return i64::try_from(average).ok().map(Price);
+            }
+            spent = reached;
+            lots += qty;
+        }
+        None
     }
 
     /// Live orders.
