@@ -72,7 +72,8 @@ impl<M: Matcher> Bench for Ours<M> {
 
 struct OrderBookRs {
     book: OrderBook<()>,
-    errors: u64,
+    /// Commands it answered with an error: GTC submits, cancels, modifies, IOC submits.
+    errors: [u64; 4],
 }
 
 impl Bench for OrderBookRs {
@@ -82,7 +83,7 @@ impl Bench for OrderBookRs {
 
     #[inline]
     fn apply(&mut self, command: &Command) {
-        let failed = match *command {
+        let (kind, failed) = match *command {
             Command::Submit(ref order) => {
                 let side = match order.side {
                     Side::Buy => pricelevel::Side::Buy,
@@ -93,18 +94,24 @@ impl Bench for OrderBookRs {
                     TimeInForce::Ioc => pricelevel::TimeInForce::Ioc,
                     TimeInForce::Fok => pricelevel::TimeInForce::Fok,
                 };
-                self.book
-                    .add_limit_order(
-                        Id::from_u64(order.id.0),
-                        order.price.0 as u128,
-                        order.qty.0 as u64,
-                        side,
-                        tif,
-                        None,
-                    )
-                    .is_err()
+                let result = self.book.add_limit_order(
+                    Id::from_u64(order.id.0),
+                    order.price.0 as u128,
+                    order.qty.0 as u64,
+                    side,
+                    tif,
+                    None,
+                );
+                (
+                    if tif == pricelevel::TimeInForce::Gtc {
+                        0
+                    } else {
+                        3
+                    },
+                    result.is_err(),
+                )
             }
-            Command::Cancel(id) => self.book.cancel_order(Id::from_u64(id.0)).is_err(),
+            Command::Cancel(id) => (1, self.book.cancel_order(Id::from_u64(id.0)).is_err()),
             Command::Modify { id, price, qty } => {
                 let order_id = Id::from_u64(id.0);
                 let update = match (price, qty) {
@@ -123,11 +130,11 @@ impl Bench for OrderBookRs {
                     },
                     (None, None) => return,
                 };
-                self.book.update_order(update).is_err()
+                (2, self.book.update_order(update).is_err())
             }
-            Command::Liquidation(_) | Command::Mark(_) => false,
+            Command::Liquidation(_) | Command::Mark(_) => return,
         };
-        self.errors += u64::from(failed);
+        self.errors[kind] += u64::from(failed);
     }
 
     fn levels(&self) -> Levels {
@@ -291,14 +298,17 @@ pub fn run() {
     };
     let make_peer = || OrderBookRs {
         book: OrderBook::new("BOOK-PERP"),
-        errors: 0,
+        errors: [0; 4],
     };
 
     let (naive, _, naive_book) = measure(&make_naive, &load, 1, false);
     let (mut ours, allocations, ours_book) = measure(&make_ours, &load, runs, true);
     let live_at_end = ours_book.book.len();
     let (mut peer, _, peer_book) = measure(&make_peer, &load, 1, false);
-    peer.note = format!("{} commands refused", peer_book.errors);
+    peer.note = format!(
+        "errors returned: {} GTC, {} IOC, {} cancels, {} modifies",
+        peer_book.errors[0], peer_book.errors[3], peer_book.errors[1], peer_book.errors[2]
+    );
     ours.note = format!(
         "{} live orders, {}+{} levels at the end",
         live_at_end,
