@@ -2,7 +2,8 @@
 //! naive [`ReferenceBook`] and OrderBook-rs, one after another in one pinned thread.
 //!
 //! For each book: throughput (a plain loop over the generated commands after the warm-up
-//! commands, best of `LIQCORE_BOOK_RUNS` runs, default 3, each on a fresh book), per-command
+//! commands on a fresh book; liqcore and the naive book alternate, best of `LIQCORE_BOOK_RUNS`
+//! runs each, default 3; OrderBook-rs once), per-command
 //! latency (quanta raw TSC read before and after each command, recorded into an
 //! hdrhistogram; timer included) and whether the book ends in the same state (every level of
 //! both sides) as the reference. liqcore's allocations are counted during its timed runs.
@@ -165,37 +166,31 @@ fn pin_to_a_core() -> String {
     }
 }
 
-/// Best-of-`runs` throughput on fresh books; the state after the last run.
+/// One timed pass over the commands on a fresh book (after the warm-up commands): ops/s,
+/// the allocations counted during it (if asked), and the book.
 fn throughput<B: Bench>(
     make: &dyn Fn() -> B,
     load: &Workload,
-    runs: usize,
     count_allocations: bool,
-) -> (f64, Levels, u64, B) {
-    let mut best = 0.0f64;
-    let mut allocations = 0;
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let mut book = make();
-        for command in &load.warmup {
-            book.apply(command);
-        }
-        if count_allocations {
-            alloc::start();
-        }
-        let started = Instant::now();
-        for command in &load.commands {
-            book.apply(command);
-        }
-        let elapsed = started.elapsed();
-        if count_allocations {
-            allocations += alloc::stop();
-        }
-        best = best.max(load.commands.len() as f64 / elapsed.as_secs_f64());
-        last = Some(book);
+) -> (f64, u64, B) {
+    let mut book = make();
+    for command in &load.warmup {
+        book.apply(command);
     }
-    let book = last.unwrap_or_else(make);
-    (best, book.levels(), allocations, book)
+    if count_allocations {
+        alloc::start();
+    }
+    let started = Instant::now();
+    for command in &load.commands {
+        book.apply(command);
+    }
+    let elapsed = started.elapsed();
+    let allocations = if count_allocations { alloc::stop() } else { 0 };
+    (
+        load.commands.len() as f64 / elapsed.as_secs_f64(),
+        allocations,
+        book,
+    )
 }
 
 fn latency<B: Bench>(make: &dyn Fn() -> B, load: &Workload) -> Histogram<u64> {
@@ -215,29 +210,24 @@ fn latency<B: Bench>(make: &dyn Fn() -> B, load: &Workload) -> Histogram<u64> {
     histogram
 }
 
-fn measure<B: Bench>(
+/// The latency pass and the end state of `book` (from a throughput pass).
+fn measured<B: Bench>(
     make: &dyn Fn() -> B,
     load: &Workload,
-    runs: usize,
-    count_allocations: bool,
-) -> (Measured, u64, B) {
-    let (ops_per_sec, end_state, allocations, book) =
-        throughput(make, load, runs, count_allocations);
+    ops_per_sec: f64,
+    book: &B,
+) -> Measured {
     let histogram = latency(make, load);
-    (
-        Measured {
-            name: book.name(),
-            ops_per_sec,
-            p50: histogram.value_at_quantile(0.5),
-            p99: histogram.value_at_quantile(0.99),
-            p999: histogram.value_at_quantile(0.999),
-            max: histogram.max(),
-            end_state,
-            note: String::new(),
-        },
-        allocations,
-        book,
-    )
+    Measured {
+        name: book.name(),
+        ops_per_sec,
+        p50: histogram.value_at_quantile(0.5),
+        p99: histogram.value_at_quantile(0.99),
+        p999: histogram.value_at_quantile(0.999),
+        max: histogram.max(),
+        end_state: book.levels(),
+        note: String::new(),
+    }
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -301,10 +291,28 @@ pub fn run() {
         errors: [0; 4],
     };
 
-    let (naive, _, naive_book) = measure(&make_naive, &load, 1, false);
-    let (mut ours, allocations, ours_book) = measure(&make_ours, &load, runs, true);
+    // liqcore and the naive book alternate, best of `runs` each, so that a burst of load from
+    // elsewhere on the machine hits both rather than one.
+    let (mut best_ours, mut best_naive, mut allocations) = (0.0f64, 0.0f64, 0u64);
+    let mut ours_book = None;
+    let mut naive_book = None;
+    for _ in 0..runs.max(1) {
+        let (ops, _, book) = throughput(&make_naive, &load, false);
+        best_naive = best_naive.max(ops);
+        naive_book = Some(book);
+        let (ops, allocs, book) = throughput(&make_ours, &load, true);
+        best_ours = best_ours.max(ops);
+        allocations += allocs;
+        ours_book = Some(book);
+    }
+    let (Some(ours_book), Some(naive_book)) = (ours_book, naive_book) else {
+        return;
+    };
+    let naive = measured(&make_naive, &load, best_naive, &naive_book);
+    let mut ours = measured(&make_ours, &load, best_ours, &ours_book);
+    let (peer_ops, _, peer_book) = throughput(&make_peer, &load, false);
+    let mut peer = measured(&make_peer, &load, peer_ops, &peer_book);
     let live_at_end = ours_book.book.len();
-    let (mut peer, _, peer_book) = measure(&make_peer, &load, 1, false);
     peer.note = format!(
         "errors returned: {} GTC, {} IOC, {} cancels, {} modifies",
         peer_book.errors[0], peer_book.errors[3], peer_book.errors[1], peer_book.errors[2]
@@ -315,7 +323,6 @@ pub fn run() {
         ours_book.book.level_count(Side::Buy),
         ours_book.book.level_count(Side::Sell)
     );
-    drop(naive_book);
 
     let reference = naive.end_state.clone();
     println!();
