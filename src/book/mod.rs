@@ -67,6 +67,11 @@
 //! - Levels outside the ladder window cost a binary search and a `memmove` of the far vector;
 //!   a book spread over many thousands of ticks on both sides of the window is slower.
 //! - Modifying an untriggered stop changes its quantity or limit price, not its trigger.
+//! - The protection band applies to market orders and triggered stop-market orders. A triggered
+//!   stop-limit is bounded by its own limit price only (banding it too would leave a GTC
+//!   remainder resting at a price that crosses the book).
+//! - A stop whose trigger is already reached when it is submitted fires at once, inside the
+//!   submitting command (it is not refused).
 //! - Cascades of triggered stops run inside one command: a long ladder of stops makes that
 //!   command long.
 //!
