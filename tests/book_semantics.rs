@@ -479,3 +479,27 @@ fn bbo_events_depth_and_impact_prices() {
     // The book did not change.
     assert_eq!(b.bbo().ask_qty, Qty(1000));
 }
+
+#[test]
+fn a_stop_already_past_its_trigger_fires_on_submit() {
+    let mut b = book();
+    run(&mut b, OrderCommand::limit(1, 1, SELL, 1001, 1));
+    mark(&mut b, 1000);
+    let events = run(
+        &mut b,
+        OrderCommand::stop_market(2, 2, BUY, 1, 990, TriggerSource::Mark),
+    );
+    assert_eq!(
+        &events[..3],
+        &[
+            BookEvent::Accepted { id: OrderId(2) },
+            BookEvent::Triggered { id: OrderId(2) },
+            trades(&events)
+                .first()
+                .map(|t| BookEvent::Trade(*t))
+                .unwrap(),
+        ]
+    );
+    assert_eq!(fills(&events), vec![(1, 1001, 1)]);
+    assert!(b.order(OrderId(2)).is_none());
+}
