@@ -1,6 +1,380 @@
-//! `compare -- book` (placeholder until its issue lands).
+//! `compare -- book`: the exchange-core workload (DESIGN.md §8) through liqcore's [`Book`], the
+//! naive [`ReferenceBook`] and OrderBook-rs, one after another in one pinned thread.
+//!
+//! For each book: throughput (a plain loop over the generated commands after the warm-up
+//! commands on a fresh book; liqcore and the naive book alternate, best of `LIQCORE_BOOK_RUNS`
+//! runs each, default 3; OrderBook-rs once), per-command
+//! latency (quanta raw TSC read before and after each command, recorded into an
+//! hdrhistogram; timer included) and whether the book ends in the same state (every level of
+//! both sides) as the reference. liqcore's allocations are counted during its timed runs.
+//! `LIQCORE_BOOK_COMMANDS` overrides the 3,000,000 commands for quick runs.
+
+mod alloc;
+
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use liqcore::book::reference::ReferenceBook;
+use liqcore::book::workload::{self, Workload, WorkloadConfig};
+use liqcore::book::{Book, BookEvent, Command, DepthLevel, Matcher, TimeInForce};
+use liqcore::types::Side;
+use orderbook_rs::OrderBook;
+use pricelevel::{Id, OrderUpdate};
+
+type Levels = (Vec<(i64, i64)>, Vec<(i64, i64)>);
+
+/// What one book did.
+struct Measured {
+    name: &'static str,
+    ops_per_sec: f64,
+    p50: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+    end_state: Levels,
+    note: String,
+}
+
+/// A book the comparison can drive.
+trait Bench {
+    fn name(&self) -> &'static str;
+    fn apply(&mut self, command: &Command);
+    fn levels(&self) -> Levels;
+}
+
+struct Ours<M: Matcher> {
+    name: &'static str,
+    book: M,
+    events: Vec<BookEvent>,
+}
+
+impl<M: Matcher> Bench for Ours<M> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    #[inline]
+    fn apply(&mut self, command: &Command) {
+        self.events.clear();
+        self.book.apply(command, &mut self.events);
+    }
+
+    fn levels(&self) -> Levels {
+        let mut out = vec![DepthLevel::default(); 1 << 16];
+        let mut side = |side| {
+            let n = self.book.depth(side, &mut out);
+            out[..n].iter().map(|l| (l.price.0, l.qty.0)).collect()
+        };
+        let bids = side(Side::Buy);
+        let asks = side(Side::Sell);
+        (bids, asks)
+    }
+}
+
+struct OrderBookRs {
+    book: OrderBook<()>,
+    /// Commands it answered with an error: GTC submits, cancels, modifies, IOC submits.
+    errors: [u64; 4],
+}
+
+impl Bench for OrderBookRs {
+    fn name(&self) -> &'static str {
+        "OrderBook-rs 0.15"
+    }
+
+    #[inline]
+    fn apply(&mut self, command: &Command) {
+        let (kind, failed) = match *command {
+            Command::Submit(ref order) => {
+                let side = match order.side {
+                    Side::Buy => pricelevel::Side::Buy,
+                    Side::Sell => pricelevel::Side::Sell,
+                };
+                let tif = match order.tif {
+                    TimeInForce::Gtc => pricelevel::TimeInForce::Gtc,
+                    TimeInForce::Ioc => pricelevel::TimeInForce::Ioc,
+                    TimeInForce::Fok => pricelevel::TimeInForce::Fok,
+                };
+                let result = self.book.add_limit_order(
+                    Id::from_u64(order.id.0),
+                    order.price.0 as u128,
+                    order.qty.0 as u64,
+                    side,
+                    tif,
+                    None,
+                );
+                (
+                    if tif == pricelevel::TimeInForce::Gtc {
+                        0
+                    } else {
+                        3
+                    },
+                    result.is_err(),
+                )
+            }
+            Command::Cancel(id) => (1, self.book.cancel_order(Id::from_u64(id.0)).is_err()),
+            Command::Modify { id, price, qty } => {
+                let order_id = Id::from_u64(id.0);
+                let update = match (price, qty) {
+                    (Some(p), None) => OrderUpdate::UpdatePrice {
+                        order_id,
+                        new_price: pricelevel::Price::new(p.0 as u128),
+                    },
+                    (None, Some(q)) => OrderUpdate::UpdateQuantity {
+                        order_id,
+                        new_quantity: pricelevel::Quantity::new(q.0 as u64),
+                    },
+                    (Some(p), Some(q)) => OrderUpdate::UpdatePriceAndQuantity {
+                        order_id,
+                        new_price: pricelevel::Price::new(p.0 as u128),
+                        new_quantity: pricelevel::Quantity::new(q.0 as u64),
+                    },
+                    (None, None) => return,
+                };
+                (2, self.book.update_order(update).is_err())
+            }
+            Command::Liquidation(_) | Command::Mark(_) => return,
+        };
+        self.errors[kind] += u64::from(failed);
+    }
+
+    fn levels(&self) -> Levels {
+        match self.book.create_snapshot(usize::MAX) {
+            Ok(snapshot) => {
+                let convert = |levels: &[pricelevel::PriceLevelSnapshot]| {
+                    levels
+                        .iter()
+                        .map(|l| {
+                            (
+                                l.price().as_u128() as i64,
+                                l.visible_quantity().as_u64() as i64,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                (convert(&snapshot.bids), convert(&snapshot.asks))
+            }
+            Err(_) => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+fn pin_to_a_core() -> String {
+    match core_affinity::get_core_ids().and_then(|ids| ids.last().copied()) {
+        Some(core) if core_affinity::set_for_current(core) => format!("pinned to core {}", core.id),
+        _ => "not pinned".to_string(),
+    }
+}
+
+/// One timed pass over the commands on a fresh book (after the warm-up commands): ops/s,
+/// the allocations counted during it (if asked), and the book.
+fn throughput<B: Bench>(
+    make: &dyn Fn() -> B,
+    load: &Workload,
+    count_allocations: bool,
+) -> (f64, u64, B) {
+    let mut book = make();
+    for command in &load.warmup {
+        book.apply(command);
+    }
+    if count_allocations {
+        alloc::start();
+    }
+    let started = Instant::now();
+    for command in &load.commands {
+        book.apply(command);
+    }
+    let elapsed = started.elapsed();
+    let allocations = if count_allocations { alloc::stop() } else { 0 };
+    (
+        load.commands.len() as f64 / elapsed.as_secs_f64(),
+        allocations,
+        book,
+    )
+}
+
+fn latency<B: Bench>(make: &dyn Fn() -> B, load: &Workload) -> Histogram<u64> {
+    let clock = quanta::Clock::new();
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
+        .unwrap_or_else(|e| panic!("histogram bounds: {e}"));
+    let mut book = make();
+    for command in &load.warmup {
+        book.apply(command);
+    }
+    for command in &load.commands {
+        let start = clock.raw();
+        book.apply(command);
+        let end = clock.raw();
+        histogram.saturating_record(clock.delta_as_nanos(start, end).max(1));
+    }
+    histogram
+}
+
+/// The latency pass and the end state of `book` (from a throughput pass).
+fn measured<B: Bench>(
+    make: &dyn Fn() -> B,
+    load: &Workload,
+    ops_per_sec: f64,
+    book: &B,
+) -> Measured {
+    let histogram = latency(make, load);
+    Measured {
+        name: book.name(),
+        ops_per_sec,
+        p50: histogram.value_at_quantile(0.5),
+        p99: histogram.value_at_quantile(0.99),
+        p999: histogram.value_at_quantile(0.999),
+        max: histogram.max(),
+        end_state: book.levels(),
+        note: String::new(),
+    }
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// Runs the comparison and prints its table and `key=value` lines.
 pub fn run() {
-    println!("compare book: not implemented yet");
+    let config = WorkloadConfig {
+        commands: env_usize("LIQCORE_BOOK_COMMANDS", 3_000_000),
+        ..WorkloadConfig::default()
+    };
+    let runs = env_usize("LIQCORE_BOOK_RUNS", 3);
+    println!("# {}", pin_to_a_core());
+    let generated = Instant::now();
+    let load = workload::generate(&config);
+    let (mut gtc, mut ioc, mut cancel, mut reduce, mut moves) = (0, 0, 0, 0, 0);
+    for command in &load.commands {
+        match command {
+            Command::Submit(o) if o.tif == TimeInForce::Gtc => gtc += 1,
+            Command::Submit(_) => ioc += 1,
+            Command::Cancel(_) => cancel += 1,
+            Command::Modify { price: None, .. } => reduce += 1,
+            Command::Modify { .. } => moves += 1,
+            _ => {}
+        }
+    }
+    let share = |n: usize| 100.0 * n as f64 / load.commands.len().max(1) as f64;
+    println!(
+        "# workload: seed {}, {} warm-up + {} commands (GTC {:.1} %, IOC {:.1} %, cancel {:.1} %, \
+         reduce {:.1} %, move {:.1} %), {} users, generated in {:.1} s",
+        config.seed,
+        load.warmup.len(),
+        load.commands.len(),
+        share(gtc),
+        share(ioc),
+        share(cancel),
+        share(reduce),
+        share(moves),
+        config.users,
+        generated.elapsed().as_secs_f64()
+    );
+
+    let spec = load.spec.clone();
+    let capacity = load.capacity;
+    let make_ours = || Ours {
+        name: "liqcore Book",
+        book: Book::new(spec.clone(), capacity),
+        events: Vec::with_capacity(4096),
+    };
+    let make_naive = || Ours {
+        name: "naive (BTreeMap+VecDeque+HashMap)",
+        book: ReferenceBook::new(spec.clone(), capacity),
+        events: Vec::with_capacity(4096),
+    };
+    let make_peer = || OrderBookRs {
+        book: OrderBook::new("BOOK-PERP"),
+        errors: [0; 4],
+    };
+
+    // liqcore and the naive book alternate, best of `runs` each, so that a burst of load from
+    // elsewhere on the machine hits both rather than one.
+    let (mut best_ours, mut best_naive, mut allocations) = (0.0f64, 0.0f64, 0u64);
+    let mut ours_book = None;
+    let mut naive_book = None;
+    for _ in 0..runs.max(1) {
+        let (ops, _, book) = throughput(&make_naive, &load, false);
+        best_naive = best_naive.max(ops);
+        naive_book = Some(book);
+        let (ops, allocs, book) = throughput(&make_ours, &load, true);
+        best_ours = best_ours.max(ops);
+        allocations += allocs;
+        ours_book = Some(book);
+    }
+    let (Some(ours_book), Some(naive_book)) = (ours_book, naive_book) else {
+        return;
+    };
+    let naive = measured(&make_naive, &load, best_naive, &naive_book);
+    let mut ours = measured(&make_ours, &load, best_ours, &ours_book);
+    let (peer_ops, _, peer_book) = throughput(&make_peer, &load, false);
+    let mut peer = measured(&make_peer, &load, peer_ops, &peer_book);
+    let live_at_end = ours_book.book.len();
+    peer.note = format!(
+        "errors returned: {} GTC, {} IOC, {} cancels, {} modifies",
+        peer_book.errors[0], peer_book.errors[3], peer_book.errors[1], peer_book.errors[2]
+    );
+    ours.note = format!(
+        "{} live orders, {}+{} levels at the end",
+        live_at_end,
+        ours_book.book.level_count(Side::Buy),
+        ours_book.book.level_count(Side::Sell)
+    );
+
+    let reference = naive.end_state.clone();
+    println!();
+    println!(
+        "| book | ops/s | p50 ns | p99 ns | p99.9 ns | max ns | end state = reference | note |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+    for m in [&ours, &naive, &peer] {
+        println!(
+            "| {} | {:.2} M | {} | {} | {} | {} | {} | {} |",
+            m.name,
+            m.ops_per_sec / 1e6,
+            m.p50,
+            m.p99,
+            m.p999,
+            m.max,
+            m.end_state == reference,
+            m.note
+        );
+    }
+    let memory = ours_book.book.memory_bytes();
+    println!(
+        "# liqcore memory: {} B preallocated for capacity {} ({} B per capacity slot; order slot {} B)",
+        memory,
+        capacity,
+        memory / capacity.max(1),
+        Book::order_slot_bytes()
+    );
+    println!("# latency: quanta raw TSC around each command (timer included)");
+    println!();
+    println!("book.ops_per_sec={:.0}", ours.ops_per_sec);
+    println!(
+        "book.ratio_vs_naive={:.2}",
+        ours.ops_per_sec / naive.ops_per_sec
+    );
+    println!(
+        "book.ratio_vs_orderbook_rs={:.2}",
+        ours.ops_per_sec / peer.ops_per_sec
+    );
+    println!("book.p50_ns={}", ours.p50);
+    println!("book.p99_ns={}", ours.p99);
+    println!("book.p999_ns={}", ours.p999);
+    println!("book.allocs_after_warmup={allocations}");
+    println!("book.bytes_per_order={}", Book::order_slot_bytes());
+    println!("book.naive_ops_per_sec={:.0}", naive.ops_per_sec);
+    println!("book.orderbook_rs_ops_per_sec={:.0}", peer.ops_per_sec);
+    println!(
+        "book.state_matches_reference={}",
+        ours.end_state == reference
+    );
+    println!(
+        "book.orderbook_rs_state_matches_reference={}",
+        peer.end_state == reference
+    );
 }

@@ -1,0 +1,359 @@
+//! The price levels of one side of the book.
+//!
+//! Levels are addressed by a *key* in which smaller is better: the price for asks, the negated
+//! price for bids. A window of [`WINDOW`] consecutive keys is a directly indexed array with a
+//! two-level bitmap of non-empty levels (64 words and one summary word), so the best level and
+//! the next level after a key are two `trailing_zeros` away. Levels outside the window live in a
+//! sorted vector (`far`) preallocated to the order capacity. When a level is added outside the
+//! window and the side's best key is not in the first half of the window, the window is
+//! recentred a quarter-window before the best key: levels leaving it move to `far`, levels of
+//! `far` inside the new window move in. Recentring costs O(levels moved + `WINDOW`/64) and
+//! allocates nothing.
+
+use super::arena::NIL;
+
+/// Keys covered by the directly indexed window.
+pub(crate) const WINDOW: usize = 4096;
+const WORDS: usize = WINDOW / 64;
+const _: () = assert!(WORDS == 64, "the summary bitmap is one u64");
+
+/// A price level: an intrusive FIFO list of arena slots and its total quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Level {
+    /// First (oldest) order, or [`NIL`].
+    pub(crate) head: u32,
+    /// Last (newest) order, or [`NIL`].
+    pub(crate) tail: u32,
+    /// Sum of the remaining quantities of its orders.
+    pub(crate) total: i64,
+}
+
+impl Level {
+    const EMPTY: Level = Level {
+        head: NIL,
+        tail: NIL,
+        total: 0,
+    };
+}
+
+#[derive(Clone, Copy, Debug)]
+struct FarLevel {
+    key: i64,
+    level: Level,
+}
+
+/// One side's levels (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Ladder {
+    /// Key of window index 0.
+    base: i64,
+    /// `WINDOW` levels; only those whose bit is set are meaningful.
+    levels: Vec<Level>,
+    words: [u64; WORDS],
+    summary: u64,
+    /// Levels outside the window, sorted by key ascending; capacity fixed at construction.
+    far: Vec<FarLevel>,
+    /// Recentring buffer, capacity `WINDOW`.
+    scratch: Vec<FarLevel>,
+    /// Number of non-empty levels.
+    count: usize,
+}
+
+impl Ladder {
+    /// A ladder for at most `capacity` levels, window starting at `base`.
+    pub(crate) fn new(capacity: usize, base: i64) -> Ladder {
+        Ladder {
+            base,
+            levels: vec![Level::EMPTY; WINDOW],
+            words: [0; WORDS],
+            summary: 0,
+            far: Vec::with_capacity(capacity + 1),
+            scratch: Vec::with_capacity(WINDOW),
+            count: 0,
+        }
+    }
+
+    /// Number of non-empty levels.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    #[inline]
+    fn window_index(&self, key: i64) -> Option<usize> {
+        let offset = key.wrapping_sub(self.base);
+        if (0..WINDOW as i64).contains(&offset) {
+            Some(offset as usize)
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn bit(&self, idx: usize) -> bool {
+        self.words[idx / 64] & (1u64 << (idx % 64)) != 0
+    }
+
+    #[inline]
+    fn set_bit(&mut self, idx: usize) {
+        self.words[idx / 64] |= 1u64 << (idx % 64);
+        self.summary |= 1u64 << (idx / 64);
+    }
+
+    #[inline]
+    fn clear_bit(&mut self, idx: usize) {
+        let word = &mut self.words[idx / 64];
+        *word &= !(1u64 << (idx % 64));
+        if *word == 0 {
+            self.summary &= !(1u64 << (idx / 64));
+        }
+    }
+
+    /// First window index `>= from` with a level.
+    #[inline]
+    fn window_next(&self, from: usize) -> Option<usize> {
+        if from >= WINDOW {
+            return None;
+        }
+        let word = from / 64;
+        let bits = self.words[word] & (u64::MAX << (from % 64));
+        if bits != 0 {
+            return Some(word * 64 + bits.trailing_zeros() as usize);
+        }
+        let rest = if word + 1 < WORDS {
+            self.summary & (u64::MAX << (word + 1))
+        } else {
+            0
+        };
+        if rest == 0 {
+            return None;
+        }
+        let word = rest.trailing_zeros() as usize;
+        Some(word * 64 + self.words[word].trailing_zeros() as usize)
+    }
+
+    /// The level at `key`, if non-empty, mutably.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, key: i64) -> Option<&mut Level> {
+        match self.window_index(key) {
+            Some(idx) => {
+                if self.bit(idx) {
+                    Some(&mut self.levels[idx])
+                } else {
+                    None
+                }
+            }
+            None => match self.far.binary_search_by_key(&key, |f| f.key) {
+                Ok(i) => Some(&mut self.far[i].level),
+                Err(_) => None,
+            },
+        }
+    }
+
+    /// The level at `key`, created empty if absent.
+    #[inline]
+    pub(crate) fn get_or_insert(&mut self, key: i64) -> &mut Level {
+        if let Some(idx) = self.window_index(key) {
+            if !self.bit(idx) {
+                self.set_bit(idx);
+                self.levels[idx] = Level::EMPTY;
+                self.count += 1;
+            }
+            return &mut self.levels[idx];
+        }
+        self.insert_outside(key)
+    }
+
+    #[cold]
+    fn insert_outside(&mut self, key: i64) -> &mut Level {
+        if let Ok(i) = self.far.binary_search_by_key(&key, |f| f.key) {
+            return &mut self.far[i].level;
+        }
+        let best = self.best_key().map_or(key, |best| best.min(key));
+        let first_half = self.base..self.base + (WINDOW / 2) as i64;
+        if self.summary == 0 || !first_half.contains(&best) {
+            self.recentre(best - (WINDOW / 4) as i64);
+            if let Some(idx) = self.window_index(key) {
+                self.set_bit(idx);
+                self.levels[idx] = Level::EMPTY;
+                self.count += 1;
+                return &mut self.levels[idx];
+            }
+        }
+        let i = self.far.partition_point(|f| f.key < key);
+        // The far vector holds at most one entry per resting order of this side, so it never
+        // exceeds its preallocated capacity.
+        self.far.insert(
+            i,
+            FarLevel {
+                key,
+                level: Level::EMPTY,
+            },
+        );
+        self.count += 1;
+        &mut self.far[i].level
+    }
+
+    /// Moves the window to start at `base`.
+    fn recentre(&mut self, base: i64) {
+        self.scratch.clear();
+        let mut idx = self.window_next(0);
+        while let Some(i) = idx {
+            self.scratch.push(FarLevel {
+                key: self.base + i as i64,
+                level: self.levels[i],
+            });
+            idx = self.window_next(i + 1);
+        }
+        self.words = [0; WORDS];
+        self.summary = 0;
+        self.base = base;
+        for n in 0..self.scratch.len() {
+            let moved = self.scratch[n];
+            if let Some(i) = self.window_index(moved.key) {
+                self.set_bit(i);
+                self.levels[i] = moved.level;
+            } else {
+                let at = self.far.partition_point(|f| f.key < moved.key);
+                self.far.insert(at, moved);
+            }
+        }
+        let lo = self.far.partition_point(|f| f.key < base);
+        let hi = self.far.partition_point(|f| f.key < base + WINDOW as i64);
+        for n in lo..hi {
+            let moved = self.far[n];
+            let i = (moved.key - base) as usize;
+            self.set_bit(i);
+            self.levels[i] = moved.level;
+        }
+        self.far.drain(lo..hi);
+    }
+
+    /// Removes the (now empty) level at `key`.
+    #[inline]
+    pub(crate) fn remove(&mut self, key: i64) {
+        match self.window_index(key) {
+            Some(idx) => {
+                if self.bit(idx) {
+                    self.clear_bit(idx);
+                    self.count -= 1;
+                }
+            }
+            None => {
+                if let Ok(i) = self.far.binary_search_by_key(&key, |f| f.key) {
+                    self.far.remove(i);
+                    self.count -= 1;
+                }
+            }
+        }
+    }
+
+    /// The best (smallest) key with a level.
+    #[inline]
+    pub(crate) fn best_key(&self) -> Option<i64> {
+        let window = if self.summary != 0 {
+            let word = self.summary.trailing_zeros() as usize;
+            Some(self.base + (word * 64 + self.words[word].trailing_zeros() as usize) as i64)
+        } else {
+            None
+        };
+        let far = self.far.first().map(|f| f.key);
+        match (window, far) {
+            (Some(w), Some(f)) => Some(w.min(f)),
+            (w, f) => w.or(f),
+        }
+    }
+
+    /// The best level and its key.
+    #[inline]
+    pub(crate) fn best(&self) -> Option<(i64, &Level)> {
+        let window = if self.summary != 0 {
+            let word = self.summary.trailing_zeros() as usize;
+            let idx = word * 64 + self.words[word].trailing_zeros() as usize;
+            Some((self.base + idx as i64, &self.levels[idx]))
+        } else {
+            None
+        };
+        let far = self.far.first().map(|f| (f.key, &f.level));
+        match (window, far) {
+            (Some(w), Some(f)) => Some(if f.0 < w.0 { f } else { w }),
+            (w, f) => w.or(f),
+        }
+    }
+
+    /// The first level with a key greater than `key`.
+    pub(crate) fn next_after(&self, key: i64) -> Option<(i64, &Level)> {
+        let from = key.saturating_add(1).saturating_sub(self.base);
+        let window = if from < 0 {
+            self.window_next(0)
+        } else if from < WINDOW as i64 {
+            self.window_next(from as usize)
+        } else {
+            None
+        }
+        .map(|i| (self.base + i as i64, &self.levels[i]));
+        let at = self.far.partition_point(|f| f.key <= key);
+        let far = self.far.get(at).map(|f| (f.key, &f.level));
+        match (window, far) {
+            (Some(w), Some(f)) => Some(if w.0 < f.0 { w } else { f }),
+            (w, f) => w.or(f),
+        }
+    }
+
+    /// Calls `visit(key, level)` for levels in key order until it returns `false`.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(i64, &Level) -> bool) {
+        let mut cur = self.best();
+        while let Some((key, level)) = cur {
+            if !visit(key, level) {
+                return;
+            }
+            cur = self.next_after(key);
+        }
+    }
+
+    /// Bytes held (for the bytes-per-order figure).
+    pub(crate) fn bytes(&self) -> usize {
+        self.levels.len() * size_of::<Level>()
+            + (self.far.capacity() + self.scratch.capacity()) * size_of::<FarLevel>()
+            + size_of::<Ladder>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn agrees_with_a_sorted_set_across_recentring() {
+        let mut ladder = Ladder::new(20_000, 0);
+        let mut model = BTreeSet::new();
+        let mut x: u64 = 99;
+        for _ in 0..30_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Drift the centre so the window must follow, with occasional far outliers.
+            let centre = ((x >> 40) % 50_000) as i64 - 25_000;
+            let key = if x.is_multiple_of(17) {
+                centre * 3
+            } else {
+                centre / 8 + (x % 300) as i64
+            };
+            if model.contains(&key) && x.is_multiple_of(3) {
+                ladder.remove(key);
+                model.remove(&key);
+            } else if model.len() < 10_000 {
+                ladder.get_or_insert(key).total += 1;
+                model.insert(key);
+            }
+            assert_eq!(ladder.len(), model.len());
+            assert_eq!(ladder.best_key(), model.first().copied());
+        }
+        let mut seen = Vec::new();
+        ladder.for_each(|key, _| {
+            seen.push(key);
+            true
+        });
+        assert_eq!(seen, model.iter().copied().collect::<Vec<_>>());
+    }
+}
