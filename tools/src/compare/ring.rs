@@ -410,8 +410,13 @@ where
     let total = warmup + samples;
     let (mut ping_tx, mut ping_rx) = there;
     let (mut pong_tx, mut pong_rx) = back;
+    // The echo thread pins itself before the pinger starts spinning: a new thread inherits the
+    // parent's affinity, and under a real-time policy a spinning parent would never let it run.
+    let start = Arc::new(Barrier::new(2));
+    let echo_start = Arc::clone(&start);
     let echo = std::thread::spawn(move || {
         pin(cores.map(|c| c.1));
+        echo_start.wait();
         let mut echoed = 0u64;
         let mut pending = None;
         while echoed < total {
@@ -426,6 +431,7 @@ where
         }
         (pong_tx, ping_rx)
     });
+    start.wait();
     pin(cores.map(|c| c.0));
     let clock = quanta::Clock::new();
     let mut histogram = new_histogram();
@@ -458,8 +464,11 @@ fn ping_pong_floor(samples: u64) -> RoundTrip {
     let ping = Arc::new(CachePadded::new(AtomicU64::new(0)));
     let pong = Arc::new(CachePadded::new(AtomicU64::new(0)));
     let (echo_ping, echo_pong) = (Arc::clone(&ping), Arc::clone(&pong));
+    let start = Arc::new(Barrier::new(2));
+    let echo_start = Arc::clone(&start);
     let echo = std::thread::spawn(move || {
         pin(cores.map(|c| c.1));
+        echo_start.wait();
         for sequence in 1..=total {
             // Acquire: pairs with the pinger's Release store of `sequence`.
             while echo_ping.load(Ordering::Acquire) != sequence {
@@ -469,6 +478,7 @@ fn ping_pong_floor(samples: u64) -> RoundTrip {
             echo_pong.store(sequence, Ordering::Release);
         }
     });
+    start.wait();
     pin(cores.map(|c| c.0));
     let clock = quanta::Clock::new();
     let mut histogram = new_histogram();
