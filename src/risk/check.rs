@@ -71,8 +71,9 @@ impl RiskEngine {
     /// quantity as open.
     ///
     /// - **Reduce-only**: refused if it would open or grow the position, else capped to it.
-    /// - An order that cannot grow the position even if every open order on its side filled
-    ///   passes without a margin check.
+    /// - An order that cannot grow `|size|` even if every open order on its side filled passes
+    ///   without a margin check (this includes a flip to a smaller opposite position: the
+    ///   requirement of the reachable position is lower than today's).
     /// - Otherwise the **reachable position** `|size ± (open on that side + qty)|` is valued at
     ///   `max(order price, mark)` (a market order's price is the band edge); its tier must allow
     ///   the account's leverage, and the extra initial margin of the growth plus the
