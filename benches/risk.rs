@@ -146,7 +146,10 @@ fn check_order(c: &mut Criterion) {
             probe.check_order(r).is_ok()
         })
         .count();
-    assert!(approved * 10 > requests.len() * 9, "the bench must exercise approvals");
+    assert!(
+        approved * 10 > requests.len() * 9,
+        "the bench must exercise approvals"
+    );
     let mut i = 0usize;
     c.bench_function("risk/check_order", |b| {
         b.iter(|| {

@@ -3,11 +3,11 @@
 
 use std::str::FromStr;
 
+use liqcore::risk::{Fill, FillError};
 use liqcore::risk::{
     FundsError, Leverage, LeverageError, Liquidity, MarginMode, MarginTier, MarginTiers, MmBasis,
     OrderReject, OrderRequest, RiskConfig, RiskEngine, SymbolRiskConfig,
 };
-use liqcore::risk::{Fill, FillError};
 use liqcore::types::{AccountId, Money, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
 use rust_decimal::Decimal;
 
@@ -139,7 +139,14 @@ impl Venue {
         }
     }
 
-    fn order(&self, a: u64, s: SymbolId, side: Side, qty: &str, price: Option<&str>) -> OrderRequest {
+    fn order(
+        &self,
+        a: u64,
+        s: SymbolId,
+        side: Side,
+        qty: &str,
+        price: Option<&str>,
+    ) -> OrderRequest {
         OrderRequest {
             account: AccountId(a),
             symbol: s,
@@ -155,7 +162,9 @@ impl Venue {
         let entry: i128 = (0..self.specs.len())
             .map(|s| e.total_entry_notional(SymbolId(s as u32)).0)
             .sum();
-        e.total_collateral().0 + e.total_isolated_margin().0 + e.fees_collected().0
+        e.total_collateral().0
+            + e.total_isolated_margin().0
+            + e.fees_collected().0
             + e.insurance_fund().0
             - entry
             == e.total_deposited().0 - e.total_withdrawn().0
@@ -175,15 +184,24 @@ fn bybit_isolated_entry_basis_long_btc() {
     assert_eq!(p.initial_margin, money("400"));
     assert_eq!(p.margin, money("400"));
     assert_eq!(p.maintenance_margin, money("100"));
-    assert_eq!(v.price_str(btc, p.liquidation_price).as_deref(), Some("19700"));
-    assert_eq!(v.price_str(btc, p.bankruptcy_price).as_deref(), Some("19600"));
+    assert_eq!(
+        v.price_str(btc, p.liquidation_price).as_deref(),
+        Some("19700")
+    );
+    assert_eq!(
+        v.price_str(btc, p.bankruptcy_price).as_deref(),
+        Some("19600")
+    );
     assert_eq!(v.engine.collateral(AccountId(1)), Some(money("600")));
     // Entry basis: the mark does not move the maintenance margin or the liquidation price.
     v.engine.set_mark(btc, v.px(btc, "19800")).unwrap();
     let p = v.engine.position_view(AccountId(1), btc).unwrap();
     assert_eq!(p.maintenance_margin, money("100"));
     assert_eq!(p.unrealized_pnl, money("-200"));
-    assert_eq!(v.price_str(btc, p.liquidation_price).as_deref(), Some("19700"));
+    assert_eq!(
+        v.price_str(btc, p.liquidation_price).as_deref(),
+        Some("19700")
+    );
     let idx = v.engine.index_of(AccountId(1)).unwrap();
     assert!(!v.engine.is_liquidatable(idx, btc));
     v.engine.set_mark(btc, v.px(btc, "19700")).unwrap();
@@ -202,7 +220,10 @@ fn bitmex_cross_entry_basis_long_eth() {
     v.trade(eth, 1, 2, "1000", "20");
     let p = v.engine.position_view(AccountId(1), eth).unwrap();
     assert_eq!(v.price_str(eth, p.bankruptcy_price).as_deref(), Some("500"));
-    assert_eq!(v.price_str(eth, p.liquidation_price).as_deref(), Some("510"));
+    assert_eq!(
+        v.price_str(eth, p.liquidation_price).as_deref(),
+        Some("510")
+    );
     assert_eq!(p.maintenance_margin, money("200"));
     let a = v.engine.account_view(AccountId(1)).unwrap();
     assert_eq!(a.collateral, money("10000"));
@@ -229,10 +250,19 @@ fn hyperliquid_isolated_mark_basis_long_and_short() {
     assert_eq!(short.margin, money("10"));
     assert_eq!(long.liquidation_price, Some(Price(923_077)));
     assert_eq!(short.liquidation_price, Some(Price(1_073_170)));
-    assert_eq!(v.price_str(s, long.liquidation_price).as_deref(), Some("92.3077"));
-    assert_eq!(v.price_str(s, short.liquidation_price).as_deref(), Some("107.317"));
+    assert_eq!(
+        v.price_str(s, long.liquidation_price).as_deref(),
+        Some("92.3077")
+    );
+    assert_eq!(
+        v.price_str(s, short.liquidation_price).as_deref(),
+        Some("107.317")
+    );
     assert_eq!(v.price_str(s, long.bankruptcy_price).as_deref(), Some("90"));
-    assert_eq!(v.price_str(s, short.bankruptcy_price).as_deref(), Some("110"));
+    assert_eq!(
+        v.price_str(s, short.bankruptcy_price).as_deref(),
+        Some("110")
+    );
     // The comparison flips at the rounded price.
     let (li, si) = (
         v.engine.index_of(AccountId(1)).unwrap(),
@@ -321,7 +351,10 @@ fn cross_liquidation_price_holds_other_marks() {
     let liq_eth = v.engine.liquidation_price(idx, eth).unwrap();
     assert_eq!(v.price_str(eth, Some(liq_eth)).as_deref(), Some("1460"));
     let bankrupt_eth = v.engine.bankruptcy_price(idx, eth).unwrap();
-    assert_eq!(v.price_str(eth, Some(bankrupt_eth)).as_deref(), Some("1500"));
+    assert_eq!(
+        v.price_str(eth, Some(bankrupt_eth)).as_deref(),
+        Some("1500")
+    );
 }
 
 #[test]
@@ -346,7 +379,10 @@ fn fills_realize_pnl_on_reduce_close_and_flip_with_fees() {
     v.trade_as(s, 1, 2, "130", "1", true);
     let p = v.engine.position_view(AccountId(1), s).unwrap();
     assert_eq!(p.entry_notional, money("330"));
-    assert_eq!(p.entry_price_decimal(&v.specs[0]).unwrap().to_string(), "110");
+    assert_eq!(
+        p.entry_price_decimal(&v.specs[0]).unwrap().to_string(),
+        "110"
+    );
     // Sell 1 @ 120: realized +10.
     v.trade(s, 2, 1, "120", "1");
     let p = v.engine.position_view(AccountId(1), s).unwrap();
@@ -368,13 +404,22 @@ fn entry_share_rounding_never_creates_money() {
     // One money unit per tick × lot; entry notional 10¹⁰ units over 3 lots, closed in thirds:
     // each realized share rounds down, the remainder stays in the entry notional.
     let mut v = Venue::new();
-    let s = v.symbol("0.000000001", "0.001", 100, &[tier("0", "0.01")], MmBasis::Mark);
+    let s = v.symbol(
+        "0.000000001",
+        "0.001",
+        100,
+        &[tier("0", "0.01")],
+        MmBasis::Mark,
+    );
     v.deposit(1, "100");
     v.deposit(2, "100");
     v.trade(s, 1, 2, "3.333333333", "0.002");
     v.trade(s, 1, 2, "3.333333334", "0.001");
     assert_eq!(
-        v.engine.position_view(AccountId(1), s).unwrap().entry_notional,
+        v.engine
+            .position_view(AccountId(1), s)
+            .unwrap()
+            .entry_notional,
         Money(10_000_000_000)
     );
     for _ in 0..3 {
@@ -407,20 +452,30 @@ fn isolated_margin_moves_with_the_position_and_margin_op() {
         v.engine.adjust_margin(AccountId(1), s, money("-1")),
         Err(FundsError::InsufficientMargin)
     );
-    v.engine.adjust_margin(AccountId(1), s, money("100")).unwrap();
+    v.engine
+        .adjust_margin(AccountId(1), s, money("100"))
+        .unwrap();
     assert_eq!(v.engine.collateral(AccountId(1)), Some(money("500")));
     assert_eq!(
         v.engine.adjust_margin(AccountId(1), s, money("600")),
         Err(FundsError::InsufficientMargin)
     );
-    v.engine.adjust_margin(AccountId(1), s, money("-100")).unwrap();
+    v.engine
+        .adjust_margin(AccountId(1), s, money("-100"))
+        .unwrap();
     // Shrink by a quarter at 1100: +100 PnL, a quarter of the margin back.
     v.trade(s, 2, 1, "1100", "1");
-    assert_eq!(v.engine.position_view(AccountId(1), s).unwrap().margin, money("300"));
+    assert_eq!(
+        v.engine.position_view(AccountId(1), s).unwrap().margin,
+        money("300")
+    );
     assert_eq!(v.engine.collateral(AccountId(1)), Some(money("800")));
     // Close: everything back.
     v.trade(s, 2, 1, "1000", "3");
-    assert_eq!(v.engine.position_view(AccountId(1), s).unwrap().margin, Money::ZERO);
+    assert_eq!(
+        v.engine.position_view(AccountId(1), s).unwrap().margin,
+        Money::ZERO
+    );
     assert_eq!(v.engine.collateral(AccountId(1)), Some(money("1100")));
     // Margin op without a position / in cross.
     assert_eq!(
@@ -519,9 +574,13 @@ fn leverage_rules() {
         v.engine.set_leverage(a, s, lev(2), MarginMode::Cross),
         Err(LeverageError::InsufficientMargin)
     );
-    v.engine.set_leverage(a, s, lev(4), MarginMode::Cross).unwrap();
+    v.engine
+        .set_leverage(a, s, lev(4), MarginMode::Cross)
+        .unwrap();
     // Counterparty short 50 at 100 = 5000 (tier 0); then grows to tier 1 at 10× max.
-    v.engine.set_leverage(b, s, lev(20), MarginMode::Cross).unwrap();
+    v.engine
+        .set_leverage(b, s, lev(20), MarginMode::Cross)
+        .unwrap();
     v.trade(s, 1, 2, "100", "60"); // account 2 short 110 → notional 11000: tier 1
     assert_eq!(
         v.engine.set_leverage(b, s, lev(20), MarginMode::Cross),
@@ -557,10 +616,17 @@ fn pre_trade_checks_margin_and_immediate_loss() {
         qty: Qty(100),
         ..o
     };
-    assert_eq!(e.check_order(&sell), Ok(approved), "both sides charged by the larger");
+    assert_eq!(
+        e.check_order(&sell),
+        Ok(approved),
+        "both sides charged by the larger"
+    );
     e.release_open(AccountId(1), s, Side::Buy, Qty(100));
     e.release_open(AccountId(1), s, Side::Sell, Qty(100));
-    assert_eq!(e.available_margin(e.index_of(AccountId(1)).unwrap()), money("1000"));
+    assert_eq!(
+        e.available_margin(e.index_of(AccountId(1)).unwrap()),
+        money("1000")
+    );
     // A buy priced above the mark pays its immediate loss: 90 @ 101 needs 909 + 90 = 999.
     let above = OrderRequest {
         qty: Qty(90),
@@ -625,7 +691,10 @@ fn pre_trade_checks_reduce_only_and_reductions() {
         side: Side::Buy,
         ..ro
     };
-    assert_eq!(v.engine.check_order(&grow), Err(OrderReject::ReduceOnlyIncreases));
+    assert_eq!(
+        v.engine.check_order(&grow),
+        Err(OrderReject::ReduceOnlyIncreases)
+    );
     let flat = OrderRequest {
         account: AccountId(2),
         side: Side::Buy,
@@ -653,7 +722,10 @@ fn pre_trade_checks_reduce_only_and_reductions() {
         qty: Qty(140),
         ..ro
     };
-    assert_eq!(v.engine.check_order(&flip), Err(OrderReject::InsufficientMargin));
+    assert_eq!(
+        v.engine.check_order(&flip),
+        Err(OrderReject::InsufficientMargin)
+    );
 }
 
 #[test]
@@ -691,18 +763,28 @@ fn pre_trade_position_limit_per_tier() {
     assert!(v.engine.check_order(&o).is_ok());
     // 49 open + 1 more = 50,000 notional: tier 1 allows only 50×.
     let more = OrderRequest { qty: Qty(1), ..o };
-    assert_eq!(v.engine.check_order(&more), Err(OrderReject::PositionLimitExceeded));
+    assert_eq!(
+        v.engine.check_order(&more),
+        Err(OrderReject::PositionLimitExceeded)
+    );
     // A market buy of 1 is valued at the band edge (1050): 50 lots = 52,500, tier 1.
     let market = OrderRequest {
         qty: Qty(1),
         limit_price: None,
         ..o
     };
-    assert_eq!(v.engine.check_order(&market), Err(OrderReject::PositionLimitExceeded));
+    assert_eq!(
+        v.engine.check_order(&market),
+        Err(OrderReject::PositionLimitExceeded)
+    );
     // At 50× the same position is fine.
     v.engine.release_open(AccountId(1), s, Side::Buy, Qty(49));
     v.set_lev(1, s, 50, MarginMode::Cross);
-    assert!(v.engine.check_order(&OrderRequest { qty: Qty(60), ..o }).is_ok());
+    assert!(
+        v.engine
+            .check_order(&OrderRequest { qty: Qty(60), ..o })
+            .is_ok()
+    );
 }
 
 #[test]
@@ -719,25 +801,21 @@ fn market_order_without_any_price_is_refused() {
 #[test]
 fn liquidation_fills_pay_the_liquidation_fee_to_insurance() {
     let mut v = Venue::new();
-    let s = v.symbol_with(
-        "1",
-        "1",
-        100,
-        &[tier("0", "0.01")],
-        MmBasis::Mark,
-        |c| {
-            c.with_fees(rate("0.0002"), rate("0.0005"))
-                .unwrap()
-                .with_liquidation_fee(rate("0.01"))
-                .unwrap()
-        },
-    );
+    let s = v.symbol_with("1", "1", 100, &[tier("0", "0.01")], MmBasis::Mark, |c| {
+        c.with_fees(rate("0.0002"), rate("0.0005"))
+            .unwrap()
+            .with_liquidation_fee(rate("0.01"))
+            .unwrap()
+    });
     v.deposit(1, "1000");
     v.deposit(2, "1000");
     v.engine.deposit_insurance(money("50")).unwrap();
     v.trade(s, 1, 2, "100", "10");
     let fees_before = v.engine.fees_collected();
-    for (a, side, liquidity) in [(1, Side::Sell, Liquidity::Taker), (2, Side::Buy, Liquidity::Maker)] {
+    for (a, side, liquidity) in [
+        (1, Side::Sell, Liquidity::Taker),
+        (2, Side::Buy, Liquidity::Maker),
+    ] {
         v.engine
             .apply_fill(&Fill {
                 symbol: s,
@@ -781,15 +859,25 @@ fn bad_fills_change_nothing() {
         qty: Qty(1),
         ..fill
     };
-    assert_eq!(v.engine.apply_fill(&unknown), Err(FillError::UnknownAccount));
+    assert_eq!(
+        v.engine.apply_fill(&unknown),
+        Err(FillError::UnknownAccount)
+    );
     let unknown_symbol = Fill {
         symbol: SymbolId(3),
         qty: Qty(1),
         ..fill
     };
-    assert_eq!(v.engine.apply_fill(&unknown_symbol), Err(FillError::UnknownSymbol));
+    assert_eq!(
+        v.engine.apply_fill(&unknown_symbol),
+        Err(FillError::UnknownSymbol)
+    );
     assert_eq!(v.engine.collateral(AccountId(1)), Some(money("1000")));
-    assert_eq!(v.engine.position_size(v.engine.index_of(AccountId(1)).unwrap(), s), Qty(0));
+    assert_eq!(
+        v.engine
+            .position_size(v.engine.index_of(AccountId(1)).unwrap(), s),
+        Qty(0)
+    );
 }
 
 #[test]
@@ -805,6 +893,9 @@ fn account_capacity_is_fixed() {
         e.deposit(AccountId(3), money("1")),
         Err(FundsError::AccountCapacity)
     );
-    assert_eq!(e.deposit(AccountId(1), money("-1")), Err(FundsError::InvalidAmount));
+    assert_eq!(
+        e.deposit(AccountId(1), money("-1")),
+        Err(FundsError::InvalidAmount)
+    );
     assert_eq!(e.collateral(AccountId(1)), Some(money("2")));
 }

@@ -130,5 +130,8 @@ fn hot_paths_do_not_allocate() {
     }
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
     assert!(checks > 0);
-    assert_eq!(allocations, 0, "the hot paths allocated {allocations} times");
+    assert_eq!(
+        allocations, 0,
+        "the hot paths allocated {allocations} times"
+    );
 }

@@ -86,7 +86,11 @@ fn account(a: usize) -> AccountId {
 
 /// Price range in ticks and quantity range in lots per symbol.
 fn price_range(sym: usize) -> std::ops::RangeInclusive<i64> {
-    if sym == 0 { 8_000..=12_000 } else { 80_000..=120_000 }
+    if sym == 0 {
+        8_000..=12_000
+    } else {
+        80_000..=120_000
+    }
 }
 
 fn qty_range(sym: usize) -> std::ops::RangeInclusive<i64> {
@@ -230,7 +234,11 @@ fn apply(e: &mut RiskEngine, op: &Op) {
             let _ = e.withdraw(account(acct), quote(i128::from(amount)));
         }
         Op::Margin { acct, sym, amount } => {
-            let _ = e.adjust_margin(account(acct), SymbolId(sym as u32), quote(i128::from(amount)));
+            let _ = e.adjust_margin(
+                account(acct),
+                SymbolId(sym as u32),
+                quote(i128::from(amount)),
+            );
         }
         Op::Order {
             acct,
@@ -255,7 +263,10 @@ fn apply(e: &mut RiskEngine, op: &Op) {
                 if approved.reserved {
                     // An approved order that grows the position always left margin ≥ 0.
                     let after = e.available_margin(e.index_of(account(acct)).unwrap());
-                    assert!(after.0 >= 0 || after >= available, "{after:?} {available:?}");
+                    assert!(
+                        after.0 >= 0 || after >= available,
+                        "{after:?} {available:?}"
+                    );
                     e.release_open(account(acct), SymbolId(sym as u32), side, approved.qty);
                 }
             }
@@ -270,10 +281,16 @@ fn check_invariants(e: &RiskEngine) {
         assert_eq!(e.total_size(sym), 0, "Σ size of symbol {s}");
         entry += e.total_entry_notional(sym).0;
     }
-    let held = e.total_collateral().0 + e.total_isolated_margin().0 + e.fees_collected().0
+    let held = e.total_collateral().0
+        + e.total_isolated_margin().0
+        + e.fees_collected().0
         + e.insurance_fund().0
         - entry;
-    assert_eq!(held, e.total_deposited().0 - e.total_withdrawn().0, "money conservation");
+    assert_eq!(
+        held,
+        e.total_deposited().0 - e.total_withdrawn().0,
+        "money conservation"
+    );
 }
 
 /// `(equity, maintenance margin)` covering the position in `sym` at mark `price`.
@@ -296,12 +313,16 @@ fn check_prices(e: &RiskEngine) {
             }
             let liq = e.liquidation_price(idx, sym);
             let bankrupt = e.bankruptcy_price(idx, sym);
-            let ctx = format!("account {a} symbol {s} size {size} liq {liq:?} bankrupt {bankrupt:?}");
+            let ctx =
+                format!("account {a} symbol {s} size {size} liq {liq:?} bankrupt {bankrupt:?}");
             if size > 0 {
                 match liq {
                     None => {
                         let (eq, mm) = covering(e, idx, sym, 1);
-                        assert!(eq >= mm, "{ctx}: no liquidation price but {eq:?} < {mm:?} at 1");
+                        assert!(
+                            eq >= mm,
+                            "{ctx}: no liquidation price but {eq:?} < {mm:?} at 1"
+                        );
                     }
                     Some(l) => {
                         let (eq, mm) = covering(e, idx, sym, l.0);

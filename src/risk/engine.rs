@@ -541,7 +541,9 @@ impl RiskEngine {
         leverage: Leverage,
         mode: MarginMode,
     ) -> Result<(), LeverageError> {
-        let idx = self.index_of(account).ok_or(LeverageError::UnknownAccount)?;
+        let idx = self
+            .index_of(account)
+            .ok_or(LeverageError::UnknownAccount)?;
         let s = symbol.0 as usize;
         let state = self.sym(symbol).ok_or(LeverageError::UnknownSymbol)?;
         if leverage < Leverage::ONE || leverage > state.config.max_leverage() {
@@ -561,7 +563,9 @@ impl RiskEngine {
             }
         }
         let before = self.available_margin_raw(idx);
-        let state = self.symbols[s].as_ref().ok_or(LeverageError::UnknownSymbol)?;
+        let state = self.symbols[s]
+            .as_ref()
+            .ok_or(LeverageError::UnknownSymbol)?;
         let mut next = pos;
         next.leverage = leverage;
         next.mode = mode;
@@ -664,7 +668,14 @@ impl RiskEngine {
     }
 
     #[inline]
-    pub(crate) fn add_open_at(&mut self, idx: AccountIdx, slot: usize, s: usize, side: Side, d: i64) {
+    pub(crate) fn add_open_at(
+        &mut self,
+        idx: AccountIdx,
+        slot: usize,
+        s: usize,
+        side: Side,
+        d: i64,
+    ) {
         let pos = &mut self.positions[slot];
         let open = match side {
             Side::Buy => &mut pos.open_buy,
@@ -707,7 +718,9 @@ impl RiskEngine {
             .get(s)
             .and_then(Option::as_ref)
             .ok_or(FillError::UnknownSymbol)?;
-        let idx = self.index_of(fill.account).ok_or(FillError::UnknownAccount)?;
+        let idx = self
+            .index_of(fill.account)
+            .ok_or(FillError::UnknownAccount)?;
         if fill.qty.0 <= 0 || fill.price.0 <= 0 {
             return Err(FillError::InvalidFill);
         }

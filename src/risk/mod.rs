@@ -88,7 +88,7 @@ mod tiers;
 pub use account::{AccountIdx, AccountView, PositionView};
 pub use check::{Approved, OrderReject, OrderRequest};
 pub use engine::{
-    FillError, Fill, FillOutcome, FundsError, LeverageError, Liquidity, MAX_SYMBOLS, MarkError,
+    Fill, FillError, FillOutcome, FundsError, LeverageError, Liquidity, MAX_SYMBOLS, MarkError,
     RiskConfig, RiskEngine, SymbolError,
 };
 pub use tiers::{

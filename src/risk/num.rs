@@ -9,7 +9,11 @@ pub(crate) const RATE_DEN: i128 = crate::types::Rate::ONE.0 as i128;
 pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
     let q = n.checked_div(d)?;
     let r = n.checked_rem(d)?;
-    Some(if r != 0 && ((r < 0) != (d < 0)) { q - 1 } else { q })
+    Some(if r != 0 && ((r < 0) != (d < 0)) {
+        q - 1
+    } else {
+        q
+    })
 }
 
 /// `⌈n / d⌉`; `None` if `d == 0` or the quotient overflows.
@@ -17,7 +21,11 @@ pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
 pub(crate) fn div_ceil(n: i128, d: i128) -> Option<i128> {
     let q = n.checked_div(d)?;
     let r = n.checked_rem(d)?;
-    Some(if r != 0 && ((r > 0) == (d > 0)) { q + 1 } else { q })
+    Some(if r != 0 && ((r > 0) == (d > 0)) {
+        q + 1
+    } else {
+        q
+    })
 }
 
 /// `⌊a · b / c⌋` for `0 ≤ b ≤ c`, `c > 0`, without overflow for any `a`.

@@ -446,7 +446,10 @@ mod tests {
         assert_eq!(tiers.maintenance_amount(2), q(1_300));
         // Continuous at each floor, linear inside a tier.
         assert_eq!(tiers.maintenance_margin(q(50_000)), q(200));
-        assert_eq!(tiers.maintenance_margin(q(49_999)), Money(199_996 * Money::UNIT / 1000));
+        assert_eq!(
+            tiers.maintenance_margin(q(49_999)),
+            Money(199_996 * Money::UNIT / 1000)
+        );
         assert_eq!(tiers.maintenance_margin(q(250_000)), q(1_200));
         assert_eq!(tiers.maintenance_margin(q(300_000)), q(1_700));
         assert_eq!(tiers.tier_for(q(-60_000)), 1);
