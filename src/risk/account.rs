@@ -80,7 +80,10 @@ impl Position {
     #[inline]
     pub(crate) fn growth(&self) -> (i64, i64) {
         let abs = self.size.unsigned_abs();
-        let grow = |reach: i64| reach.unsigned_abs().saturating_sub(abs) as i64;
+        let grow = |reach: i64| {
+            let g = reach.unsigned_abs().saturating_sub(abs);
+            i64::try_from(g).unwrap_or(i64::MAX)
+        };
         (
             grow(self.size.saturating_add(self.open_buy)),
             grow(self.size.saturating_sub(self.open_sell)),

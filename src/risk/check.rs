@@ -118,7 +118,8 @@ impl RiskEngine {
             Side::Sell => pos.open_sell,
         };
         let reach = q.saturating_add(sign.saturating_mul(open_same.saturating_add(req.qty.0)));
-        let growth = reach.unsigned_abs().saturating_sub(q.unsigned_abs()) as i64;
+        let growth = i64::try_from(reach.unsigned_abs().saturating_sub(q.unsigned_abs()))
+            .unwrap_or(i64::MAX);
         if growth > 0 {
             let mark = match (state.reference_price(), req.limit_price) {
                 (Some(m), _) => m,

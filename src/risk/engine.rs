@@ -285,6 +285,58 @@ pub(crate) fn bits(mut mask: u64) -> impl Iterator<Item = usize> {
 
 /// The account half of the risk stage: every account, position, mark and fee balance, owned
 /// outright. See the [module docs](crate::risk).
+///
+/// # Examples
+///
+/// Bybit's documented isolated example: long 1 BTC at 20,000 with 50× leverage and a 0.5 %
+/// maintenance rate on the entry notional liquidates at 19,700.
+///
+/// ```
+/// use liqcore::risk::*;
+/// use liqcore::types::{AccountId, Money, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
+/// use rust_decimal::Decimal;
+///
+/// let mut engine = RiskEngine::new(RiskConfig { max_accounts: 16, max_symbols: 1 });
+/// let spec = SymbolSpec::new(SymbolId(0), Decimal::ONE, Decimal::new(1, 3)).unwrap();
+/// let tiers = [MarginTier { floor: Money::ZERO, mmr: Rate(500_000), max_leverage: None }];
+/// let config = SymbolRiskConfig::new(spec, Leverage::from_whole(100), &tiers)
+///     .unwrap()
+///     .with_mm_basis(MmBasis::Entry);
+/// engine.add_symbol(config).unwrap();
+/// let (alice, bob) = (AccountId(1), AccountId(2));
+/// engine.deposit(alice, Money(1_000 * Money::UNIT)).unwrap();
+/// engine.deposit(bob, Money(100_000 * Money::UNIT)).unwrap();
+/// engine
+///     .set_leverage(alice, SymbolId(0), Leverage::from_whole(50), MarginMode::Isolated)
+///     .unwrap();
+///
+/// // Pre-trade check, then the book's fill for each side.
+/// let order = OrderRequest {
+///     account: alice,
+///     symbol: SymbolId(0),
+///     side: Side::Buy,
+///     qty: Qty(1_000),
+///     limit_price: Some(Price(20_000)),
+///     reduce_only: false,
+/// };
+/// let approved = engine.check_order(&order).unwrap();
+/// for (account, side, liquidity) in [
+///     (alice, Side::Buy, Liquidity::Taker),
+///     (bob, Side::Sell, Liquidity::Maker),
+/// ] {
+///     let price = Price(20_000);
+///     let qty = approved.qty;
+///     let fill = Fill { symbol: SymbolId(0), account, side, price, qty, liquidity, liquidation: false };
+///     engine.apply_fill(&fill).unwrap();
+/// }
+/// engine.release_open(alice, SymbolId(0), Side::Buy, approved.qty);
+///
+/// let position = engine.position_view(alice, SymbolId(0)).unwrap();
+/// assert_eq!(position.margin, Money(400 * Money::UNIT));
+/// assert_eq!(position.maintenance_margin, Money(100 * Money::UNIT));
+/// assert_eq!(position.liquidation_price, Some(Price(19_700)));
+/// assert_eq!(position.bankruptcy_price, Some(Price(19_600)));
+/// ```
 #[derive(Clone, Debug)]
 pub struct RiskEngine {
     pub(crate) max_symbols: usize,
@@ -411,7 +463,7 @@ impl RiskEngine {
         Money(self.insurance_fund)
     }
 
-    /// Total deposited into accounts, ever.
+    /// Total deposited, ever: account deposits plus insurance-fund deposits.
     #[must_use]
     pub fn total_deposited(&self) -> Money {
         Money(self.deposited)

@@ -1,5 +1,8 @@
 //! Exact integer helpers for the risk stage: divisions with a stated rounding direction and a
 //! multiply-divide that cannot overflow for the ratios positions use.
+//!
+//! A 128-bit division is a library call (tens of nanoseconds), so each helper performs exactly
+//! one and recovers the remainder with a multiply.
 
 /// `Rate::ONE` as `i128`: the denominator of every rate (10⁸).
 pub(crate) const RATE_DEN: i128 = crate::types::Rate::ONE.0 as i128;
@@ -8,7 +11,7 @@ pub(crate) const RATE_DEN: i128 = crate::types::Rate::ONE.0 as i128;
 #[inline]
 pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
     let q = n.checked_div(d)?;
-    let r = n.checked_rem(d)?;
+    let r = n - q * d;
     Some(if r != 0 && ((r < 0) != (d < 0)) {
         q - 1
     } else {
@@ -20,7 +23,7 @@ pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
 #[inline]
 pub(crate) fn div_ceil(n: i128, d: i128) -> Option<i128> {
     let q = n.checked_div(d)?;
-    let r = n.checked_rem(d)?;
+    let r = n - q * d;
     Some(if r != 0 && ((r > 0) == (d > 0)) {
         q + 1
     } else {
@@ -36,8 +39,7 @@ pub(crate) fn div_ceil(n: i128, d: i128) -> Option<i128> {
 pub(crate) fn mul_div_floor(a: i128, b: i64, c: i64) -> i128 {
     debug_assert!(0 <= b && b <= c && c > 0);
     let (b, c) = (i128::from(b), i128::from(c));
-    let q = a.div_euclid(c);
-    let r = a.rem_euclid(c);
+    let (q, r) = euclid(a, c);
     q * b + (r * b) / c
 }
 
@@ -47,9 +49,16 @@ pub(crate) fn mul_div_floor(a: i128, b: i64, c: i64) -> i128 {
 pub(crate) fn mul_div_ceil(a: i128, b: i64, c: i64) -> i128 {
     debug_assert!(0 <= b && b <= c && c > 0);
     let (b, c) = (i128::from(b), i128::from(c));
-    let q = a.div_euclid(c);
-    let r = a.rem_euclid(c);
+    let (q, r) = euclid(a, c);
     q * b + (r * b + c - 1) / c
+}
+
+/// `(q, r)` with `a = q·c + r` and `0 ≤ r < c`, for `c > 0`, with one division.
+#[inline]
+fn euclid(a: i128, c: i128) -> (i128, i128) {
+    let q = a / c;
+    let r = a - q * c;
+    if r < 0 { (q - 1, r + c) } else { (q, r) }
 }
 
 #[cfg(test)]
