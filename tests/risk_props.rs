@@ -281,6 +281,22 @@ fn check_invariants(e: &RiskEngine) {
         assert_eq!(e.total_size(sym), 0, "Σ size of symbol {s}");
         entry += e.total_entry_notional(sym).0;
     }
+    for a in 0..ACCOUNTS {
+        for s in 0..SYMBOLS {
+            let v = e.position_view(account(a), SymbolId(s as u32)).unwrap();
+            let expected = if v.qty.0 == 0 {
+                Money::ZERO
+            } else {
+                v.leverage.initial_margin(v.entry_notional).unwrap()
+            };
+            assert_eq!(v.initial_margin, expected, "cached initial margin");
+            assert_eq!(
+                v.qty.0 == 0,
+                v.entry_notional == Money::ZERO,
+                "flat ⇔ no entry"
+            );
+        }
+    }
     let held = e.total_collateral().0
         + e.total_isolated_margin().0
         + e.fees_collected().0
