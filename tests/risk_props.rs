@@ -440,3 +440,141 @@ proptest! {
         );
     }
 }
+
+/// Any input, however absurd: every call returns (a value or a rejection) without panicking,
+/// in the debug build whose overflow checks turn any arithmetic overflow into a panic.
+#[derive(Clone, Debug)]
+enum Wild {
+    Fill(usize, usize, bool, i64, i64, bool, bool),
+    Order(usize, usize, bool, i64, Option<i64>, bool),
+    Mark(usize, i64),
+    Deposit(usize, i128),
+    Withdraw(usize, i128),
+    Margin(usize, usize, i128),
+    Leverage(usize, usize, i64, bool),
+    Open(usize, usize, bool, i64, bool),
+}
+
+fn wild_i64() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        any::<i64>(),
+        -3i64..100_000,
+        Just(i64::MAX),
+        Just(i64::MIN),
+        1i64..=1 << 40,
+    ]
+}
+
+fn wild_money() -> impl Strategy<Value = i128> {
+    prop_oneof![
+        any::<i128>(),
+        (1i128..1_000_000).prop_map(|x| x * Money::UNIT),
+        Just(liqcore::risk::MAX_MONEY.0),
+    ]
+}
+
+fn wild() -> impl Strategy<Value = Wild> {
+    let a = 0..ACCOUNTS + 1;
+    let s = 0..SYMBOLS + 1;
+    prop_oneof![
+        (
+            a.clone(),
+            s.clone(),
+            any::<bool>(),
+            wild_i64(),
+            wild_i64(),
+            any::<bool>(),
+            any::<bool>()
+        )
+            .prop_map(|(a, s, b, p, q, m, l)| Wild::Fill(a, s, b, p, q, m, l)),
+        (
+            a.clone(),
+            s.clone(),
+            any::<bool>(),
+            wild_i64(),
+            prop::option::of(wild_i64()),
+            any::<bool>()
+        )
+            .prop_map(|(a, s, b, q, p, r)| Wild::Order(a, s, b, q, p, r)),
+        (s.clone(), wild_i64()).prop_map(|(s, p)| Wild::Mark(s, p)),
+        (a.clone(), wild_money()).prop_map(|(a, m)| Wild::Deposit(a, m)),
+        (a.clone(), wild_money()).prop_map(|(a, m)| Wild::Withdraw(a, m)),
+        (a.clone(), s.clone(), wild_money()).prop_map(|(a, s, m)| Wild::Margin(a, s, m)),
+        (a.clone(), s.clone(), wild_i64(), any::<bool>())
+            .prop_map(|(a, s, l, i)| Wild::Leverage(a, s, l, i)),
+        (a, s, any::<bool>(), wild_i64(), any::<bool>())
+            .prop_map(|(a, s, b, q, r)| Wild::Open(a, s, b, q, r)),
+    ]
+}
+
+fn side(buy: bool) -> Side {
+    if buy { Side::Buy } else { Side::Sell }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn arbitrary_inputs_never_panic(ops in prop::collection::vec(wild(), 1..60)) {
+        let mut e = engine();
+        for op in &ops {
+            match *op {
+                Wild::Fill(a, s, b, p, q, m, l) => {
+                    let _ = e.apply_fill(&Fill {
+                        symbol: SymbolId(s as u32),
+                        account: account(a),
+                        side: side(b),
+                        price: Price(p),
+                        qty: Qty(q),
+                        liquidity: if m { Liquidity::Maker } else { Liquidity::Taker },
+                        liquidation: l,
+                    });
+                }
+                Wild::Order(a, s, b, q, p, r) => {
+                    let _ = e.check_order(&OrderRequest {
+                        account: account(a),
+                        symbol: SymbolId(s as u32),
+                        side: side(b),
+                        qty: Qty(q),
+                        limit_price: p.map(Price),
+                        reduce_only: r,
+                    });
+                }
+                Wild::Mark(s, p) => {
+                    let _ = e.set_mark(SymbolId(s as u32), Price(p));
+                }
+                Wild::Deposit(a, m) => {
+                    let _ = e.deposit(account(a), Money(m));
+                }
+                Wild::Withdraw(a, m) => {
+                    let _ = e.withdraw(account(a), Money(m));
+                }
+                Wild::Margin(a, s, m) => {
+                    let _ = e.adjust_margin(account(a), SymbolId(s as u32), Money(m));
+                }
+                Wild::Leverage(a, s, l, i) => {
+                    let mode = if i { MarginMode::Isolated } else { MarginMode::Cross };
+                    let _ = e.set_leverage(account(a), SymbolId(s as u32), Leverage(l), mode);
+                }
+                Wild::Open(a, s, b, q, reserve) => {
+                    if reserve {
+                        e.reserve_open(account(a), SymbolId(s as u32), side(b), Qty(q));
+                    } else {
+                        e.release_open(account(a), SymbolId(s as u32), side(b), Qty(q));
+                    }
+                }
+            }
+            for a in 0..=ACCOUNTS {
+                let _ = e.account_view(account(a));
+                for s in 0..=SYMBOLS {
+                    let sym = SymbolId(s as u32);
+                    let _ = e.position_view(account(a), sym);
+                    if let Some(idx) = e.index_of(account(a)) {
+                        let _ = e.is_liquidatable(idx, sym);
+                        let _ = e.available_margin(idx);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -514,7 +514,7 @@ impl RiskEngine {
         let idx = match self.index_of(account) {
             Some(idx) => {
                 let acct = &self.accounts[idx.0 as usize];
-                if acct.collateral + amount.0 > MAX_MONEY.0 {
+                if acct.collateral.saturating_add(amount.0) > MAX_MONEY.0 {
                     return Err(FundsError::AmountTooLarge);
                 }
                 idx
@@ -577,7 +577,7 @@ impl RiskEngine {
         if amount.0 <= 0 {
             return Err(FundsError::InvalidAmount);
         }
-        if amount > MAX_MONEY || self.insurance_fund + amount.0 > MAX_MONEY.0 {
+        if amount > MAX_MONEY || self.insurance_fund.saturating_add(amount.0) > MAX_MONEY.0 {
             return Err(FundsError::AmountTooLarge);
         }
         self.insurance_fund += amount.0;
@@ -633,13 +633,17 @@ impl RiskEngine {
         next.mode = mode;
         state.refresh_initial_margin(&mut next);
         let top_up = match mode {
-            MarginMode::Isolated if pos.size != 0 => {
-                (state.initial_margin(&next) - pos.margin).max(0)
-            }
+            MarginMode::Isolated if pos.size != 0 => state
+                .initial_margin(&next)
+                .saturating_sub(pos.margin)
+                .max(0),
             _ => 0,
         };
-        let delta = state.margin_requirement(&next) - state.margin_requirement(&pos) + top_up;
-        if delta > 0 && before - delta < 0 {
+        let delta = state
+            .margin_requirement(&next)
+            .saturating_sub(state.margin_requirement(&pos))
+            .saturating_add(top_up);
+        if delta > 0 && before.saturating_sub(delta) < 0 {
             return Err(LeverageError::InsufficientMargin);
         }
         if top_up > 0 && top_up > self.accounts[idx.0 as usize].collateral {
@@ -868,16 +872,18 @@ impl RiskEngine {
         // Commit.
         self.positions[slot] = next;
         let acct = &mut self.accounts[idx.0 as usize];
-        acct.collateral += collateral_delta;
+        // Saturating: balances stay far below i128::MAX under the MAX_MONEY bounds; this only
+        // guarantees no overflow panic for absurd input sequences.
+        acct.collateral = acct.collateral.saturating_add(collateral_delta);
         if new_size != 0 {
             acct.position_mask |= 1 << s;
         } else {
             acct.position_mask &= !(1 << s);
         }
         if fill.liquidation && fill.liquidity == Liquidity::Taker {
-            self.insurance_fund += fee;
+            self.insurance_fund = self.insurance_fund.saturating_add(fee);
         } else {
-            self.fees_collected += fee;
+            self.fees_collected = self.fees_collected.saturating_add(fee);
         }
         if let Some(state) = self.symbols[s].as_mut() {
             state.last_price = Some(fill.price);
