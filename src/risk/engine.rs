@@ -994,6 +994,22 @@ impl RiskEngine {
         solve::bankruptcy_price(&self.solve_input(idx, symbol)?)
     }
 
+    /// Both prices of a position from one evaluation of the account: `(liquidation,
+    /// bankruptcy)`; `None` when the slot is flat or unknown. What the liquidation scanner
+    /// re-keys a position with after a fill or margin change.
+    #[must_use]
+    pub fn position_prices(
+        &self,
+        idx: AccountIdx,
+        symbol: SymbolId,
+    ) -> Option<(Option<Price>, Option<Price>)> {
+        let input = self.solve_input(idx, symbol)?;
+        Some((
+            solve::liquidation_price(&input),
+            solve::bankruptcy_price(&input),
+        ))
+    }
+
     /// The account's cross snapshot (`account` query).
     #[must_use]
     pub fn account_view(&self, account: AccountId) -> Option<AccountView> {
@@ -1015,6 +1031,8 @@ impl RiskEngine {
         let idx = self.index_of(account)?;
         let state = self.sym(symbol)?;
         let pos = self.position_slot(idx, symbol)?;
+        let (liquidation_price, bankruptcy_price) =
+            self.position_prices(idx, symbol).unwrap_or((None, None));
         Some(PositionView {
             symbol,
             qty: Qty(pos.size),
@@ -1026,8 +1044,8 @@ impl RiskEngine {
             realized_pnl: Money(pos.realized_pnl),
             maintenance_margin: Money(state.maintenance_margin(pos)),
             initial_margin: Money(state.initial_margin(pos)),
-            liquidation_price: self.liquidation_price(idx, symbol),
-            bankruptcy_price: self.bankruptcy_price(idx, symbol),
+            liquidation_price,
+            bankruptcy_price,
             open_buy: Qty(pos.open_buy),
             open_sell: Qty(pos.open_sell),
         })
