@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::risk::account::{Account, AccountIdx, AccountView, IdMap, Position, PositionView};
-use crate::risk::num::{RATE_DEN, div_ceil, mul_div_ceil, mul_div_floor};
+use crate::risk::num::{mul_div_ceil, mul_div_floor, rate_ceil};
 use crate::risk::solve::{self, SolveInput};
 use crate::risk::tiers::{Leverage, MAX_MONEY, MarginMode, MmBasis, SymbolRiskConfig};
 use crate::types::{AccountId, Money, Price, Qty, Rate, Side, SymbolId};
@@ -276,7 +276,7 @@ pub(crate) fn im(notional: i128, leverage: Leverage) -> i128 {
 /// `⌈|notional| · rate⌉`: a fee (for a negative rate, a rebate rounded toward zero).
 #[inline]
 fn fee(notional_abs: i128, rate: Rate) -> i128 {
-    div_ceil(notional_abs * i128::from(rate.0), RATE_DEN).unwrap_or(0)
+    rate_ceil(notional_abs, rate.0, 0, 0).unwrap_or(0)
 }
 
 /// Iterates the set bits of a mask, lowest first.

@@ -61,6 +61,37 @@ fn euclid(a: i128, c: i128) -> (i128, i128) {
     if r < 0 { (q - 1, r + c) } else { (q, r) }
 }
 
+/// `⌈(n · rate − cum) / 10⁸⌉` for `n ≥ 0`, where `cum = cum_hi · 10⁸ + cum_lo` with
+/// `0 ≤ cum_lo < 10⁸` (a fee has `cum = 0`; a maintenance margin has its tier's amount).
+/// `None` on overflow.
+///
+/// Fast path (`n < 2⁶³`, every notional under ~9.2·10⁶ quote): `n = a · 10⁸ + b`, so the result
+/// is `a · rate − cum_hi + ⌈(b · rate − cum_lo) / 10⁸⌉`, where both divisions are 64-bit
+/// divisions by a constant (a multiply and a shift) instead of a 128-bit library call.
+#[inline]
+pub(crate) fn rate_ceil(n: i128, rate: i64, cum_hi: i128, cum_lo: i64) -> Option<i128> {
+    const DEN: i64 = RATE_DEN as i64;
+    if let Ok(small) = u64::try_from(n)
+        && small <= i64::MAX as u64
+    {
+        let a = (small / DEN as u64) as i128;
+        let b = (small % DEN as u64) as i64;
+        // |b · rate| < 10⁸ · 2⁶³ / … : b < 10⁸ and |rate| < 10⁸ here (rates are below 1), so
+        // the product is below 10¹⁶ and the subtraction cannot overflow.
+        let rest = b * rate - cum_lo;
+        let q = rest / DEN;
+        let rest_ceil = if rest - q * DEN > 0 { q + 1 } else { q };
+        return (a * i128::from(rate))
+            .checked_sub(cum_hi)?
+            .checked_add(i128::from(rest_ceil));
+    }
+    let scaled = n
+        .checked_mul(i128::from(rate))?
+        .checked_sub(cum_hi.checked_mul(RATE_DEN)?)?
+        .checked_sub(i128::from(cum_lo))?;
+    div_ceil(scaled, RATE_DEN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +107,34 @@ mod tests {
         }
         assert_eq!(div_floor(1, 0), None);
         assert_eq!(div_ceil(i128::MIN, -1), None);
+    }
+
+    #[test]
+    fn rate_ceil_fast_path_matches_the_exact_division() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20_000 {
+            let n = match i % 4 {
+                0 => i128::from(next() % 1_000),
+                1 => i128::from(next() >> 1),
+                2 => i128::from(next()) << 20,
+                _ => i128::from(i64::MAX) + i128::from(next() % 3) - 1,
+            };
+            let rate = (next() % 99_999_999) as i64 - if i % 3 == 0 { 50_000_000 } else { 0 };
+            let cum = i128::from(next() % (1 << 60));
+            let (cum_hi, cum_lo) = (cum / RATE_DEN, (cum % RATE_DEN) as i64);
+            let exact = div_ceil(n * i128::from(rate) - cum, RATE_DEN);
+            assert_eq!(
+                rate_ceil(n, rate, cum_hi, cum_lo),
+                exact,
+                "{n} {rate} {cum}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::risk::num::{RATE_DEN, div_ceil, div_floor};
+use crate::risk::num::{RATE_DEN, div_ceil, div_floor, rate_ceil};
 use crate::types::{Money, Rate, SymbolSpec};
 
 /// The largest notional (and balance) the risk stage computes with exactly: 10¹⁵ quote units
@@ -60,6 +60,13 @@ impl Leverage {
     pub fn initial_margin(self, notional: Money) -> Option<Money> {
         if self.0 <= 0 {
             return None;
+        }
+        // Fast path: a whole leverage and a notional under 2⁶³ units divide in 64 bits.
+        if self.0 % Leverage::ONE.0 == 0
+            && let Ok(n) = u64::try_from(notional.0.unsigned_abs())
+        {
+            let whole = (self.0 / Leverage::ONE.0) as u64;
+            return Some(Money(i128::from(n.div_ceil(whole))));
         }
         let scaled = notional.0.checked_abs()?.checked_mul(RATE_DEN)?;
         div_ceil(scaled, i128::from(self.0)).map(Money)
@@ -130,6 +137,10 @@ pub(crate) struct TierRow {
     pub(crate) rate: i128,
     /// `cum[n] × 10⁸`, exact (money units × 10⁸).
     pub(crate) cum_scaled: i128,
+    /// `⌊cum[n]⌋` in money units: `cum_scaled = cum_hi · 10⁸ + cum_lo`.
+    pub(crate) cum_hi: i128,
+    /// `cum_scaled − cum_hi · 10⁸`, in `0..10⁸`.
+    pub(crate) cum_lo: i64,
     /// Highest leverage for a position in this tier (resolved against the symbol's).
     pub(crate) max_leverage: Leverage,
 }
@@ -200,10 +211,14 @@ impl MarginTiers {
                     p.cum_scaled + tier.floor.0 * (rate - p.rate)
                 }
             };
+            // The divisor is a positive constant: neither division fails.
+            let cum_hi = div_floor(cum_scaled, RATE_DEN).unwrap_or(0);
             let row = TierRow {
                 floor: tier.floor.0,
                 rate,
                 cum_scaled,
+                cum_hi,
+                cum_lo: (cum_scaled - cum_hi * RATE_DEN) as i64,
                 max_leverage,
             };
             rows.push(row);
@@ -259,24 +274,17 @@ impl MarginTiers {
     /// requirement). Exact whenever the floors are whole multiples of 10⁻⁴ quote.
     #[must_use]
     pub fn maintenance_amount(&self, t: usize) -> Money {
-        // The divisor is a positive constant: no failure.
-        Money(div_floor(self.row(t).cum_scaled, RATE_DEN).unwrap_or(0))
+        Money(self.row(t).cum_hi)
     }
 
     /// The maintenance margin of a position of `|notional|`: `⌈N · rate − cum⌉` for its tier,
     /// rounded up (a requirement). Saturates beyond [`MAX_MONEY`]-sized notionals.
     #[must_use]
     pub fn maintenance_margin(&self, notional: Money) -> Money {
-        let scaled = self.maintenance_margin_scaled(notional);
-        Money(div_ceil(scaled, RATE_DEN).unwrap_or(i128::MAX))
-    }
-
-    /// The exact maintenance margin × 10⁸ (saturating far beyond [`MAX_MONEY`]).
-    #[inline]
-    pub(crate) fn maintenance_margin_scaled(&self, notional: Money) -> i128 {
         let n = notional.0.saturating_abs();
         let row = self.rows[self.tier_for(notional)];
-        n.saturating_mul(row.rate).saturating_sub(row.cum_scaled)
+        // Rates were validated to fit `Rate` (below 10⁸).
+        Money(rate_ceil(n, row.rate as i64, row.cum_hi, row.cum_lo).unwrap_or(i128::MAX))
     }
 
     #[inline]
@@ -483,5 +491,21 @@ mod tests {
         assert_eq!(lev.initial_margin(Money(10)), Some(Money(4)));
         assert_eq!(lev.initial_margin(Money(-9)), Some(Money(3)));
         assert_eq!(Leverage(0).initial_margin(Money(9)), None);
+        // 12.5× takes the 128-bit path, as does a notional beyond 2⁶⁴ units.
+        assert_eq!(
+            Leverage(1_250_000_000).initial_margin(Money(101)),
+            Some(Money(9))
+        );
+        let big = Money(i128::from(u64::MAX) * 3 + 1);
+        assert_eq!(
+            lev.initial_margin(big),
+            Some(Money(i128::from(u64::MAX) + 1))
+        );
+        // Both paths agree.
+        for n in [0i128, 1, 99, 1 << 40, (1 << 62) + 7] {
+            let fast = Leverage::from_whole(7).initial_margin(Money(n)).unwrap();
+            let exact = div_ceil(n * RATE_DEN, 7 * RATE_DEN).unwrap();
+            assert_eq!(fast, Money(exact));
+        }
     }
 }
