@@ -63,9 +63,6 @@ pub(crate) struct Position {
     pub(crate) entry_notional: i128,
     /// Isolated margin, money units (0 in cross mode).
     pub(crate) margin: i128,
-    /// Cached `⌈|entry_notional| / leverage⌉` (0 when flat): it changes only with a fill or a
-    /// leverage change, and the pre-trade check reads it for every active symbol.
-    pub(crate) initial_margin: i128,
     /// Realized PnL since the account was created, money units (before fees).
     pub(crate) realized_pnl: i128,
     /// Open (approved, not yet ended) buy quantity, lots.

@@ -228,17 +228,10 @@ impl SymbolState {
 
     #[inline]
     pub(crate) fn initial_margin(&self, pos: &Position) -> i128 {
-        pos.initial_margin
-    }
-
-    /// Recomputes the cached initial margin after the entry notional or leverage changed.
-    #[inline]
-    pub(crate) fn refresh_initial_margin(&self, pos: &mut Position) {
-        pos.initial_margin = if pos.size == 0 {
-            0
-        } else {
-            im(pos.entry_notional, self.leverage_of(pos))
-        };
+        if pos.size == 0 {
+            return 0;
+        }
+        im(pos.entry_notional, self.leverage_of(pos))
     }
 
     /// Initial margin of the growth the open orders could add, at the reference price.
@@ -631,7 +624,6 @@ impl RiskEngine {
         let mut next = pos;
         next.leverage = leverage;
         next.mode = mode;
-        state.refresh_initial_margin(&mut next);
         let top_up = match mode {
             MarginMode::Isolated if pos.size != 0 => state
                 .initial_margin(&next)
@@ -866,7 +858,7 @@ impl RiskEngine {
         }
         next.size = new_size;
         next.realized_pnl = pos.realized_pnl.saturating_add(realized);
-        state.refresh_initial_margin(&mut next);
+
         collateral_delta -= fee;
 
         // Commit.
