@@ -45,7 +45,14 @@ fn order_with(extra: &str) -> String {
 
 #[test]
 fn empty_and_comment_lines_are_skipped() {
-    for text in ["", "   ", "\t\r", "# comment", "   # indented comment", "#{\"op\":1}"] {
+    for text in [
+        "",
+        "   ",
+        "\t\r",
+        "# comment",
+        "   # indented comment",
+        "#{\"op\":1}",
+    ] {
         assert_eq!(parse_line(1, text), Ok(None), "{text:?}");
     }
 }
@@ -135,7 +142,10 @@ fn mark_methods_start_from_their_defaults() {
     assert_eq!(with_mark(r#"{"method":"last"}"#), MarkConfig::last());
     assert_eq!(with_mark(r#"{"method":"mid"}"#), MarkConfig::mid());
     assert_eq!(with_mark(r#"{}"#), MarkConfig::median3());
-    assert_eq!(with_mark(r#"{"method":"ema_median"}"#), MarkConfig::ema_median());
+    assert_eq!(
+        with_mark(r#"{"method":"ema_median"}"#),
+        MarkConfig::ema_median()
+    );
     let ema = with_mark(
         r#"{"method":"ema_median","basis_tau_ms":1000,"local_tau_ms":2000,"basis_source":"impact_mid","clamp_band":"0","stale_after_ms":500,"stale_fallback":"stale_index"}"#,
     );
@@ -398,8 +408,14 @@ fn decimals_stay_exact() {
 fn malformed_not_json() {
     assert_eq!(error("{"), "line 7: not valid JSON");
     assert_eq!(error("hello"), "line 7: not valid JSON");
-    assert_eq!(error(r#"{"op":"cancel","id":1} {}"#), "line 7: not valid JSON");
-    assert_eq!(error(r#"{"op":"cancel","id":1,}"#), "line 7: not valid JSON");
+    assert_eq!(
+        error(r#"{"op":"cancel","id":1} {}"#),
+        "line 7: not valid JSON"
+    );
+    assert_eq!(
+        error(r#"{"op":"cancel","id":1,}"#),
+        "line 7: not valid JSON"
+    );
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     assert_eq!(error(&deep), "line 7: not valid JSON");
 }
@@ -434,7 +450,10 @@ fn malformed_missing_op() {
 
 #[test]
 fn malformed_op_not_a_string() {
-    assert_eq!(error(r#"{"op":5}"#), r#"line 7: field "op" must be a string"#);
+    assert_eq!(
+        error(r#"{"op":5}"#),
+        r#"line 7: field "op" must be a string"#
+    );
 }
 
 #[test]
@@ -451,13 +470,12 @@ fn malformed_unknown_op() {
 #[test]
 fn malformed_missing_field() {
     assert_eq!(
-        error(r#"{"op":"order","id":1,"account":2,"symbol":"BTC","side":"buy","type":"limit","price":"1"}"#),
+        error(
+            r#"{"op":"order","id":1,"account":2,"symbol":"BTC","side":"buy","type":"limit","price":"1"}"#
+        ),
         r#"line 7: missing field "qty""#
     );
-    assert_eq!(
-        error(r#"{"op":"cancel"}"#),
-        r#"line 7: missing field "id""#
-    );
+    assert_eq!(error(r#"{"op":"cancel"}"#), r#"line 7: missing field "id""#);
     assert_eq!(
         error(r#"{"op":"deposit","account":1,"amount":null}"#),
         r#"line 7: missing field "amount""#
@@ -479,11 +497,15 @@ fn malformed_missing_field() {
 #[test]
 fn malformed_limit_without_price() {
     assert_eq!(
-        error(r#"{"op":"order","id":1,"account":2,"symbol":"S","side":"buy","type":"limit","qty":"1"}"#),
+        error(
+            r#"{"op":"order","id":1,"account":2,"symbol":"S","side":"buy","type":"limit","qty":"1"}"#
+        ),
         r#"line 7: missing field "price""#
     );
     assert_eq!(
-        error(r#"{"op":"order","id":1,"account":2,"symbol":"S","side":"buy","type":"stop_limit","qty":"1","trigger_price":"2"}"#),
+        error(
+            r#"{"op":"order","id":1,"account":2,"symbol":"S","side":"buy","type":"stop_limit","qty":"1","trigger_price":"2"}"#
+        ),
         r#"line 7: missing field "price""#
     );
 }
@@ -491,7 +513,9 @@ fn malformed_limit_without_price() {
 #[test]
 fn malformed_stop_without_trigger() {
     assert_eq!(
-        error(r#"{"op":"order","id":1,"account":2,"symbol":"S","side":"buy","type":"stop_market","qty":"1"}"#),
+        error(
+            r#"{"op":"order","id":1,"account":2,"symbol":"S","side":"buy","type":"stop_market","qty":"1"}"#
+        ),
         r#"line 7: missing field "trigger_price""#
     );
 }
@@ -499,7 +523,9 @@ fn malformed_stop_without_trigger() {
 #[test]
 fn malformed_nested_missing_field() {
     assert_eq!(
-        error(r#"{"op":"symbol","symbol":"X","tick_size":"1","lot_size":"1","max_leverage":"1","margin_tiers":[{"floor":"0","mmr":"0.01"},{"floor":"10"}]}"#),
+        error(
+            r#"{"op":"symbol","symbol":"X","tick_size":"1","lot_size":"1","max_leverage":"1","margin_tiers":[{"floor":"0","mmr":"0.01"},{"floor":"10"}]}"#
+        ),
         r#"line 7: missing field "margin_tiers[1].mmr""#
     );
 }
@@ -518,7 +544,9 @@ fn malformed_decimal_as_json_number() {
 
 #[test]
 fn malformed_decimal_syntax() {
-    for bad in ["", "1e5", "+1", ".5", "5.", "1,5", " 1", "NaN", "0x1", "1_000", "--1"] {
+    for bad in [
+        "", "1e5", "+1", ".5", "5.", "1,5", " 1", "NaN", "0x1", "1_000", "--1",
+    ] {
         let line = format!(r#"{{"op":"deposit","account":1,"amount":"{bad}"}}"#);
         assert_eq!(
             error(&line),

@@ -276,7 +276,15 @@ fn steps_string(count: i64, step: Decimal) -> io::Result<String> {
     let value = Decimal::from(count)
         .checked_mul(step)
         .ok_or_else(|| invalid(format!("{count} steps of {step} do not fit a decimal")))?;
-    Ok(value.normalize().to_string())
+    Ok(decimal_string(value))
+}
+
+/// A decimal in canonical form: no trailing zeros, no exponent, zero as `0` (never `-0`).
+fn decimal_string(value: Decimal) -> String {
+    if value.is_zero() {
+        return String::from("0");
+    }
+    value.normalize().to_string()
 }
 
 /// One output line being assembled.
@@ -474,7 +482,7 @@ impl Line<'_> {
             let symbol = position.symbol;
             self.symbol("symbol", symbol)?;
             self.qty("qty", symbol, position.qty)?;
-            self.decimal_text("entry_price", &position.entry_price.normalize().to_string());
+            self.decimal_text("entry_price", &decimal_string(position.entry_price));
             self.decimal_text("mode", position.mode.as_str());
             if let Some(margin) = position.margin {
                 self.money("margin", margin);

@@ -82,7 +82,7 @@
 //! | `op` not a known word | `unknown op "foo"` (echoed as a JSON string literal) |
 //! | required field absent or `null` | `missing field "qty"` |
 //! | decimal field not a string, or a string off the grammar | `field "price" must be a decimal string` |
-//! | decimal string beyond 96-bit exactness (scale > 28, ~7.9 × 10²⁸) | `field "price" has too many digits` |
+//! | decimal whose value (trailing fractional zeros dropped) needs more than 28 decimals or exceeds 79228162514264337593543950335 | `field "price" has too many digits` |
 //! | id/account/`ts`/`depth`/ms field not an integer in `0..=u64::MAX` | `field "id" must be an unsigned 64-bit integer` |
 //! | `mark.basis_samples` beyond `u32` | `field "mark.basis_samples" must be an unsigned 32-bit integer` |
 //! | `mark.clamp_band` with more than 8 decimals | `field "mark.clamp_band" must be a decimal string with at most 8 decimals` |

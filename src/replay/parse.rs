@@ -78,8 +78,9 @@ pub enum MalformedReason {
         /// What it must be.
         expected: Expected,
     },
-    /// A decimal string with more digits than an exact 96-bit decimal holds (28 after the
-    /// point, about 7.9 × 10²⁸ in all).
+    /// A decimal string whose value an exact 96-bit decimal cannot hold: more than 28
+    /// significant decimals after the point (trailing zeros do not count), or beyond
+    /// 79228162514264337593543950335.
     TooManyDigits(String),
     /// A word field holds a word that is not one of its choices.
     BadWord {
@@ -296,7 +297,9 @@ fn order_request(obj: &Obj<'_>, ts: Option<u64>) -> Parsed<OrderRequest> {
         post_only: obj.opt_bool("post_only")?.unwrap_or(false),
         reduce_only: obj.opt_bool("reduce_only")?.unwrap_or(false),
         trigger_price,
-        trigger_by: obj.opt_word("trigger_by", &TRIGGER_SOURCES)?.unwrap_or_default(),
+        trigger_by: obj
+            .opt_word("trigger_by", &TRIGGER_SOURCES)?
+            .unwrap_or_default(),
         stp: obj.opt_word("stp", &STP_MODES)?.unwrap_or_default(),
     })
 }
@@ -336,9 +339,7 @@ fn symbol_command(obj: &Obj<'_>, ts: Option<u64>) -> Parsed<SymbolCommand> {
         taker_fee: obj.opt_decimal("taker_fee")?.unwrap_or(Decimal::ZERO),
         liquidation_fee: obj.opt_decimal("liquidation_fee")?.unwrap_or(Decimal::ZERO),
         mm_basis: obj.opt_word("mm_basis", &MM_BASES)?.unwrap_or_default(),
-        price_band: obj
-            .opt_decimal("price_band")?
-            .unwrap_or(Decimal::new(5, 2)),
+        price_band: obj.opt_decimal("price_band")?.unwrap_or(Decimal::new(5, 2)),
         mark,
     })
 }
@@ -472,7 +473,10 @@ const BASIS_SOURCES: Words<BasisSource> = Words {
 };
 const FUNDING_CONVENTIONS: Words<FundingConvention> = Words {
     names: &["hours_until_funding", "pro_rata"],
-    values: &[FundingConvention::HoursUntilFunding, FundingConvention::ProRata],
+    values: &[
+        FundingConvention::HoursUntilFunding,
+        FundingConvention::ProRata,
+    ],
 };
 const STALE_FALLBACKS: Words<StaleFallback> = Words {
     names: &["hold_mark", "local_median", "stale_index"],
@@ -632,20 +636,15 @@ fn parse_decimal(text: &str) -> Result<Decimal, DecimalError> {
     if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
         return Err(DecimalError::Syntax);
     }
+    // Trailing zeros after the point do not change the value: drop them, so that
+    // `1.500000000000000000000000000000` (scale 30) is as exact as `1.5`.
+    let canonical = match fraction {
+        Some(_) => text.trim_end_matches('0').trim_end_matches('.'),
+        None => text,
+    };
     // `from_str_exact` refuses (rather than rounds) what a 96-bit mantissa with scale ≤ 28
     // cannot hold exactly.
-    Decimal::from_str_exact(text)
-        .or_else(|_| {
-            // Trailing zeros after the point beyond scale 28 are still exact: drop them.
-            match fraction {
-                Some(f) if f.len() > 28 && f.ends_with('0') => {
-                    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-                    Decimal::from_str_exact(trimmed).map_err(|_| ())
-                }
-                _ => Err(()),
-            }
-        })
-        .map_err(|_| DecimalError::TooManyDigits)
+    Decimal::from_str_exact(canonical).map_err(|_| DecimalError::TooManyDigits)
 }
 
 #[cfg(test)]
@@ -654,7 +653,9 @@ mod tests {
 
     #[test]
     fn decimal_grammar_is_strict() {
-        for bad in ["", "-", ".5", "5.", "+1", "1e5", " 1", "1 ", "1_000", "0x10", "1.2.3"] {
+        for bad in [
+            "", "-", ".5", "5.", "+1", "1e5", " 1", "1 ", "1_000", "0x10", "1.2.3",
+        ] {
             assert!(
                 matches!(parse_decimal(bad), Err(DecimalError::Syntax)),
                 "{bad:?}"
@@ -676,6 +677,19 @@ mod tests {
             parse_decimal("1.500000000000000000000000000000").ok(),
             Some(Decimal::new(15, 1))
         );
+        assert_eq!(
+            parse_decimal("1000000000000000000000.00000000").ok(),
+            Some(Decimal::from_i128_with_scale(
+                1_000_000_000_000_000_000_000,
+                0
+            ))
+        );
+        assert_eq!(parse_decimal("10.000").ok(), Some(Decimal::TEN));
+        assert_eq!(
+            parse_decimal("00000000000000000000000000000000001").ok(),
+            Some(Decimal::ONE)
+        );
+        assert_eq!(parse_decimal("100").ok(), Some(Decimal::ONE_HUNDRED));
     }
 
     #[test]
