@@ -497,3 +497,63 @@ fn example_scenario_orders_all_resolve() {
     }
     assert!(checked > 40, "{checked}");
 }
+
+#[test]
+fn rejected_events_name_the_right_subject() {
+    use liqcore::replay::RejectSubject;
+    let subject = |text: &str| parse(text).reject_subject();
+    assert_eq!(
+        subject(r#"{"op":"cancel","id":5}"#),
+        RejectSubject::Order(OrderId(5))
+    );
+    assert_eq!(
+        subject(r#"{"op":"modify","id":6,"qty":"1"}"#),
+        RejectSubject::Order(OrderId(6))
+    );
+    assert_eq!(
+        subject(
+            r#"{"op":"order","id":7,"account":1,"symbol":"S","side":"buy","type":"market","qty":"1"}"#
+        ),
+        RejectSubject::Order(OrderId(7))
+    );
+    assert_eq!(
+        subject(r#"{"op":"deposit","account":2,"amount":"1"}"#),
+        RejectSubject::Account(AccountId(2))
+    );
+    assert_eq!(
+        subject(r#"{"op":"margin","account":3,"symbol":"S","amount":"1"}"#),
+        RejectSubject::Account(AccountId(3))
+    );
+    assert_eq!(
+        subject(r#"{"op":"leverage","account":4,"symbol":"S","leverage":"1"}"#),
+        RejectSubject::Account(AccountId(4))
+    );
+    assert_eq!(
+        subject(r#"{"op":"index","symbol":"S","price":"1"}"#),
+        RejectSubject::Symbol("S".into())
+    );
+    assert_eq!(subject(ETH), RejectSubject::Symbol("ETH".into()));
+    assert_eq!(
+        subject(r#"{"op":"query","what":"book","symbol":"Z"}"#),
+        RejectSubject::Symbol("Z".into())
+    );
+    assert_eq!(
+        subject(r#"{"op":"query","what":"account","account":9}"#),
+        RejectSubject::Account(AccountId(9))
+    );
+    assert_eq!(
+        subject(r#"{"op":"insurance","amount":"1"}"#),
+        RejectSubject::None
+    );
+    assert_eq!(
+        subject(r#"{"op":"query","what":"insurance"}"#),
+        RejectSubject::None
+    );
+}
+
+#[test]
+fn book_queries_resolve_their_symbol() {
+    let table = table();
+    assert_eq!(table.resolve_symbol("ETH"), Ok(SymbolId(1)));
+    assert_eq!(table.resolve_symbol("eth"), Err(Reject::UnknownSymbol));
+}

@@ -5,6 +5,7 @@
 
 use rust_decimal::Decimal;
 
+use super::event::RejectSubject;
 use crate::book::{OrderKind, SelfTradePrevention, TimeInForce, TriggerSource};
 use crate::mark::MarkConfig;
 use crate::types::{AccountId, OrderId, Side};
@@ -53,6 +54,43 @@ impl ReplayCommand {
             ReplayCommand::Modify(c) => c.ts,
             ReplayCommand::Index(c) | ReplayCommand::Mark(c) => c.ts,
             ReplayCommand::Query(c) => c.ts,
+        }
+    }
+
+    /// Whom a `rejected` event for this command names: the order id for `order`, `cancel`
+    /// and `modify`; the account for `deposit`, `withdraw`, `leverage`, `margin` and an
+    /// account query; the symbol's name for `symbol`, `index`, `mark` and a book query;
+    /// nothing for `insurance` and an insurance query.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use liqcore::replay::{RejectSubject, parse_line};
+    /// use liqcore::types::AccountId;
+    /// let cmd = parse_line(1, r#"{"op":"withdraw","account":4,"amount":"1"}"#).unwrap().unwrap();
+    /// assert_eq!(cmd.reject_subject(), RejectSubject::Account(AccountId(4)));
+    /// ```
+    #[must_use]
+    pub fn reject_subject(&self) -> RejectSubject {
+        match self {
+            ReplayCommand::Order(c) => RejectSubject::Order(c.id),
+            ReplayCommand::Cancel(c) => RejectSubject::Order(c.id),
+            ReplayCommand::Modify(c) => RejectSubject::Order(c.id),
+            ReplayCommand::Deposit(c) | ReplayCommand::Withdraw(c) => {
+                RejectSubject::Account(c.account)
+            }
+            ReplayCommand::Leverage(c) => RejectSubject::Account(c.account),
+            ReplayCommand::Margin(c) => RejectSubject::Account(c.account),
+            ReplayCommand::Symbol(c) => RejectSubject::Symbol(c.symbol.clone()),
+            ReplayCommand::Index(c) | ReplayCommand::Mark(c) => {
+                RejectSubject::Symbol(c.symbol.clone())
+            }
+            ReplayCommand::Query(c) => match &c.what {
+                QueryTarget::Account(account) => RejectSubject::Account(*account),
+                QueryTarget::Book { symbol, .. } => RejectSubject::Symbol(symbol.clone()),
+                QueryTarget::Insurance => RejectSubject::None,
+            },
+            ReplayCommand::Insurance(_) => RejectSubject::None,
         }
     }
 

@@ -226,6 +226,16 @@ impl SymbolTable {
             .ok_or(Reject::UnknownSymbol)
     }
 
+    /// The id of a defined name, for commands that name a symbol without a grid check (a book
+    /// query).
+    ///
+    /// # Errors
+    ///
+    /// [`Reject::UnknownSymbol`] if no `symbol` command defined it.
+    pub fn resolve_symbol(&self, name: &str) -> Result<SymbolId, Reject> {
+        self.id(name).ok_or(Reject::UnknownSymbol)
+    }
+
     /// Defines a market from its `symbol` command; it gets the next dense id.
     ///
     /// # Errors
