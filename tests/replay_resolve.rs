@@ -147,6 +147,14 @@ fn unusable_symbols_are_rejected() {
         symbol_line("1", "1", one_tier, r#","taker_fee":"0.000000001""#),
         symbol_line("1", "1", one_tier, r#","max_leverage":"0""#)
             .replace(r#""max_leverage":"10","#, ""),
+        symbol_line("1", "1", one_tier, r#","mark":{"clamp_band":"1"}"#),
+        symbol_line("1", "1", one_tier, r#","mark":{"basis_samples":0}"#),
+        symbol_line(
+            "1",
+            "1",
+            one_tier,
+            r#","mark":{"method":"ema_median","basis_tau_ms":0}"#,
+        ),
     ];
     for line in &cases {
         let mut table = SymbolTable::new();

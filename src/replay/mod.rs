@@ -34,7 +34,8 @@
 //!   `basis_tau_ms`, `local_tau_ms`, `basis_source` for ema_median; and for any method
 //!   `clamp_band` (a rate string, `"0"` = no clamp), `stale_after_ms` (`0` = never stale),
 //!   `stale_fallback` (`"hold_mark"`/`"local_median"`/`"stale_index"`). Their ranges are
-//!   checked by the mark stage when the engine builds it.
+//!   the mark stage's ([`crate::mark::MarkPrice::new`]), which [`SymbolTable::define`] asks:
+//!   out of range is `invalid_symbol`.
 //!
 //! **Grid checks are not parse errors.** Whether a price lies on the tick or a quantity on
 //! the lot, is positive, or names a defined symbol needs the symbol table: the
@@ -113,16 +114,21 @@
 //! - Parsing allocates (the JSON tree, names): it is the edge of the engine, not its hot
 //!   path. A run is bounded by I/O and JSON, not by this layer.
 //! - Range checks that belong to a stage stay there: order size limits and `MAX_PRICE` are the
-//!   book's (`invalid_qty`, `invalid_price`), mark-config ranges the mark stage's, margin and
-//!   leverage-tier rules the risk stage's.
+//!   book's (`invalid_qty`, `invalid_price`), margin and leverage-tier rules the risk stage's,
+//!   `ts` order (time going backwards) the mark stage's. Only a `leverage` above the symbol's
+//!   `max_leverage` is refused here (`invalid_leverage`).
 //! - `entry_price` is printed as given (exact); its rounding is the risk stage's decision.
 //! - Prices are printed from ticks through `Decimal`: a price beyond ~7.9 × 10²⁸ cannot be
 //!   printed ([`write_event`] fails with `InvalidInput`); the book bounds prices far below.
 //!
 //! # Performance
 //!
-//! Not on the hot path. Parsing is O(line length) (serde_json plus one pass over the fields);
-//! writing is O(output) with one buffer allocation per event and one `write_all`.
+//! Not on the hot path: this is the edge where text becomes typed commands, before the
+//! engine's preallocated stages. Parsing is O(line length) (serde_json builds a tree, then one
+//! pass over the fields; names are copied). Writing is O(output): the line is assembled in a
+//! fresh buffer (a few small allocations for the decimal strings) and written with one
+//! `write_all`, so a buffered writer sees one call per event. Nothing was measured
+//! (`perf/replay.md` does not exist); the I/O dominates.
 
 mod command;
 mod event;

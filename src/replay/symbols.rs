@@ -11,7 +11,7 @@ use super::command::{
     ModifyCommand, OrderRequest, PriceCommand, SymbolCommand,
 };
 use crate::book::{OrderCommand, OrderKind, RejectReason};
-use crate::mark::MarkConfig;
+use crate::mark::{MarkConfig, MarkPrice};
 use crate::types::{AccountId, GridError, Money, OrderId, Price, Qty, Rate, SymbolId, SymbolSpec};
 
 /// Why a well-formed command is refused: the `reason` word of a `rejected` event.
@@ -242,8 +242,10 @@ impl SymbolTable {
     ///
     /// [`Reject::DuplicateSymbol`] for a name already defined; [`Reject::InvalidSymbol`] if
     /// the increments are not positive or their product is finer than 10⁻¹², a rate has more
-    /// than 8 decimals, the band is not in `(0, 1)`, a leverage is not positive, or the tiers
-    /// are empty, do not start at floor 0, or do not strictly ascend.
+    /// than 8 decimals, the band is not in `(0, 1)`, a leverage is not positive, the tiers
+    /// are empty, do not start at floor 0, do not strictly ascend or have an mmr outside
+    /// `[0, 1)`, or the mark configuration is refused by [`MarkPrice::new`] (clamp band
+    /// outside `(0, 1)`, τ outside `1 ..= 2³⁰` ms, bad sampling).
     pub fn define(&mut self, command: &SymbolCommand) -> Result<SymbolId, Reject> {
         if self.by_name.contains_key(&command.symbol) {
             return Err(Reject::DuplicateSymbol);
@@ -259,6 +261,9 @@ impl SymbolTable {
             return Err(Reject::InvalidSymbol);
         }
         let margin_tiers = tiers(command, max_leverage)?;
+        // The mark stage validates its configuration when it is built; building one here (once
+        // per symbol, off the hot path) refuses a bad `mark` object before the market exists.
+        MarkPrice::new(command.mark).map_err(|_| Reject::InvalidSymbol)?;
         let entry = SymbolEntry {
             name: command.symbol.clone(),
             spec,
