@@ -49,7 +49,7 @@
 //! | `ev` | keys, in order |
 //! | --- | --- |
 //! | `accepted` | `id` |
-//! | `rejected` | `id` (order commands) or `account` (account commands) or `symbol` (market commands; none for `insurance`), `reason` |
+//! | `rejected` | `id` (order commands) or `account` (account commands) or `symbol` (market commands; none for `insurance`): see [`ReplayCommand::reject_subject`]; `reason` |
 //! | `trade` | `symbol`, `price`, `qty`, `maker`, `taker`, `maker_account`, `taker_account`, `taker_side`, `liquidation` |
 //! | `cancelled` | `id`, `remaining`, `reason` |
 //! | `triggered` | `id` |
@@ -65,6 +65,42 @@
 //! without trailing zeros (`"19700"`, `"0.5"`, `"-1.25"`, `"0"`, never `"-0"` or an exponent).
 //! No spaces. [`ReplayEvent::from_book`] turns a [`crate::book::BookEvent`] into its replay
 //! event (`Bbo` has none; `Modified` is acknowledged as `accepted`).
+//!
+//! **Glue.** The engine's loop, for the book part (a sketch that runs):
+//!
+//! ```
+//! use liqcore::book::Book;
+//! use liqcore::replay::{ReplayCommand, ReplayEvent, SymbolTable, parse_line, write_event};
+//! let script = r#"{"op":"symbol","symbol":"BTC","tick_size":"0.5","lot_size":"0.001","max_leverage":"100","margin_tiers":[{"floor":"0","mmr":"0.005"}]}
+//! {"op":"order","id":1,"account":1,"symbol":"BTC","side":"sell","type":"limit","qty":"0.5","price":"20000"}
+//! {"op":"order","id":2,"account":2,"symbol":"BTC","side":"buy","type":"limit","qty":"0.5","price":"20000.25"}"#;
+//! let (mut table, mut books, mut out) = (SymbolTable::new(), Vec::new(), Vec::new());
+//! for (i, text) in script.lines().enumerate() {
+//!     let Some(command) = parse_line(i as u64 + 1, text).unwrap() else { continue };
+//!     let mut events = Vec::new();
+//!     let refused = match &command {
+//!         ReplayCommand::Symbol(def) => table.define(def).map(|id| {
+//!             books.push(Book::new(table.get(id).unwrap().spec.clone(), 1024));
+//!         }),
+//!         ReplayCommand::Order(request) => table.resolve_order(request).map(|resolved| {
+//!             books[resolved.symbol.0 as usize].submit(&resolved.order, &mut events);
+//!         }),
+//!         _ => Ok(()),
+//!     };
+//!     if let Err(reason) = refused {
+//!         let event = ReplayEvent::Rejected { subject: command.reject_subject(), reason };
+//!         write_event(&mut out, &event, &table).unwrap();
+//!     }
+//!     let symbol = table.id("BTC").unwrap();
+//!     for event in events.into_iter().filter_map(|e| ReplayEvent::from_book(symbol, e)) {
+//!         write_event(&mut out, &event, &table).unwrap();
+//!     }
+//! }
+//! assert_eq!(
+//!     String::from_utf8(out).unwrap(),
+//!     "{\"ev\":\"accepted\",\"id\":1}\n{\"ev\":\"rejected\",\"id\":2,\"reason\":\"price_not_on_tick\"}\n"
+//! );
+//! ```
 //!
 //! # Error messages
 //!
