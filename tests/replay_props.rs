@@ -335,16 +335,20 @@ proptest! {
     }
 }
 
+/// A word and the typed value it means.
+type Word<T> = (&'static str, T);
+
+/// The word lists of an order: side, type, tif, trigger_by, stp.
+type OrderWords = (
+    Word<liqcore::types::Side>,
+    Word<liqcore::book::OrderKind>,
+    Word<liqcore::book::TimeInForce>,
+    Word<liqcore::book::TriggerSource>,
+    Word<liqcore::book::SelfTradePrevention>,
+);
+
 /// The REPLAY.md words of the order enums, with their typed values.
-fn order_words() -> impl Strategy<
-    Value = (
-        (&'static str, liqcore::types::Side),
-        (&'static str, liqcore::book::OrderKind),
-        (&'static str, liqcore::book::TimeInForce),
-        (&'static str, liqcore::book::TriggerSource),
-        (&'static str, liqcore::book::SelfTradePrevention),
-    ),
-> {
+fn order_words() -> impl Strategy<Value = OrderWords> {
     use liqcore::book::{OrderKind, SelfTradePrevention, TimeInForce, TriggerSource};
     use liqcore::types::Side;
     (
