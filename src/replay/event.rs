@@ -323,8 +323,8 @@ impl Line<'_> {
         self.raw(if value { "true" } else { "false" });
     }
 
-    /// A decimal string already in canonical form.
-    fn decimal_text(&mut self, key: &str, text: &str) {
+    /// A string that needs no escaping (a canonical decimal, a fixed word).
+    fn plain_string(&mut self, key: &str, text: &str) {
         self.key(key);
         self.buf.push(b'"');
         self.raw(text);
@@ -332,7 +332,7 @@ impl Line<'_> {
     }
 
     fn money(&mut self, key: &str, value: Money) {
-        self.decimal_text(key, &money_string(value));
+        self.plain_string(key, &money_string(value));
     }
 
     fn spec(&self, symbol: SymbolId) -> io::Result<&SymbolSpec> {
@@ -352,7 +352,7 @@ impl Line<'_> {
 
     fn price(&mut self, key: &str, symbol: SymbolId, price: Price) -> io::Result<()> {
         let text = steps_string(price.0, self.spec(symbol)?.tick_size)?;
-        self.decimal_text(key, &text);
+        self.plain_string(key, &text);
         Ok(())
     }
 
@@ -369,7 +369,7 @@ impl Line<'_> {
 
     fn qty(&mut self, key: &str, symbol: SymbolId, qty: Qty) -> io::Result<()> {
         let text = steps_string(qty.0, self.spec(symbol)?.lot_size)?;
-        self.decimal_text(key, &text);
+        self.plain_string(key, &text);
         Ok(())
     }
 
@@ -391,7 +391,7 @@ impl Line<'_> {
     }
 
     fn side(&mut self, key: &str, side: Side) {
-        self.decimal_text(
+        self.plain_string(
             key,
             match side {
                 Side::Buy => "buy",
@@ -402,7 +402,7 @@ impl Line<'_> {
 
     fn event(&mut self, event: &ReplayEvent) -> io::Result<()> {
         self.buf.push(b'{');
-        self.decimal_text("ev", event.name());
+        self.plain_string("ev", event.name());
         match event {
             ReplayEvent::Accepted { id } | ReplayEvent::Triggered { id } => self.uint("id", id.0),
             ReplayEvent::Rejected { subject, reason } => {
@@ -433,7 +433,7 @@ impl Line<'_> {
             } => {
                 self.uint("id", id.0);
                 self.qty("remaining", *symbol, *remaining)?;
-                self.decimal_text("reason", reason.as_str());
+                self.plain_string("reason", reason.as_str());
             }
             ReplayEvent::Mark { symbol, price } => {
                 self.symbol("symbol", *symbol)?;
@@ -482,8 +482,8 @@ impl Line<'_> {
             let symbol = position.symbol;
             self.symbol("symbol", symbol)?;
             self.qty("qty", symbol, position.qty)?;
-            self.decimal_text("entry_price", &decimal_string(position.entry_price));
-            self.decimal_text("mode", position.mode.as_str());
+            self.plain_string("entry_price", &decimal_string(position.entry_price));
+            self.plain_string("mode", position.mode.as_str());
             if let Some(margin) = position.margin {
                 self.money("margin", margin);
             }
