@@ -17,6 +17,7 @@
 
 pub mod book;
 pub mod mark;
+pub mod replay;
 pub mod ring;
 pub mod risk;
 pub mod sync;
