@@ -25,8 +25,8 @@ const CAPACITY: usize = 1024;
 const DEFAULT_ITEMS: u64 = 20_000_000;
 const DEFAULT_RUNS: usize = 5;
 const DEFAULT_RTT_SAMPLES: u64 = 1_000_000;
-/// Round trips before measuring starts (fewer when fewer samples are asked for).
-const RTT_WARMUP: u64 = 100_000;
+/// Round trips before each round's measurement starts (fewer when fewer samples are asked for).
+const RTT_WARMUP: u64 = 20_000;
 /// Items per `push_slice` / `pop_into` in the batch variant.
 const BATCH: usize = 256;
 
@@ -353,25 +353,6 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Median throughput over `runs` fresh queues made by `make`.
-fn throughput<T: Item, S: Tx<T>, R: Rx<T>>(
-    make: impl Fn() -> (S, R),
-    items: u64,
-    runs: usize,
-    batch: bool,
-) -> f64 {
-    // One short warm-up run (page faults, frequency ramp), not counted.
-    let (tx, rx) = make();
-    throughput_once(tx, rx, (items / 10).max(1), batch);
-    let results = (0..runs)
-        .map(|_| {
-            let (tx, rx) = make();
-            throughput_once(tx, rx, items, batch)
-        })
-        .collect();
-    median(results)
-}
-
 /// Latency percentiles of one round trip, in nanoseconds.
 #[derive(Clone, Copy, Debug)]
 struct RoundTrip {
@@ -398,8 +379,12 @@ fn new_histogram() -> Histogram<u64> {
 
 /// Ping-pongs a `u64` through two queues: this thread (first core) sends on `there` and waits
 /// on `back`; an echo thread (second core) returns each item.
-fn round_trip<S1, R1, S2, R2>(there: (S1, R1), back: (S2, R2), samples: u64) -> RoundTrip
-where
+fn round_trip<S1, R1, S2, R2>(
+    there: (S1, R1),
+    back: (S2, R2),
+    samples: u64,
+    histogram: &mut Histogram<u64>,
+) where
     S1: Tx<u64>,
     R1: Rx<u64>,
     S2: Tx<u64>,
@@ -434,7 +419,6 @@ where
     start.wait();
     pin(cores.map(|c| c.0));
     let clock = quanta::Clock::new();
-    let mut histogram = new_histogram();
     for sequence in 0..total {
         let sent = clock.raw();
         while !ping_tx.try_send(sequence) {
@@ -452,12 +436,11 @@ where
     }
     let ends = echo.join().expect("echo thread panicked");
     drop(black_box((ping_tx, pong_rx, ends)));
-    RoundTrip::from_histogram(&histogram)
 }
 
 /// The floor: no queue at all, just a counter per direction, each on its own cache line and
 /// written by one thread only (the least any two-thread handoff must move across cores).
-fn ping_pong_floor(samples: u64) -> RoundTrip {
+fn ping_pong_floor(samples: u64, histogram: &mut Histogram<u64>) {
     let cores = two_cores();
     let warmup = RTT_WARMUP.min(samples);
     let total = warmup + samples;
@@ -481,7 +464,6 @@ fn ping_pong_floor(samples: u64) -> RoundTrip {
     start.wait();
     pin(cores.map(|c| c.0));
     let clock = quanta::Clock::new();
-    let mut histogram = new_histogram();
     for sequence in 1..=total {
         let sent = clock.raw();
         // Release: pairs with the echo thread's Acquire load.
@@ -496,7 +478,6 @@ fn ping_pong_floor(samples: u64) -> RoundTrip {
         }
     }
     echo.join().expect("echo thread panicked");
-    RoundTrip::from_histogram(&histogram)
 }
 
 /// One row of the results table.
@@ -507,11 +488,58 @@ struct Row {
     rtt: Option<RoundTrip>,
 }
 
+type ThroughputRun = Box<dyn Fn(u64) -> f64>;
+type RoundTripRun = Box<dyn Fn(u64, &mut Histogram<u64>)>;
+
+/// A queue under test: how to run one throughput measurement of each item type on a fresh
+/// queue, and one round of round trips.
+struct Contender {
+    name: &'static str,
+    u64_run: Option<ThroughputRun>,
+    msg64_run: Option<ThroughputRun>,
+    rtt_run: Option<RoundTripRun>,
+}
+
+fn contender<S1, R1, S2, R2, S3, R3>(
+    name: &'static str,
+    make_u64: fn() -> (S1, R1),
+    make_msg64: fn() -> (S2, R2),
+    make_rtt: Option<fn() -> (S3, R3)>,
+    batch: bool,
+) -> Contender
+where
+    S1: Tx<u64>,
+    R1: Rx<u64>,
+    S2: Tx<Msg64>,
+    R2: Rx<Msg64>,
+    S3: Tx<u64>,
+    R3: Rx<u64>,
+{
+    Contender {
+        name,
+        u64_run: Some(Box::new(move |items| {
+            let (tx, rx) = make_u64();
+            throughput_once(tx, rx, items, batch)
+        })),
+        msg64_run: Some(Box::new(move |items| {
+            let (tx, rx) = make_msg64();
+            throughput_once(tx, rx, items, batch)
+        })),
+        rtt_run: make_rtt.map(|make| -> RoundTripRun {
+            Box::new(move |samples, histogram| round_trip(make(), make(), samples, histogram))
+        }),
+    }
+}
+
 /// Runs the comparison and prints its table and `key=value` lines.
+///
+/// The queues take turns: each of the `runs` rounds measures every queue once, so a noisy
+/// moment on a shared host slows all of them rather than one.
 pub fn run() {
     let items = env_or("LIQCORE_RING_ITEMS", DEFAULT_ITEMS);
     let runs = env_or("LIQCORE_RING_RUNS", DEFAULT_RUNS).max(1);
     let samples = env_or("LIQCORE_RTT_SAMPLES", DEFAULT_RTT_SAMPLES);
+    let samples_per_round = (samples / runs as u64).max(1);
     match two_cores() {
         Some((a, b)) => println!(
             "# threads pinned to cores {} and {}, busy-spinning; capacity {CAPACITY}",
@@ -520,77 +548,101 @@ pub fn run() {
         None => println!("# fewer than two cores available: threads are NOT pinned"),
     }
     println!(
-        "# throughput: {items} items per run, median of {runs} runs; round trip: {samples} samples after {RTT_WARMUP} warm-up"
+        "# throughput: {items} items per run, median of {runs} runs; round trip: {} samples in {runs} rounds, each after {} warm-up",
+        samples_per_round * runs as u64,
+        RTT_WARMUP.min(samples_per_round)
     );
+    println!("# the queues take turns: every round measures each queue once");
 
-    let mut rows = Vec::new();
-    let mut measure = |name: &'static str, row: Row| {
-        eprintln!("measured {name}");
-        rows.push(row);
-    };
-    measure(
-        "liqcore",
-        Row {
-            name: "liqcore (single)",
-            u64_per_sec: Some(throughput(liqcore_pair::<u64>, items, runs, false)),
-            msg64_per_sec: Some(throughput(liqcore_pair::<Msg64>, items, runs, false)),
-            rtt: Some(round_trip(liqcore_pair(), liqcore_pair(), samples)),
-        },
-    );
-    measure(
-        "liqcore batch",
-        Row {
-            name: "liqcore (batch 256)",
-            u64_per_sec: Some(throughput(liqcore_batch_pair::<u64>, items, runs, true)),
-            msg64_per_sec: Some(throughput(liqcore_batch_pair::<Msg64>, items, runs, true)),
-            rtt: None,
-        },
-    );
-    measure(
-        "rtrb",
-        Row {
-            name: "rtrb 0.4",
-            u64_per_sec: Some(throughput(rtrb_pair::<u64>, items, runs, false)),
-            msg64_per_sec: Some(throughput(rtrb_pair::<Msg64>, items, runs, false)),
-            rtt: Some(round_trip(rtrb_pair(), rtrb_pair(), samples)),
-        },
-    );
-    measure(
-        "crossbeam",
-        Row {
-            name: "crossbeam ArrayQueue",
-            u64_per_sec: Some(throughput(array_queue_pair::<u64>, items, runs, false)),
-            msg64_per_sec: Some(throughput(array_queue_pair::<Msg64>, items, runs, false)),
-            rtt: Some(round_trip(array_queue_pair(), array_queue_pair(), samples)),
-        },
-    );
-    measure(
-        "disruptor",
-        Row {
-            name: "disruptor 4 (poller)",
-            u64_per_sec: Some(throughput(disruptor_pair::<u64>, items, runs, false)),
-            msg64_per_sec: Some(throughput(disruptor_pair::<Msg64>, items, runs, false)),
-            rtt: Some(round_trip(disruptor_pair(), disruptor_pair(), samples)),
-        },
-    );
-    measure(
-        "sync_channel",
-        Row {
-            name: "std sync_channel",
-            u64_per_sec: Some(throughput(std_pair::<u64>, items, runs, false)),
-            msg64_per_sec: Some(throughput(std_pair::<Msg64>, items, runs, false)),
-            rtt: Some(round_trip(std_pair(), std_pair(), samples)),
-        },
-    );
-    measure(
-        "floor",
-        Row {
+    let mut contenders = vec![
+        contender(
+            "liqcore (single)",
+            liqcore_pair::<u64>,
+            liqcore_pair::<Msg64>,
+            Some(liqcore_pair::<u64>),
+            false,
+        ),
+        contender(
+            "liqcore (batch 256)",
+            liqcore_batch_pair::<u64>,
+            liqcore_batch_pair::<Msg64>,
+            None::<fn() -> (LiqTx<u64>, LiqRx<u64>)>,
+            true,
+        ),
+        contender(
+            "rtrb 0.4",
+            rtrb_pair::<u64>,
+            rtrb_pair::<Msg64>,
+            Some(rtrb_pair::<u64>),
+            false,
+        ),
+        contender(
+            "crossbeam ArrayQueue",
+            array_queue_pair::<u64>,
+            array_queue_pair::<Msg64>,
+            Some(array_queue_pair::<u64>),
+            false,
+        ),
+        contender(
+            "disruptor 4 (poller)",
+            disruptor_pair::<u64>,
+            disruptor_pair::<Msg64>,
+            Some(disruptor_pair::<u64>),
+            false,
+        ),
+        contender(
+            "std sync_channel",
+            std_pair::<u64>,
+            std_pair::<Msg64>,
+            Some(std_pair::<u64>),
+            false,
+        ),
+        Contender {
             name: "floor: bare ping-pong",
-            u64_per_sec: None,
-            msg64_per_sec: None,
-            rtt: Some(ping_pong_floor(samples)),
+            u64_run: None,
+            msg64_run: None,
+            rtt_run: Some(Box::new(ping_pong_floor)),
         },
-    );
+    ];
+
+    // One short warm-up pass (page faults, frequency ramp), not counted.
+    for contender in &contenders {
+        if let Some(run) = &contender.u64_run {
+            run((items / 10).max(1));
+        }
+    }
+    let mut u64_results = vec![Vec::new(); contenders.len()];
+    let mut msg64_results = vec![Vec::new(); contenders.len()];
+    let mut histograms: Vec<Histogram<u64>> = contenders.iter().map(|_| new_histogram()).collect();
+    for round in 0..runs {
+        for (index, contender) in contenders.iter_mut().enumerate() {
+            if let Some(run) = &contender.u64_run {
+                u64_results[index].push(run(items));
+            }
+            if let Some(run) = &contender.msg64_run {
+                msg64_results[index].push(run(items));
+            }
+            if let Some(run) = &contender.rtt_run {
+                run(samples_per_round, &mut histograms[index]);
+            }
+        }
+        eprintln!("round {} of {runs} done", round + 1);
+    }
+    let rows: Vec<Row> = contenders
+        .iter()
+        .enumerate()
+        .map(|(index, contender)| Row {
+            name: contender.name,
+            u64_per_sec: (!u64_results[index].is_empty())
+                .then(|| median(u64_results[index].clone())),
+            msg64_per_sec: (!msg64_results[index].is_empty())
+                .then(|| median(msg64_results[index].clone())),
+            rtt: contender
+                .rtt_run
+                .as_ref()
+                .map(|_| RoundTrip::from_histogram(&histograms[index])),
+        })
+        .collect();
 
     print_table(&rows);
     print_ratios(&rows);
