@@ -114,25 +114,8 @@ impl ReplayCommand {
     }
 }
 
-/// Which notional the maintenance margin of a position is computed on (`mm_basis`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum MmBasis {
-    /// The position's notional at the mark price (default).
-    #[default]
-    Mark,
-    /// The position's notional at its entry price.
-    Entry,
-}
-
-/// Cross (shared collateral) or isolated (per-position margin).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum MarginMode {
-    /// The position shares the account's collateral (default).
-    #[default]
-    Cross,
-    /// The position has its own margin, moved from the collateral.
-    Isolated,
-}
+// The risk stage's own enums: the replay words map onto them one to one.
+pub use crate::risk::{MarginMode, MmBasis};
 
 impl MarginMode {
     /// The REPLAY.md word (`"cross"`, `"isolated"`).
