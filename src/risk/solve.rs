@@ -1,0 +1,218 @@
+//! Liquidation and bankruptcy prices: exact rational roots of a piecewise-linear equation,
+//! rounded to the tick in the venue's favour.
+//!
+//! # Semantics
+//!
+//! For the position being solved (signed size `q` lots, `m` money units per tick × lot), the
+//! equity that covers it is linear in its mark `P` (ticks), every other mark held:
+//!
+//! ```text
+//! equity(P) = base + q · m · P
+//! ```
+//!
+//! (isolated: `base = margin − entry_notional`; cross: `base = collateral + Σ other cross
+//! unrealized PnL − entry_notional`). The bankruptcy price solves `equity(P) = 0`; the
+//! liquidation price solves `equity(P) = other_mm + MM(P)`, where `MM` is constant for
+//! `mm_basis = entry` and piecewise linear in the notional `N = |q|·m·P` for `mm_basis = mark`.
+//! Because every rate is below 1, `equity − MM` is strictly monotone in `N` (increasing for a
+//! long, decreasing for a short), so the root is unique: the tier it lies in is found by
+//! evaluating the equation exactly at each tier floor, then solved in that tier.
+//!
+//! The root `num / den` is rounded up for a long (liquidate at or before the exact price) and
+//! down for a short. A long whose root is `≤ 0` has no liquidation price (`None`); a short whose
+//! root is `≤ 0` is liquidatable at any mark (`Some(Price(0))`).
+//!
+//! # Bounds
+//!
+//! Exact while `|base|`, `|other_mm|` and every floor stay below ~10²⁹ money units (10¹⁷
+//! quote): the largest product formed is `10⁸ · base`. Beyond, checked arithmetic returns
+//! `None` instead of a wrong price.
+
+use crate::risk::num::{RATE_DEN, div_ceil, div_floor};
+use crate::risk::tiers::{MarginTiers, MmBasis};
+use crate::types::{Money, Price};
+
+/// The inputs of one solve.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SolveInput<'a> {
+    /// Signed position size, lots (non-zero).
+    pub(crate) size: i64,
+    /// Money units per tick × lot.
+    pub(crate) money_per_tick_lot: i128,
+    /// Equity at mark 0: `equity(P) = base + size · m · P`.
+    pub(crate) base: i128,
+    /// Maintenance margin of everything else on the same equity (rounded, money units).
+    pub(crate) other_mm: i128,
+    /// The symbol's tiers.
+    pub(crate) tiers: &'a MarginTiers,
+    /// Price basis of this symbol's maintenance margin.
+    pub(crate) basis: MmBasis,
+    /// `|entry notional|` (for `MmBasis::Entry`).
+    pub(crate) entry_notional_abs: i128,
+}
+
+/// Rounds the root `num / den` to a tick in the venue's favour and clamps it as described in
+/// the module docs.
+fn round_root(num: i128, den: i128, long: bool) -> Option<Price> {
+    if long {
+        let p = div_ceil(num, den)?;
+        if p <= 0 {
+            None
+        } else {
+            Some(Price(i64::try_from(p).unwrap_or(i64::MAX)))
+        }
+    } else {
+        let p = div_floor(num, den)?;
+        if p >= i128::from(i64::MAX) {
+            None
+        } else {
+            Some(Price(i64::try_from(p.max(0)).unwrap_or(0)))
+        }
+    }
+}
+
+/// The mark at which the equity is zero.
+pub(crate) fn bankruptcy_price(input: &SolveInput<'_>) -> Option<Price> {
+    if input.size == 0 {
+        return None;
+    }
+    // base + q·m·P = 0  →  P = −base / (q·m)
+    let den = i128::from(input.size).checked_mul(input.money_per_tick_lot)?;
+    round_root(input.base.checked_neg()?, den, input.size > 0)
+}
+
+/// The mark at which the equity equals the maintenance margin.
+pub(crate) fn liquidation_price(input: &SolveInput<'_>) -> Option<Price> {
+    if input.size == 0 {
+        return None;
+    }
+    let long = input.size > 0;
+    let qm = i128::from(input.size).checked_mul(input.money_per_tick_lot)?;
+    let gap = input.base.checked_sub(input.other_mm)?;
+    match input.basis {
+        MmBasis::Entry => {
+            // base + q·m·P = other_mm + MM  →  P = (MM − gap) / (q·m)
+            let mm = input
+                .tiers
+                .maintenance_margin(Money(input.entry_notional_abs))
+                .0;
+            round_root(mm.checked_sub(gap)?, qm, long)
+        }
+        MmBasis::Mark => solve_mark_basis(input, gap, long),
+    }
+}
+
+/// `F(N) = 10⁸·gap + s·10⁸·N − (N·rate − cum)` in tier `t`, where `s = ±1` is the side; the
+/// root of `F` is the liquidation notional.
+fn scaled_gap_at(gap8: i128, n: i128, rate: i128, cum: i128, long: bool) -> Option<i128> {
+    let value = n.checked_mul(RATE_DEN)?;
+    let signed = if long { value } else { value.checked_neg()? };
+    gap8.checked_add(signed)?
+        .checked_sub(n.checked_mul(rate)?)?
+        .checked_add(cum)
+}
+
+fn solve_mark_basis(input: &SolveInput<'_>, gap: i128, long: bool) -> Option<Price> {
+    let gap8 = gap.checked_mul(RATE_DEN)?;
+    // F(0) = 10⁸·gap. A long with gap ≥ 0 never reaches MM at a positive mark; a short with
+    // gap ≤ 0 is already below it at any mark.
+    if long && gap8 >= 0 {
+        return None;
+    }
+    if !long && gap8 <= 0 {
+        return Some(Price(0));
+    }
+    // F is monotone in N: the root lies in the last tier whose floor has not yet crossed zero
+    // (long: F(floor) ≤ 0; short: F(floor) ≥ 0). Tier 0 (floor 0) always qualifies.
+    let rows = input.tiers.rows();
+    let mut tier = 0;
+    for (t, row) in rows.iter().enumerate().skip(1) {
+        let f = scaled_gap_at(gap8, row.floor, row.rate, row.cum_scaled, long)?;
+        let before_root = if long { f <= 0 } else { f >= 0 };
+        if !before_root {
+            break;
+        }
+        tier = t;
+    }
+    let row = rows[tier];
+    // 10⁸·gap + s·10⁸·N − N·rate + cum = 0  →  N = (10⁸·gap + cum) / (rate − s·10⁸),
+    // P = N / (|q|·m).
+    let num = gap8.checked_add(row.cum_scaled)?;
+    let slope = if long {
+        row.rate - RATE_DEN
+    } else {
+        row.rate + RATE_DEN
+    };
+    let qm_abs = i128::from(input.size)
+        .checked_abs()?
+        .checked_mul(input.money_per_tick_lot)?;
+    round_root(num, slope.checked_mul(qm_abs)?, long)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::tiers::{Leverage, MarginTier};
+    use crate::types::Rate;
+
+    fn one_tier(mmr: i64) -> MarginTiers {
+        MarginTiers::new(
+            &[MarginTier {
+                floor: Money::ZERO,
+                mmr: Rate(mmr),
+                max_leverage: None,
+            }],
+            Leverage::from_whole(100),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn hyperliquid_isolated_mark_basis() {
+        // Tick 0.0001, lot 1 → m = 10⁸ money units; entry 100, size 1, margin 10, mmr 2.5 %.
+        let tiers = one_tier(2_500_000);
+        let m = 100_000_000i128;
+        let entry = 100 * Money::UNIT;
+        let long = SolveInput {
+            size: 1,
+            money_per_tick_lot: m,
+            base: 10 * Money::UNIT - entry,
+            other_mm: 0,
+            tiers: &tiers,
+            basis: MmBasis::Mark,
+            entry_notional_abs: entry,
+        };
+        assert_eq!(liquidation_price(&long), Some(Price(923_077)));
+        let short = SolveInput {
+            size: -1,
+            base: 10 * Money::UNIT + entry,
+            ..long
+        };
+        assert_eq!(liquidation_price(&short), Some(Price(1_073_170)));
+        assert_eq!(bankruptcy_price(&long), Some(Price(900_000)));
+        assert_eq!(bankruptcy_price(&short), Some(Price(1_100_000)));
+    }
+
+    #[test]
+    fn degenerate_roots_are_clamped() {
+        let tiers = one_tier(1_000_000);
+        let safe_long = SolveInput {
+            size: 1,
+            money_per_tick_lot: 1,
+            base: 5,
+            other_mm: 0,
+            tiers: &tiers,
+            basis: MmBasis::Mark,
+            entry_notional_abs: 0,
+        };
+        assert_eq!(liquidation_price(&safe_long), None);
+        assert_eq!(bankruptcy_price(&safe_long), None);
+        let broke_short = SolveInput {
+            size: -1,
+            base: -5,
+            ..safe_long
+        };
+        assert_eq!(liquidation_price(&broke_short), Some(Price(0)));
+        assert_eq!(bankruptcy_price(&broke_short), Some(Price(0)));
+    }
+}
