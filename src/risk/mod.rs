@@ -81,6 +81,8 @@
 mod account;
 mod check;
 mod engine;
+mod index;
+mod liquidation;
 mod num;
 mod solve;
 mod tiers;
@@ -90,6 +92,10 @@ pub use check::{Approved, OrderReject, OrderRequest};
 pub use engine::{
     Fill, FillError, FillOutcome, FundsError, LeverageError, Liquidity, MAX_SYMBOLS, MarkError,
     RiskConfig, RiskEngine, SymbolError,
+};
+pub use liquidation::{
+    BookToRisk, InsuranceReason, LIQUIDATION_ID_BASE, LiquidationConfig, LiquidationEnd,
+    LiquidationEngine, LiquidationEvent, LiquidationOrder, PartialLiquidation, RiskOutput, RiskSink,
 };
 pub use tiers::{
     ConfigError, Leverage, MAX_MONEY, MarginMode, MarginTier, MarginTiers, MmBasis,
