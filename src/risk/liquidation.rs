@@ -426,6 +426,17 @@ impl LiquidationEngine {
             .is_some_and(|s| s.iter().any(|&f| f != ABSENT))
     }
 
+    /// Whether the position in `symbol` has a liquidation in flight or cooling down.
+    #[must_use]
+    pub fn slot_in_flight(&self, account: AccountIdx, symbol: SymbolId) -> bool {
+        let ms = self.risk.max_symbols;
+        (symbol.0 as usize) < ms
+            && self
+                .slot_flight
+                .get(account.0 as usize * ms + symbol.0 as usize)
+                .is_some_and(|&f| f != ABSENT)
+    }
+
     /// Liquidations in flight or cooling down.
     #[must_use]
     pub fn flights_open(&self) -> usize {
