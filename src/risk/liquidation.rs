@@ -915,6 +915,25 @@ impl LiquidationEngine {
         self.finish(fi, remaining, sink);
     }
 
+    /// Drops a live liquidation without settling it (no ADL, no fund move) and re-keys its
+    /// account, which is liquidated again if still due: for a book that lost the order, and for
+    /// benchmarks that replay one mark move. Returns whether `id` was live.
+    pub fn abandon_liquidation<S: RiskSink>(&mut self, id: OrderId, sink: &mut S) -> bool {
+        let fi = (id.0 & 0xffff_ffff) as u32;
+        let Some(f) = self.flights.get(fi as usize).copied() else {
+            return false;
+        };
+        if !f.live || f.id != id.0 {
+            return false;
+        }
+        self.flights[fi as usize].live = false;
+        let slot = f.account.0 as usize * self.risk.max_symbols + f.symbol as usize;
+        self.slot_flight[slot] = ABSENT;
+        self.free_flights.push(fi);
+        self.refresh(f.account, sink);
+        true
+    }
+
     fn finish<S: RiskSink>(&mut self, fi: u32, remaining: i64, sink: &mut S) {
         let mut f = self.flights[fi as usize];
         f.live = false;
