@@ -4,8 +4,8 @@
 //!
 //! # Layout
 //!
-//! [`KeyHeap`] is a binary max-heap over parallel arrays (`keys: i64`, `items: u32`, 12 bytes
-//! an entry) plus a position map `item → heap slot` (4 bytes an item), all allocated for the
+//! [`KeyHeap`] is a 4-ary max-heap of packed entries (`key: i64`, `item: u32`, 16 bytes with
+//! padding) plus a position map `item → heap slot` (4 bytes an item), all allocated for the
 //! full capacity up front. Longs store their key, shorts the negated key, so both sides pop
 //! "while top ≥ threshold". [`WatchList`] is a dense set (`Vec<u32>` plus a position map).
 //!
@@ -16,11 +16,21 @@
 /// Marks an item that is not in the heap / list.
 const ABSENT: u32 = u32::MAX;
 
-/// An indexed binary max-heap of `(key, item)` with `item < capacity`; each item at most once.
+/// One heap entry: key and item packed together (one cache line holds four siblings).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: i64,
+    item: u32,
+}
+
+/// Children per node: a 4-ary heap is half as deep as a binary one, and a node's children are
+/// adjacent, so a pop touches about half as many cache lines.
+const ARITY: usize = 4;
+
+/// An indexed 4-ary max-heap of `(key, item)` with `item < capacity`; each item at most once.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyHeap {
-    keys: Vec<i64>,
-    items: Vec<u32>,
+    entries: Vec<Entry>,
     /// `item → heap position`, or [`ABSENT`].
     pos: Vec<u32>,
 }
@@ -30,8 +40,7 @@ impl KeyHeap {
     #[must_use]
     pub(crate) fn with_capacity(capacity: usize) -> KeyHeap {
         KeyHeap {
-            keys: Vec::with_capacity(capacity),
-            items: Vec::with_capacity(capacity),
+            entries: Vec::with_capacity(capacity),
             pos: vec![ABSENT; capacity],
         }
     }
@@ -39,18 +48,18 @@ impl KeyHeap {
     /// Entries in the heap.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.keys.len()
+        self.entries.len()
     }
 
     /// Bytes allocated.
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.items.capacity() * 4 + self.pos.capacity() * 4
+        self.entries.capacity() * size_of::<Entry>() + self.pos.capacity() * 4
     }
 
     /// The largest key and its item.
     #[inline]
     pub(crate) fn peek(&self) -> Option<(i64, u32)> {
-        Some((*self.keys.first()?, self.items[0]))
+        self.entries.first().map(|e| (e.key, e.item))
     }
 
     /// Inserts `item` with `key`, or moves it to `key` if present. Items beyond the capacity
@@ -60,15 +69,13 @@ impl KeyHeap {
             return false;
         };
         if p == ABSENT {
-            let at = self.keys.len();
-            self.keys.push(key);
-            self.items.push(item);
-            self.pos[item as usize] = at as u32;
+            let at = self.entries.len();
+            self.entries.push(Entry { key, item });
             self.sift_up(at);
         } else {
             let at = p as usize;
-            let old = self.keys[at];
-            self.keys[at] = key;
+            let old = self.entries[at].key;
+            self.entries[at].key = key;
             if key > old {
                 self.sift_up(at);
             } else if key < old {
@@ -86,15 +93,19 @@ impl KeyHeap {
         if p == ABSENT {
             return;
         }
-        let at = p as usize;
-        let last = self.keys.len() - 1;
-        self.swap(at, last);
-        self.keys.pop();
-        self.items.pop();
         self.pos[item as usize] = ABSENT;
-        if at < last {
-            self.sift_down(at);
-            self.sift_up(at);
+        let at = p as usize;
+        let Some(last) = self.entries.pop() else {
+            return;
+        };
+        if at < self.entries.len() {
+            let old = self.entries[at].key;
+            self.entries[at] = last;
+            if last.key > old {
+                self.sift_up(at);
+            } else {
+                self.sift_down(at);
+            }
         }
     }
 
@@ -106,44 +117,52 @@ impl KeyHeap {
         Some(top)
     }
 
-    #[inline]
-    fn swap(&mut self, a: usize, b: usize) {
-        self.keys.swap(a, b);
-        self.items.swap(a, b);
-        self.pos[self.items[a] as usize] = a as u32;
-        self.pos[self.items[b] as usize] = b as u32;
-    }
-
+    /// Moves the entry at `at` up to its place (a hole moves, the entry is written once).
     fn sift_up(&mut self, mut at: usize) {
+        let moving = self.entries[at];
         while at > 0 {
-            let parent = (at - 1) / 2;
-            if self.keys[parent] >= self.keys[at] {
+            let parent = (at - 1) / ARITY;
+            let p = self.entries[parent];
+            if p.key >= moving.key {
                 break;
             }
-            self.swap(parent, at);
+            self.entries[at] = p;
+            self.pos[p.item as usize] = at as u32;
             at = parent;
         }
+        self.entries[at] = moving;
+        self.pos[moving.item as usize] = at as u32;
     }
 
+    /// Moves the entry at `at` down to its place.
     fn sift_down(&mut self, mut at: usize) {
-        let n = self.keys.len();
+        let moving = self.entries[at];
+        let n = self.entries.len();
         loop {
-            let left = 2 * at + 1;
-            if left >= n {
+            let first = ARITY * at + 1;
+            if first >= n {
                 break;
             }
-            let right = left + 1;
-            let child = if right < n && self.keys[right] > self.keys[left] {
-                right
-            } else {
-                left
-            };
-            if self.keys[at] >= self.keys[child] {
+            let last = (first + ARITY).min(n);
+            let mut best = first;
+            let mut best_key = self.entries[first].key;
+            for c in first + 1..last {
+                let k = self.entries[c].key;
+                if k > best_key {
+                    best = c;
+                    best_key = k;
+                }
+            }
+            if moving.key >= best_key {
                 break;
             }
-            self.swap(at, child);
-            at = child;
+            let child = self.entries[best];
+            self.entries[at] = child;
+            self.pos[child.item as usize] = at as u32;
+            at = best;
         }
+        self.entries[at] = moving;
+        self.pos[moving.item as usize] = at as u32;
     }
 }
 

@@ -694,7 +694,9 @@ impl LiquidationEngine {
                 symbol: SymbolId(t as u32),
             });
         }
-        if !self.risk.is_liquidatable(idx, sym) {
+        // Open orders do not count toward maintenance margin, so the re-check can only change
+        // the answer after a cancel: skip it when there was none.
+        if orders != 0 && !self.risk.is_liquidatable(idx, sym) {
             self.rekey(idx);
             return Started::NotDue;
         }

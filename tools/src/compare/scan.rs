@@ -93,10 +93,12 @@ fn build(n: usize, watched: usize) -> LiquidationEngine {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut risk = RiskEngine::new(RiskConfig {
         max_accounts: n + watched + 1,
-        max_symbols: 2,
+        max_symbols: if watched > 0 { 2 } else { 1 },
     });
     risk.add_symbol(symbol(0)).expect("fresh symbol");
-    risk.add_symbol(symbol(1)).expect("fresh symbol");
+    if watched > 0 {
+        risk.add_symbol(symbol(1)).expect("fresh symbol");
+    }
     let counterparty = u64::MAX - 1;
     risk.deposit(AccountId(counterparty), Money(1_000_000_000 * Money::UNIT))
         .expect("deposit");
@@ -124,7 +126,9 @@ fn build(n: usize, watched: usize) -> LiquidationEngine {
         }
     }
     risk.set_mark(SymbolId(0), Price(ENTRY)).expect("mark");
-    risk.set_mark(SymbolId(1), Price(ENTRY)).expect("mark");
+    if watched > 0 {
+        risk.set_mark(SymbolId(1), Price(ENTRY)).expect("mark");
+    }
     LiquidationEngine::new(
         risk,
         LiquidationConfig {
@@ -216,13 +220,13 @@ fn target_for(engine: &LiquidationEngine, k: usize) -> Price {
         })
         .collect();
     keys.sort_unstable_by(|a, b| b.cmp(a));
-    // Between the k-th and the (k+1)-th liquidation price.
-    Price((keys[k - 1] + keys[k]) / 2)
+    // The (k+1)-th liquidation price (rounded up) lies above its key and at or below the k-th
+    // key; the table reports how many actually fired.
+    Price(keys[k])
 }
 
 /// Runs the comparison and prints its table and `key=value` lines.
 pub fn run() {
-    crate::machine::print_header("scan");
     if let Some(core) = crate::machine::core_ids().last() {
         core_affinity::set_for_current(*core);
     }
