@@ -92,7 +92,9 @@ fn trade(e: &mut LiquidationEngine, buyer: u64, seller: u64, price: i64, qty: i6
 
 fn conserved(e: &LiquidationEngine) {
     let r = e.risk();
-    let lhs = r.total_collateral().0 + r.total_isolated_margin().0 + r.fees_collected().0
+    let lhs = r.total_collateral().0
+        + r.total_isolated_margin().0
+        + r.fees_collected().0
         + r.insurance_fund().0
         - r.total_entry_notional(SYM).0;
     assert_eq!(
@@ -212,8 +214,11 @@ impl World {
                             .collect();
                         for id in ids {
                             let mut ev = Vec::new();
-                            self.book
-                                .cancel_with_reason(OrderId(id), CancelReason::Liquidation, &mut ev);
+                            self.book.cancel_with_reason(
+                                OrderId(id),
+                                CancelReason::Liquidation,
+                                &mut ev,
+                            );
                             self.book_events(&ev, &mut next);
                         }
                     }
@@ -327,10 +332,12 @@ fn a_fill_above_bankruptcy_credits_the_fund() {
     );
     assert_eq!(w.liq.risk().insurance_fund(), quote(500));
     assert_eq!(w.liq.risk().collateral(acct(1)), Some(Money::ZERO));
-    assert_eq!(w.liq.risk().position_size(
-        w.liq.risk().index_of(acct(1)).unwrap(),
-        SYM
-    ), Qty(0));
+    assert_eq!(
+        w.liq
+            .risk()
+            .position_size(w.liq.risk().index_of(acct(1)).unwrap(), SYM),
+        Qty(0)
+    );
     conserved(&w.liq);
 }
 
@@ -490,11 +497,19 @@ fn chunked_liquidation_waits_for_the_cooldown() {
     let mut out = Vec::new();
     w.liq.on_mark(SYM, Price(951), 10, &mut out).unwrap();
     w.drain(out);
-    assert_eq!(w.liq.risk().position_size(idx, SYM), Qty(80), "still cooling");
+    assert_eq!(
+        w.liq.risk().position_size(idx, SYM),
+        Qty(80),
+        "still cooling"
+    );
     let mut out = Vec::new();
     w.liq.on_mark(SYM, Price(951), 30, &mut out).unwrap();
     w.drain(out);
-    assert_eq!(w.liq.risk().position_size(idx, SYM), Qty(64), "next chunk: ⌈0.2 · 80⌉");
+    assert_eq!(
+        w.liq.risk().position_size(idx, SYM),
+        Qty(64),
+        "next chunk: ⌈0.2 · 80⌉"
+    );
     conserved(&w.liq);
 }
 

@@ -138,7 +138,11 @@ fn fired(e: &LiquidationEngine, out: &[RiskOutput]) -> BTreeSet<(u32, u32)> {
 fn settled(e: &LiquidationEngine) -> Result<(), TestCaseError> {
     let f = flights(e);
     let due = naive(e, &f);
-    prop_assert!(due.is_empty(), "below maintenance, not in flight: {:?}", due);
+    prop_assert!(
+        due.is_empty(),
+        "below maintenance, not in flight: {:?}",
+        due
+    );
     Ok(())
 }
 
@@ -227,7 +231,9 @@ fn run(seed: u64) -> Result<(), TestCaseError> {
                 e.on_mark(sym, Price(price), ticks, &mut tick_out).unwrap();
                 let expected = naive(&e, &before);
                 let got = fired(&e, &tick_out);
-                if std::env::var("LIQ_DEBUG").is_ok() { eprintln!("fired {}", got.len()); }
+                if std::env::var("LIQ_DEBUG").is_ok() {
+                    eprintln!("fired {}", got.len());
+                }
                 prop_assert_eq!(got, expected, "tick {} symbol {} mark {}", ticks, s, price);
             }
         }

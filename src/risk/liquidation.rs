@@ -798,11 +798,9 @@ impl LiquidationEngine {
                     return abs;
                 }
                 // ⌈fraction · |size|⌉ (rounded up: never a zero-lot order).
-                let chunk = crate::risk::num::div_ceil(
-                    i128::from(abs) * i128::from(fraction.0),
-                    RATE_DEN,
-                )
-                .unwrap_or(i128::from(abs)) as i64;
+                let chunk =
+                    crate::risk::num::div_ceil(i128::from(abs) * i128::from(fraction.0), RATE_DEN)
+                        .unwrap_or(i128::from(abs)) as i64;
                 chunk.clamp(1, abs)
             }
         }
@@ -815,7 +813,11 @@ impl LiquidationEngine {
     /// # Errors
     ///
     /// [`FillError`] for a fill the risk stage refused (state unchanged).
-    pub fn on_book<S: RiskSink>(&mut self, msg: &BookToRisk, sink: &mut S) -> Result<(), FillError> {
+    pub fn on_book<S: RiskSink>(
+        &mut self,
+        msg: &BookToRisk,
+        sink: &mut S,
+    ) -> Result<(), FillError> {
         match msg {
             BookToRisk::Fill(fill) => self.on_fill(fill, sink),
             BookToRisk::End(end) => {
@@ -1119,8 +1121,7 @@ impl LiquidationEngine {
             r -= q;
             used += 1;
         }
-        for i in 0..used {
-            let j = buf[i].1;
+        for &(_, j) in buf.iter().take(used) {
             self.refresh(AccountIdx(j), sink);
         }
         self.adl_buf = buf;

@@ -95,7 +95,8 @@ pub use engine::{
 };
 pub use liquidation::{
     BookToRisk, InsuranceReason, LIQUIDATION_ID_BASE, LiquidationConfig, LiquidationEnd,
-    LiquidationEngine, LiquidationEvent, LiquidationOrder, PartialLiquidation, RiskOutput, RiskSink,
+    LiquidationEngine, LiquidationEvent, LiquidationOrder, PartialLiquidation, RiskOutput,
+    RiskSink,
 };
 pub use tiers::{
     ConfigError, Leverage, MAX_MONEY, MarginMode, MarginTier, MarginTiers, MmBasis,
