@@ -899,3 +899,32 @@ fn account_capacity_is_fixed() {
     );
     assert_eq!(e.collateral(AccountId(1)), Some(money("2")));
 }
+
+#[test]
+fn both_sides_of_a_trade_net_to_zero() {
+    let mut v = Venue::new();
+    let s = v.symbol("1", "1", 100, &[tier("0", "0.01")], MmBasis::Mark);
+    v.deposit(1, "1000");
+    v.deposit(2, "1000");
+    let [maker, taker] = Fill::both_sides(
+        s,
+        Price(100),
+        Qty(3),
+        AccountId(1),
+        AccountId(2),
+        Side::Sell,
+        false,
+    );
+    assert_eq!((maker.side, maker.liquidity), (Side::Buy, Liquidity::Maker));
+    assert_eq!(
+        (taker.side, taker.liquidity),
+        (Side::Sell, Liquidity::Taker)
+    );
+    for fill in [maker, taker] {
+        v.engine.apply_fill(&fill).unwrap();
+    }
+    let idx = |a| v.engine.index_of(AccountId(a)).unwrap();
+    assert_eq!(v.engine.position_size(idx(1), s), Qty(3));
+    assert_eq!(v.engine.position_size(idx(2), s), Qty(-3));
+    assert_eq!(v.engine.total_size(s), 0);
+}

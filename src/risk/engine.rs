@@ -143,6 +143,35 @@ pub struct Fill {
     pub liquidation: bool,
 }
 
+impl Fill {
+    /// Both sides of one trade as the book reports it (`taker_side` is the aggressor's side):
+    /// `[maker fill, taker fill]`, ready for [`RiskEngine::apply_fill`].
+    #[must_use]
+    pub fn both_sides(
+        symbol: SymbolId,
+        price: Price,
+        qty: Qty,
+        maker_account: AccountId,
+        taker_account: AccountId,
+        taker_side: Side,
+        liquidation: bool,
+    ) -> [Fill; 2] {
+        let fill = |account, side, liquidity| Fill {
+            symbol,
+            account,
+            side,
+            price,
+            qty,
+            liquidity,
+            liquidation,
+        };
+        [
+            fill(maker_account, taker_side.opposite(), Liquidity::Maker),
+            fill(taker_account, taker_side, Liquidity::Taker),
+        ]
+    }
+}
+
 /// What applying a fill did to the account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FillOutcome {

@@ -41,6 +41,17 @@
 //!   growth every open order could add (at the mark). Withdrawals are limited to
 //!   `min(collateral, available)`.
 //! - Until a symbol has a mark, its last fill price serves as the mark.
+//! - An account's leverage for a symbol starts at 20× (or the symbol's maximum if lower), in
+//!   cross mode, until it sets one; the mode changes only while it has no position or open
+//!   orders in the symbol.
+//! - **Pre-trade check** ([`RiskEngine::check_order`]): the reachable position `|size ± (open
+//!   orders on that side + qty)|` is valued at `max(order price, mark)`; its tier must allow the
+//!   account's leverage, and the initial margin of its growth plus the order's immediate loss
+//!   must fit the available margin. Orders that cannot grow `|size|` (reductions, flips to a
+//!   smaller opposite position) skip the margin test; reduce-only orders are capped to the
+//!   position. Approval reserves the quantity as open until [`RiskEngine::release_open`].
+//! - A book trade becomes two fills with [`Fill::both_sides`]; the taker of a liquidation fill
+//!   pays the liquidation fee into the insurance fund instead of the taker fee.
 //!
 //! # Venue conventions
 //!
