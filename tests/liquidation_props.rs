@@ -231,9 +231,6 @@ fn run(seed: u64) -> Result<(), TestCaseError> {
                 e.on_mark(sym, Price(price), ticks, &mut tick_out).unwrap();
                 let expected = naive(&e, &before);
                 let got = fired(&e, &tick_out);
-                if std::env::var("LIQ_DEBUG").is_ok() {
-                    eprintln!("fired {}", got.len());
-                }
                 prop_assert_eq!(got, expected, "tick {} symbol {} mark {}", ticks, s, price);
             }
         }

@@ -76,7 +76,9 @@
 //!   the in-flight table was full.
 //! - Money is conserved: every transfer is between an account's collateral and the insurance
 //!   fund, and fills conserve it as in [`RiskEngine::apply_fill`].
-//! - Each account's slot is in at most one of: long heap, short heap, watch list, in flight.
+//! - Each account's slot is in at most one of the long heap, the short heap and the watch list,
+//!   and in neither heap while its liquidation is in flight (a cross account over several
+//!   symbols stays in the watch lists of all its cross symbols).
 //!
 //! # Known limitations
 //!
@@ -604,7 +606,12 @@ impl LiquidationEngine {
                 match self.liquidate(idx, s, sink) {
                     Started::Yes => {
                         started += 1;
-                        continue; // `a` left the list; position i holds another member now.
+                        // `a` left the list (position i holds another member now) unless it
+                        // stays watched for another cross slot.
+                        if i < self.index[s].watch.len() && self.index[s].watch.get(i) == a {
+                            i += 1;
+                        }
+                        continue;
                     }
                     Started::Full => break,
                     Started::NotDue => {}
@@ -703,6 +710,10 @@ impl LiquidationEngine {
         // 2. One reduce-only IOC per target position at its bankruptcy price.
         for t in bits(targets) {
             self.start_flight(idx, t, sink);
+        }
+        if pos.mode == MarginMode::Cross {
+            // Keep the account watched where other cross slots still depend on these marks.
+            self.rekey(idx);
         }
         Started::Yes
     }
@@ -1132,8 +1143,14 @@ impl LiquidationEngine {
     /// Re-keys every position of the account and starts its liquidation if it is due at the
     /// current marks. Call after changing the account through [`LiquidationEngine::risk_mut`].
     pub fn refresh<S: RiskSink>(&mut self, idx: AccountIdx, sink: &mut S) {
-        if let Some(s) = self.rekey(idx) {
-            let _ = self.liquidate(idx, s, sink);
+        let due = self.rekey(idx);
+        let base = idx.0 as usize * self.risk.max_symbols;
+        for s in bits(due) {
+            // An isolated slot and the cross part can both be due; a cross liquidation covers
+            // every cross slot at once.
+            if self.slot_flight[base + s] == ABSENT {
+                let _ = self.liquidate(idx, s, sink);
+            }
         }
     }
 
@@ -1157,11 +1174,11 @@ impl LiquidationEngine {
         }
     }
 
-    /// Re-keys the account; returns a symbol in which it is liquidatable now, if any.
-    fn rekey(&mut self, idx: AccountIdx) -> Option<usize> {
+    /// Re-keys the account; returns the mask of symbols in which it is liquidatable now.
+    fn rekey(&mut self, idx: AccountIdx) -> u64 {
         let a = idx.0 as usize;
         if a >= self.max_accounts || a >= self.risk.account_count() {
-            return None;
+            return 0;
         }
         let ms = self.risk.max_symbols;
         let base = a * ms;
@@ -1173,23 +1190,26 @@ impl LiquidationEngine {
                 cross_count += 1;
             }
         }
-        let mut due = None;
+        let mut due = 0u64;
         for s in bits(old | acct.position_mask) {
             let pos = self.risk.positions[base + s];
             let bit = 1u64 << s;
-            if pos.size == 0 || self.slot_flight[base + s] != ABSENT {
-                self.unindex(idx, s);
-                continue;
-            }
-            if pos.mode == MarginMode::Cross && cross_count >= 2 {
+            let in_flight = self.slot_flight[base + s] != ABSENT;
+            if pos.size != 0 && pos.mode == MarginMode::Cross && cross_count >= 2 {
+                // Watched in every symbol whose mark moves its cross equity, even while this
+                // slot's own liquidation is in flight (another cross slot may not be).
                 if self.masks[a][WATCH] & bit == 0 {
                     self.unindex(idx, s);
                     self.index[s].watch.insert(idx.0);
                     self.masks[a][WATCH] |= bit;
                 }
-                if due.is_none() && self.risk.cross_liquidatable(idx) {
-                    due = Some(s);
+                if !in_flight && self.risk.cross_liquidatable(idx) {
+                    due |= bit;
                 }
+                continue;
+            }
+            if pos.size == 0 || in_flight {
+                self.unindex(idx, s);
                 continue;
             }
             let side = if pos.size > 0 { LONG } else { SHORT };
@@ -1207,16 +1227,14 @@ impl LiquidationEngine {
                         index.shorts.upsert(idx.0, -key);
                     }
                     self.masks[a][side] |= bit;
-                    if due.is_none()
-                        && let Some(mark) = self.risk.mark(SymbolId(s as u32))
-                    {
+                    if let Some(mark) = self.risk.mark(SymbolId(s as u32)) {
                         let crossed = if side == LONG {
                             mark.0 <= key
                         } else {
                             mark.0 >= key
                         };
                         if crossed {
-                            due = Some(s);
+                            due |= bit;
                         }
                     }
                 }

@@ -1,6 +1,6 @@
 //! `compare -- scan`: the liquidation index against a naive full scan.
 //!
-//! 1,000,000 accounts each hold one position in one symbol (tick 0.0001, lot 0.001, entry
+//! 1,000,000 accounts each hold one position in one symbol (tick 0.000001, lot 0.001, entry
 //! 10,000.0 quote, 1–100 lots, half long and half short), with collateral for a random
 //! effective leverage of 2–80× (cross; MM 0.5 % / 1 % above 500,000 quote; seeded). A mark
 //! move from the entry price to a price that crosses exactly `k` longs (k = 0, 10, 1,000) is
@@ -30,7 +30,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rust_decimal::Decimal;
 
 const POSITIONS: usize = 1_000_000;
-const ENTRY: i64 = 100_000_000; // 10,000.0 quote at tick 0.0001
+const ENTRY: i64 = 10_000_000_000; // 10,000.0 quote at tick 0.000001 (fine: few ties)
 const SAMPLES: usize = 2_000;
 const NAIVE_SAMPLES: usize = 7;
 const SEED: u64 = 0x7363_616e;
@@ -54,7 +54,7 @@ impl RiskSink for OrderSink {
 }
 
 fn symbol(id: u32) -> SymbolRiskConfig {
-    let spec = SymbolSpec::new(SymbolId(id), Decimal::new(1, 4), Decimal::new(1, 3))
+    let spec = SymbolSpec::new(SymbolId(id), Decimal::new(1, 6), Decimal::new(1, 3))
         .expect("valid increments");
     SymbolRiskConfig::new(
         spec,
