@@ -676,6 +676,7 @@ impl LiquidationEngine {
             }
             m
         };
+        let several_cross = pos.mode == MarginMode::Cross && targets.count_ones() >= 2;
         let targets = bits(targets)
             .filter(|&t| self.slot_flight[base + t] == ABSENT)
             .fold(0u64, |m, t| m | 1 << t);
@@ -711,7 +712,7 @@ impl LiquidationEngine {
         for t in bits(targets) {
             self.start_flight(idx, t, sink);
         }
-        if pos.mode == MarginMode::Cross {
+        if several_cross {
             // Keep the account watched where other cross slots still depend on these marks.
             self.rekey(idx);
         }
@@ -778,12 +779,11 @@ impl LiquidationEngine {
         let Some(state) = self.risk.symbols[t].as_ref() else {
             return abs;
         };
-        let notional = state.mm_notional(pos);
         match self.config.partial {
             PartialLiquidation::Whole => abs,
             PartialLiquidation::StepDownTier => {
                 let tiers = state.config.tiers();
-                let tier = tiers.tier_for(Money(notional));
+                let tier = tiers.tier_for(Money(state.mm_notional(pos)));
                 let Some(mark) = state.reference_price() else {
                     return abs;
                 };
@@ -805,7 +805,7 @@ impl LiquidationEngine {
                 min_notional,
                 ..
             } => {
-                if notional <= min_notional.0 {
+                if state.mm_notional(pos) <= min_notional.0 {
                     return abs;
                 }
                 // ⌈fraction · |size|⌉ (rounded up: never a zero-lot order).
