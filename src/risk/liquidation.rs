@@ -204,6 +204,8 @@ pub enum InsuranceReason {
     Surplus,
     /// The fund paid an account's negative balance.
     Deficit,
+    /// An insurance deposit (the `insurance` replay op).
+    Deposit,
 }
 
 /// The risk stage's events (REPLAY.md field names).
@@ -535,7 +537,7 @@ impl LiquidationEngine {
         sink.emit(RiskOutput::Event(LiquidationEvent::Insurance {
             balance,
             delta: amount,
-            reason: InsuranceReason::Surplus,
+            reason: InsuranceReason::Deposit,
         }));
         Ok(())
     }
