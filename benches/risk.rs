@@ -7,14 +7,19 @@
 //! - `risk/liquidation_price/cross2`: the liquidation price of a cross position in an account
 //!   active in two symbols with three-tier tables.
 //! - `risk/base/index_of`: the account-id lookup alone (the floor under every call).
+//! - `risk/scan/{k0,k10}`: a liquidation-index mark update over 100,000 single-position cross
+//!   accounts on one symbol (random leverage) that liquidates nobody / the 10 most exposed
+//!   longs (then the mark goes back and the liquidations are abandoned, untimed).
+//! - `risk/scan/refill`: a fill on an indexed account (apply the fill and re-key it).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use liqcore::risk::{
-    Fill, Leverage, Liquidity, MarginMode, MarginTier, OrderRequest, RiskConfig, RiskEngine,
-    SymbolRiskConfig,
+    AccountIdx, Fill, Leverage, LiquidationConfig, LiquidationEngine, Liquidity, MarginMode,
+    MarginTier, OrderRequest, RiskConfig, RiskEngine, RiskOutput, SymbolRiskConfig,
 };
+use liqcore::types::OrderId;
 use liqcore::types::{AccountId, Money, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
 use rust_decimal::Decimal;
 
@@ -197,5 +202,137 @@ fn base(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, apply_fill, check_order, liquidation_price, base);
+const SCAN_POSITIONS: u64 = 100_000;
+
+/// `SCAN_POSITIONS` accounts, even ones long, odd ones short, 1–100 lots at 20,000.0 with
+/// collateral for 2–80× (xorshift), against one counterparty; mark at the entry.
+fn scan_engine() -> LiquidationEngine {
+    let mut e = RiskEngine::new(RiskConfig {
+        max_accounts: SCAN_POSITIONS as usize + 1,
+        max_symbols: 1,
+    });
+    let spec = SymbolSpec::new(SymbolId(0), Decimal::new(1, 1), Decimal::new(1, 3)).unwrap();
+    let tiers = [MarginTier {
+        floor: Money::ZERO,
+        mmr: Rate(500_000),
+        max_leverage: None,
+    }];
+    e.add_symbol(SymbolRiskConfig::new(spec, Leverage::from_whole(100), &tiers).unwrap())
+        .unwrap();
+    let whale = u64::MAX - 1;
+    e.deposit(AccountId(whale), Money(1_000_000_000 * Money::UNIT))
+        .unwrap();
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let fill = |account, side, qty| Fill {
+        symbol: SymbolId(0),
+        account: AccountId(account),
+        side,
+        price: Price(200_000),
+        qty: Qty(qty),
+        liquidity: Liquidity::Maker,
+        liquidation: false,
+    };
+    for a in 0..SCAN_POSITIONS {
+        let qty = 1 + (next() % 100) as i64;
+        let leverage = 2 + (next() % 78) as i128;
+        // Notional: 20 quote a lot.
+        let collateral = i128::from(qty) * 20 * Money::UNIT / leverage + (next() % 1_000) as i128;
+        e.deposit(AccountId(a), Money(collateral)).unwrap();
+        let side = if a.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        e.apply_fill(&fill(a, side, qty)).unwrap();
+        e.apply_fill(&fill(whale, side.opposite(), qty)).unwrap();
+    }
+    e.set_mark(SymbolId(0), Price(200_000)).unwrap();
+    LiquidationEngine::new(e, LiquidationConfig::default())
+}
+
+fn scan(c: &mut Criterion) {
+    let mut engine = scan_engine();
+    let risk = engine.risk();
+    let mut lps: Vec<i64> = (0..risk.account_count() as u32)
+        .map(AccountIdx)
+        .filter(|&idx| risk.position_size(idx, SymbolId(0)).0 > 0)
+        .filter_map(|idx| risk.liquidation_price(idx, SymbolId(0)).map(|p| p.0))
+        .collect();
+    lps.sort_unstable_by(|a, b| b.cmp(a));
+    let k10 = Price(lps[9] - 1);
+    let mut group = c.benchmark_group("risk/scan");
+    let mut out: Vec<RiskOutput> = Vec::with_capacity(4096);
+    let mut spare: Vec<RiskOutput> = Vec::with_capacity(4096);
+    group.bench_function("k0", |b| {
+        let mut up = false;
+        b.iter(|| {
+            up = !up;
+            let p = if up { 200_001 } else { 199_999 };
+            out.clear();
+            black_box(engine.on_mark(SymbolId(0), Price(p), 0, &mut out).ok())
+        })
+    });
+    group.bench_function("k10", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                out.clear();
+                let start = std::time::Instant::now();
+                black_box(engine.on_mark(SymbolId(0), k10, 0, &mut out).ok());
+                total += start.elapsed();
+                engine
+                    .on_mark(SymbolId(0), Price(200_000), 0, &mut spare)
+                    .unwrap();
+                for o in &out {
+                    if let RiskOutput::Order(order) = o {
+                        let id: OrderId = order.id;
+                        engine.abandon_liquidation(id, &mut spare);
+                    }
+                }
+                spare.clear();
+            }
+            total
+        })
+    });
+    let mut i = 0u64;
+    group.bench_function("refill", |b| {
+        b.iter(|| {
+            // Alternate a growing and a reducing fill on one long so the account stays the same.
+            i += 1;
+            let a = (i / 2 % (SCAN_POSITIONS / 2)) * 2;
+            let side = if i.is_multiple_of(2) {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
+            let fill = Fill {
+                symbol: SymbolId(0),
+                account: AccountId(a),
+                side,
+                price: Price(200_000),
+                qty: Qty(1),
+                liquidity: Liquidity::Maker,
+                liquidation: false,
+            };
+            out.clear();
+            black_box(engine.on_fill(&fill, &mut out).ok())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    apply_fill,
+    check_order,
+    liquidation_price,
+    base,
+    scan
+);
 criterion_main!(benches);

@@ -800,6 +800,17 @@ impl RiskEngine {
     ///
     /// [`FillError`]; the state is unchanged then.
     pub fn apply_fill(&mut self, fill: &Fill) -> Result<FillOutcome, FillError> {
+        self.apply_fill_with_fee(fill, None)
+    }
+
+    /// [`RiskEngine::apply_fill`] with the fee replaced by `fee_override` (money units, moved to
+    /// the fee account) when given: the liquidation engine settles liquidation and ADL fills
+    /// without the engine's own fee and books its capped fee to the insurance fund itself.
+    pub(crate) fn apply_fill_with_fee(
+        &mut self,
+        fill: &Fill,
+        fee_override: Option<i128>,
+    ) -> Result<FillOutcome, FillError> {
         let s = fill.symbol.0 as usize;
         let state = self
             .symbols
@@ -824,7 +835,7 @@ impl RiskEngine {
             (Liquidity::Taker, false) => config.taker_fee(),
             (Liquidity::Taker, true) => config.liquidation_fee(),
         };
-        let fee = fee(notional, fee_rate);
+        let fee = fee_override.unwrap_or_else(|| fee(notional, fee_rate));
         let slot = idx.0 as usize * self.max_symbols + s;
         let pos = self.positions[slot];
         let leverage = state.leverage_of(&pos);
@@ -1165,7 +1176,7 @@ impl RiskEngine {
         equity.saturating_sub(required)
     }
 
-    fn solve_input(&self, idx: AccountIdx, symbol: SymbolId) -> Option<SolveInput<'_>> {
+    pub(crate) fn solve_input(&self, idx: AccountIdx, symbol: SymbolId) -> Option<SolveInput<'_>> {
         let state = self.sym(symbol)?;
         let pos = self.position_slot(idx, symbol)?;
         if pos.size == 0 {

@@ -6,6 +6,18 @@
 //! [`RiskEngine::apply_fill`] on each fill from the book, [`RiskEngine::set_mark`] on each mark
 //! price, plus the account commands (deposit, withdraw, leverage, margin).
 //!
+//! [`LiquidationEngine`] wraps a `RiskEngine` with the liquidation half (DESIGN.md §5): an index
+//! of positions by liquidation price per symbol (an indexed 4-ary heap per side; cross accounts
+//! over several symbols in a watch list tested directly), the liquidation sequence (cancel the
+//! open orders, reduce-only IOC at the bankruptcy price, whole or partial per
+//! [`PartialLiquidation`]), settlement (liquidation fee capped by the margin left, surplus to and
+//! deficits from the insurance fund) and ADL at the bankruptcy price by BitMEX's ranking. It
+//! talks to the book through small `Copy` messages: [`RiskOutput`] out (cancels, a
+//! [`LiquidationOrder`], events), [`BookToRisk`] in (fills, [`LiquidationEnd`]). Liquidation
+//! order ids start at [`LIQUIDATION_ID_BASE`] (2⁶³); user ids must stay below. Full semantics,
+//! invariants, limitations and costs: the docs of `src/risk/liquidation.rs`; measured in
+//! `perf/scan.md`.
+//!
 //! # Layout
 //!
 //! - Accounts live in a dense, preallocated store: external `u64` ids map to an
@@ -77,7 +89,7 @@
 //!   their margin is taken at the mark.
 //! - A reducing fill in isolated mode books its realized PnL and released margin to collateral
 //!   together; a fill beyond the bankruptcy price can leave collateral negative, which the
-//!   liquidation scanner (next issue) settles from the insurance fund.
+//!   [`LiquidationEngine`] settles from the insurance fund when such an account ends flat.
 //! - Reduce-only orders are capped to the position, not to the position net of other resting
 //!   reduce-only orders.
 //! - Exact below [`MAX_MONEY`] (10¹⁵ quote) of notional and balance per account; valuations
@@ -92,6 +104,8 @@
 mod account;
 mod check;
 mod engine;
+mod index;
+mod liquidation;
 mod num;
 mod solve;
 mod tiers;
@@ -101,6 +115,11 @@ pub use check::{Approved, OrderReject, OrderRequest};
 pub use engine::{
     Fill, FillError, FillOutcome, FundsError, LeverageError, Liquidity, MAX_SYMBOLS, MarkError,
     RiskConfig, RiskEngine, SymbolError,
+};
+pub use liquidation::{
+    BookToRisk, InsuranceReason, LIQUIDATION_ID_BASE, LiquidationConfig, LiquidationEnd,
+    LiquidationEngine, LiquidationEvent, LiquidationOrder, PartialLiquidation, RiskOutput,
+    RiskSink,
 };
 pub use tiers::{
     ConfigError, Leverage, MAX_MONEY, MarginMode, MarginTier, MarginTiers, MmBasis,

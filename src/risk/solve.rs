@@ -149,6 +149,20 @@ fn solve_mark_basis(input: &SolveInput<'_>, gap: i128, long: bool) -> Option<Pri
     round_root(num, slope.checked_mul(qm_abs)?, long)
 }
 
+/// `equity(P) − other_mm − MM(P)` at own mark `P`, exactly as the engine evaluates it (the
+/// position's maintenance margin rounded up): the position is liquidatable at `P` iff this is
+/// `≤ 0`. `None` on overflow.
+pub(crate) fn margin_gap_at(input: &SolveInput<'_>, price: i64) -> Option<i128> {
+    let qm = i128::from(input.size).checked_mul(input.money_per_tick_lot)?;
+    let equity = input.base.checked_add(qm.checked_mul(i128::from(price))?)?;
+    let notional = match input.basis {
+        MmBasis::Entry => input.entry_notional_abs,
+        MmBasis::Mark => qm.checked_mul(i128::from(price))?.checked_abs()?,
+    };
+    let mm = input.tiers.maintenance_margin(Money(notional)).0;
+    equity.checked_sub(input.other_mm)?.checked_sub(mm)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
