@@ -23,7 +23,9 @@ use hdrhistogram::Histogram;
 
 const CAPACITY: usize = 1024;
 const DEFAULT_ITEMS: u64 = 20_000_000;
-const DEFAULT_RUNS: usize = 5;
+/// Rounds: more than the 5 first planned, because one run on this shared host swings between
+/// ~50 and ~270 M items/s (the ring settles into a near-empty or a near-full regime).
+const DEFAULT_RUNS: usize = 15;
 const DEFAULT_RTT_SAMPLES: u64 = 1_000_000;
 /// Round trips before each round's measurement starts (fewer when fewer samples are asked for).
 const RTT_WARMUP: u64 = 20_000;
@@ -82,10 +84,10 @@ trait Tx<T: Copy>: Send + 'static {
     }
 }
 
-/// The receiving half of a queue under test; calls `f` for each item it takes in one go and
-/// returns how many (0 when empty).
+/// The receiving half of a queue under test; hands what it takes in one go to `f` (one call
+/// per batch, so a batch is checked in a monomorphic loop) and returns how many (0 when empty).
 trait Rx<T: Copy>: Send + 'static {
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize;
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize;
 }
 
 // --- liqcore -------------------------------------------------------------------------------
@@ -106,10 +108,10 @@ impl<T: Item> Tx<T> for LiqTx<T> {
 
 impl<T: Item> Rx<T> for LiqRx<T> {
     #[inline(always)]
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
         match self.0.pop() {
             Ok(item) => {
-                f(item);
+                f(&[item]);
                 1
             }
             Err(_) => 0,
@@ -122,10 +124,10 @@ struct LiqBatchRx<T>(liqcore::ring::Consumer<T>, Box<[T]>);
 
 impl<T: Item> Rx<T> for LiqBatchRx<T> {
     #[inline(always)]
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
         let count = self.0.pop_into(&mut self.1);
-        for item in &self.1[..count] {
-            f(*item);
+        if count != 0 {
+            f(&self.1[..count]);
         }
         count
     }
@@ -155,10 +157,10 @@ impl<T: Item> Tx<T> for RtrbTx<T> {
 
 impl<T: Item> Rx<T> for RtrbRx<T> {
     #[inline(always)]
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
         match self.0.pop() {
             Ok(item) => {
-                f(item);
+                f(&[item]);
                 1
             }
             Err(_) => 0,
@@ -184,10 +186,10 @@ impl<T: Item> Tx<T> for ArrayQueueEnd<T> {
 
 impl<T: Item> Rx<T> for ArrayQueueEnd<T> {
     #[inline(always)]
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
         match self.0.pop() {
             Some(item) => {
-                f(item);
+                f(&[item]);
                 1
             }
             None => 0,
@@ -219,12 +221,12 @@ impl<T: Item + Sync> Rx<T> for DisruptorRx<T> {
     /// The poller's natural unit is a guard over every published event: that is how the
     /// disruptor is meant to be consumed, so it is what we measure.
     #[inline(always)]
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
         match self.0.poll() {
             Ok(mut guard) => {
                 let mut count = 0;
                 for item in &mut guard {
-                    f(*item);
+                    f(std::slice::from_ref(item));
                     count += 1;
                 }
                 count
@@ -254,10 +256,10 @@ impl<T: Item> Tx<T> for StdTx<T> {
 
 impl<T: Item> Rx<T> for StdRx<T> {
     #[inline(always)]
-    fn try_recv_with(&mut self, f: &mut dyn FnMut(T)) -> usize {
+    fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
         match self.0.try_recv() {
             Ok(item) => {
-                f(item);
+                f(&[item]);
                 1
             }
             Err(_) => 0,
@@ -297,9 +299,11 @@ fn throughput_once<T: Item>(tx: impl Tx<T>, rx: impl Rx<T>, items: u64, batch: b
         pin(cores.map(|c| c.1));
         consumer_start.wait();
         let mut expected = 0u64;
-        let mut check = |item: T| {
-            assert_eq!(item.sequence(), expected, "ring delivered out of order");
-            expected += 1;
+        let mut check = |items: &[T]| {
+            for item in items {
+                assert_eq!(item.sequence(), expected, "ring delivered out of order");
+                expected += 1;
+            }
         };
         let mut received = 0u64;
         while received < items {
@@ -412,7 +416,7 @@ fn round_trip<S1, R1, S2, R2>(
                 }
                 continue;
             }
-            ping_rx.try_recv_with(&mut |item| pending = Some(item));
+            ping_rx.try_recv_with(&mut |items| pending = Some(items[0]));
         }
         (pong_tx, ping_rx)
     });
@@ -426,7 +430,7 @@ fn round_trip<S1, R1, S2, R2>(
         }
         let mut got = None;
         while got.is_none() {
-            pong_rx.try_recv_with(&mut |item| got = Some(item));
+            pong_rx.try_recv_with(&mut |items| got = Some(items[0]));
         }
         let received = clock.raw();
         assert_eq!(got, Some(sequence), "round trip returned the wrong item");
@@ -617,7 +621,14 @@ pub fn run() {
     for round in 0..runs {
         for (index, contender) in contenders.iter_mut().enumerate() {
             if let Some(run) = &contender.u64_run {
-                u64_results[index].push(run(items));
+                let rate = run(items);
+                eprintln!(
+                    "round {}: {} u64 {:.1} M/s",
+                    round + 1,
+                    contender.name,
+                    rate / 1e6
+                );
+                u64_results[index].push(rate);
             }
             if let Some(run) = &contender.msg64_run {
                 msg64_results[index].push(run(items));
