@@ -1,54 +1,12 @@
 //! After warm-up, one million commands of the exchange-core workload through `Book` allocate
 //! nothing. Lives in its own test binary because it installs a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use liqcore::book::workload::{self, WorkloadConfig};
 use liqcore::book::{Book, BookEvent, Command};
 
-/// Counts allocations made by the thread that has counting switched on.
-struct CountingAllocator;
+mod common;
 
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    // `try_with`: the thread-locals may be gone while a thread shuts down.
-    let _ = COUNTING.try_with(|counting| {
-        if counting.get() {
-            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        }
-    });
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::alloc::{CountingAllocator, counted, start_counting, stop_counting};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -80,18 +38,12 @@ fn a_million_workload_commands_allocate_nothing_after_warm_up() {
     run(&mut book, &mut events, &load.commands[..WARMUP_COMMANDS]);
 
     // The counter works: a boxed value counts once.
-    COUNTING.with(|c| c.set(true));
+    start_counting();
     drop(std::hint::black_box(Box::new(7u64)));
-    assert_eq!(
-        ALLOCATIONS.with(Cell::get),
-        1,
-        "the counting allocator counts"
-    );
-    ALLOCATIONS.with(|n| n.set(0));
+    assert_eq!(counted(), 1, "the counting allocator counts");
+    start_counting();
     let trades = run(&mut book, &mut events, &load.commands[WARMUP_COMMANDS..]);
-    COUNTING.with(|c| c.set(false));
-
-    let allocations = ALLOCATIONS.with(Cell::get);
+    let allocations = stop_counting();
     assert_eq!(allocations, 0, "allocations after warm-up");
     assert!(trades > 10_000, "the workload trades ({trades} trades)");
     assert!(

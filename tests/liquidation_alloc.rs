@@ -2,10 +2,6 @@
 //! nobody or some, fills and re-keys, settlement and ADL. (A counting global allocator, so
 //! this file is its own test binary.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use liqcore::risk::{
     BookToRisk, Fill, Leverage, LiquidationConfig, LiquidationEnd, LiquidationEngine, Liquidity,
     MarginMode, MarginTier, RiskConfig, RiskEngine, RiskOutput, RiskSink, SymbolRiskConfig,
@@ -13,44 +9,12 @@ use liqcore::risk::{
 use liqcore::types::{AccountId, Money, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
 use rust_decimal::Decimal;
 
-struct Counting;
+mod common;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // Only the measured thread counts: the test harness's own threads allocate at any time.
-    // Const-initialized, no destructor: safe to touch from inside the allocator.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract for `realloc` is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::alloc::{CountingAllocator, start_counting, stop_counting};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// A fixed-capacity sink: never grows.
 struct Fixed {
@@ -126,7 +90,7 @@ fn the_liquidation_engine_does_not_allocate() {
         out: Vec::with_capacity(1 << 16),
     };
 
-    COUNTING.with(|c| c.set(true));
+    start_counting();
     // Marks that liquidate nobody.
     for i in 0..1_000i64 {
         let p = 999 + i % 3;
@@ -156,8 +120,7 @@ fn the_liquidation_engine_does_not_allocate() {
             ended += 1;
         }
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(false));
+    let allocations = stop_counting();
     assert!(ended > 0, "the drop liquidated somebody");
     assert_eq!(e.flights_open(), 0);
     assert_eq!(allocations, 0, "the liquidation engine allocated");

@@ -1,38 +1,15 @@
 //! No allocation per update: a counting global allocator sees zero allocations while every
 //! mark method processes a long stream of inputs after construction.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use liqcore::mark::{BookTop, Funding, MarkConfig, MarkPrice};
 use liqcore::types::{Price, Qty, Rate};
 
-struct Counting;
+mod common;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::alloc::{CountingAllocator, start_counting, stop_counting};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 #[test]
 fn updates_never_allocate() {
@@ -43,7 +20,7 @@ fn updates_never_allocate() {
         MarkConfig::ema_median(),
     ] {
         let mut mark = MarkPrice::new(config).unwrap();
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        start_counting();
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut ts = 0u64;
         for step in 0..50_000u64 {
@@ -79,7 +56,7 @@ fn updates_never_allocate() {
         }
         // A long quiet period (whole windows at once) does not allocate either.
         assert!(mark.on_clock(ts + 10_000_000).is_ok());
-        let after = ALLOCATIONS.load(Ordering::Relaxed);
-        assert_eq!(after - before, 0, "{:?} allocated", config.method);
+        let allocations = stop_counting();
+        assert_eq!(allocations, 0, "{:?} allocated", config.method);
     }
 }

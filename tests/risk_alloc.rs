@@ -2,10 +2,6 @@
 //! pre-trade checks, open-order bookkeeping, marks and the per-position queries the
 //! liquidation scanner uses. (A counting global allocator, so this file is its own test binary.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use liqcore::risk::{
     Fill, Leverage, Liquidity, MarginMode, MarginTier, OrderRequest, RiskConfig, RiskEngine,
     SymbolRiskConfig,
@@ -13,44 +9,12 @@ use liqcore::risk::{
 use liqcore::types::{AccountId, Money, Price, Qty, Rate, Side, SymbolId, SymbolSpec};
 use rust_decimal::Decimal;
 
-struct Counting;
+mod common;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // Only the measured thread counts: the test harness's own threads allocate at any time.
-    // Const-initialized, no destructor: safe to touch from inside the allocator.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract for `realloc` is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::alloc::{CountingAllocator, start_counting, stop_counting};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 #[test]
 fn hot_paths_do_not_allocate() {
@@ -94,8 +58,7 @@ fn hot_paths_do_not_allocate() {
     e.set_mark(SymbolId(0), Price(200_000)).unwrap();
     e.set_mark(SymbolId(1), Price(200_000)).unwrap();
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
+    start_counting();
     let mut checks = 0u64;
     for i in 0..20_000u64 {
         let sym = SymbolId((i % 2) as u32);
@@ -142,8 +105,7 @@ fn hot_paths_do_not_allocate() {
         let _ = e.available_margin(idx);
         let _ = e.position_view(buyer, sym);
     }
-    COUNTING.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = stop_counting();
     assert!(checks > 0);
     assert_eq!(
         allocations, 0,
