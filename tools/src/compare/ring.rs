@@ -90,6 +90,18 @@ trait Rx<T: Copy>: Send + 'static {
     fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize;
 }
 
+/// The single-item receivers' common step: hands `item` (if any) to `f`, returns how many.
+#[inline(always)]
+fn hand_over<T: Copy>(item: Option<T>, f: &mut dyn FnMut(&[T])) -> usize {
+    match item {
+        Some(item) => {
+            f(&[item]);
+            1
+        }
+        None => 0,
+    }
+}
+
 // --- liqcore -------------------------------------------------------------------------------
 
 struct LiqTx<T>(liqcore::ring::Producer<T>);
@@ -109,13 +121,7 @@ impl<T: Item> Tx<T> for LiqTx<T> {
 impl<T: Item> Rx<T> for LiqRx<T> {
     #[inline(always)]
     fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
-        match self.0.pop() {
-            Ok(item) => {
-                f(&[item]);
-                1
-            }
-            Err(_) => 0,
-        }
+        hand_over(self.0.pop().ok(), f)
     }
 }
 
@@ -158,13 +164,7 @@ impl<T: Item> Tx<T> for RtrbTx<T> {
 impl<T: Item> Rx<T> for RtrbRx<T> {
     #[inline(always)]
     fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
-        match self.0.pop() {
-            Ok(item) => {
-                f(&[item]);
-                1
-            }
-            Err(_) => 0,
-        }
+        hand_over(self.0.pop().ok(), f)
     }
 }
 
@@ -187,13 +187,7 @@ impl<T: Item> Tx<T> for ArrayQueueEnd<T> {
 impl<T: Item> Rx<T> for ArrayQueueEnd<T> {
     #[inline(always)]
     fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
-        match self.0.pop() {
-            Some(item) => {
-                f(&[item]);
-                1
-            }
-            None => 0,
-        }
+        hand_over(self.0.pop(), f)
     }
 }
 
@@ -257,13 +251,7 @@ impl<T: Item> Tx<T> for StdTx<T> {
 impl<T: Item> Rx<T> for StdRx<T> {
     #[inline(always)]
     fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize {
-        match self.0.try_recv() {
-            Ok(item) => {
-                f(&[item]);
-                1
-            }
-            Err(_) => 0,
-        }
+        hand_over(self.0.try_recv().ok(), f)
     }
 }
 
