@@ -20,6 +20,7 @@ pub mod mark;
 pub mod replay;
 pub mod ring;
 pub mod risk;
+pub mod scenario;
 pub mod sync;
 pub mod types;
 pub mod wait;
