@@ -1,0 +1,319 @@
+//! The run's two charts, drawn with plotters into SVG: the latency percentile plot
+//! (`latency.svg`) and the cascade (`cascade.svg`).
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::report::{BUCKET_MS, Collector, Latency};
+
+/// Any drawing error, as text.
+pub type ChartError = String;
+
+fn err<E: std::fmt::Display>(e: E) -> ChartError {
+    e.to_string()
+}
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// The tick label of `x = 1/(1−p)`: the percentile, `"99.9%"`.
+fn percentile_label(x: f64) -> String {
+    let p = (1.0 - 1.0 / x) * 100.0;
+    let text = format!("{p:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+/// Latency percentile plot: x = 1/(1−percentile) on a log axis (labelled 50 % … 99.999 %),
+/// y = latency in µs on a log axis, one line per histogram.
+///
+/// # Errors
+///
+/// A drawing or file error.
+pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(), ChartError> {
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let root = root
+        .titled(
+            "liqcore run — latency by percentile (per stage and end to end)",
+            ("sans-serif", 22),
+        )
+        .map_err(err)?;
+    let (top, body) = root.split_vertically(24);
+    top.draw(&Text::new(
+        subtitle.to_string(),
+        (60, 4),
+        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(err)?;
+
+    let mut y_max = 1.0f64;
+    let mut y_min = f64::MAX;
+    for l in latency {
+        if !l.histogram.is_empty() {
+            y_max = y_max.max(l.histogram.max() as f64 / 1000.0);
+            y_min = y_min.min(l.histogram.min().max(1) as f64 / 1000.0);
+        }
+    }
+    if y_min == f64::MAX {
+        y_min = 0.01;
+    }
+    let y_range = (y_min * 0.8).max(0.001)..(y_max * 1.5);
+    let x_range = 1.0f64..100_000.0;
+    let mut chart = ChartBuilder::on(&body)
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(
+            x_range
+                .log_scale()
+                .with_key_points(vec![2.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0]),
+            y_range.log_scale(),
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("percentile (log scale of 1/(1 − p))")
+        .y_desc("latency, µs (log scale)")
+        .x_label_formatter(&|x| percentile_label(*x))
+        .y_label_formatter(&|y| {
+            if *y >= 1.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.2}")
+            }
+        })
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    for (i, l) in latency.iter().enumerate() {
+        if l.histogram.is_empty() {
+            continue;
+        }
+        let color = COLORS[i % COLORS.len()];
+        let points: Vec<(f64, f64)> = l
+            .histogram
+            .iter_quantiles(5)
+            .filter(|v| v.quantile_iterated_to() < 0.999_999)
+            .map(|v| {
+                (
+                    1.0 / (1.0 - v.quantile_iterated_to()),
+                    (v.value_iterated_to().max(1) as f64) / 1000.0,
+                )
+            })
+            .collect();
+        let label = format!(
+            "{} (p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs)",
+            l.name,
+            l.histogram.value_at_percentile(50.0) as f64 / 1000.0,
+            l.histogram.value_at_percentile(99.0) as f64 / 1000.0,
+            l.histogram.max() as f64 / 1000.0
+        );
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// The cascade chart of symbol 0: index, mark and last trade price (with each 100 ms's trade
+/// range as a thin bar) over logical time from 10 s before the crash to the end, and the
+/// liquidated quantity per 100 ms as bars below.
+///
+/// # Errors
+///
+/// A drawing or file error.
+pub fn cascade_svg(
+    path: &Path,
+    collector: &Collector,
+    tick: f64,
+    lot: f64,
+    subtitle: &str,
+) -> Result<(), ChartError> {
+    let Some(list) = collector.buckets.first() else {
+        return Err("no symbol".to_string());
+    };
+    let config = collector.config();
+    let crash = config.crash_start_ms() as f64 / 1000.0;
+    let from = (config.crash_start_ms().saturating_sub(10_000) / BUCKET_MS) as usize;
+    let to = ((config.end_ms() / BUCKET_MS) as usize).min(list.len().saturating_sub(1));
+    let window = &list[from.min(to)..=to];
+    let t = |i: usize| ((from + i) as u64 * BUCKET_MS) as f64 / 1000.0 - crash;
+    let price = |ticks: i64| ticks as f64 * tick;
+
+    let mut lo = f64::MAX;
+    let mut hi = f64::MIN;
+    for b in window {
+        for p in [b.index, b.mark, b.last, b.low, b.high] {
+            if p > 0 {
+                lo = lo.min(price(p));
+                hi = hi.max(price(p));
+            }
+        }
+    }
+    if lo > hi {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    let pad = (hi - lo) * 0.05 + tick;
+    let max_liq = window
+        .iter()
+        .map(|b| b.liquidated as f64 * lot)
+        .fold(0.0f64, f64::max)
+        .max(lot);
+    let (t0, t1) = (t(0), t(window.len().saturating_sub(1)).max(t(0) + 0.1));
+
+    let root = SVGBackend::new(path, (1100, 720)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let root = root
+        .titled(
+            "liqcore run — the liquidation cascade (symbol 0)",
+            ("sans-serif", 22),
+        )
+        .map_err(err)?;
+    let (top, rest) = root.split_vertically(24);
+    top.draw(&Text::new(
+        subtitle.to_string(),
+        (70, 4),
+        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(err)?;
+    let (upper, lower) = rest.split_vertically(470);
+
+    let mut chart = ChartBuilder::on(&upper)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d(t0..t1, (lo - pad)..(hi + pad))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds from the crash start (logical time)")
+        .y_desc("price (quote)")
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+
+    let wick = RGBColor(255, 160, 160);
+    chart
+        .draw_series(window.iter().enumerate().filter(|(_, b)| b.low > 0).map(
+            |(i, b)| {
+                PathElement::new(
+                    vec![(t(i), price(b.low)), (t(i), price(b.high))],
+                    wick.stroke_width(2),
+                )
+            },
+        ))
+        .map_err(err)?
+        .label("trade range in each 100 ms (low–high)")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 20, y + 4)], wick.filled()));
+    let series: [(&str, RGBColor, fn(&crate::report::Bucket) -> i64, u32); 3] = [
+        ("last trade", RGBColor(214, 39, 40), |b| b.last, 1),
+        ("index", RGBColor(31, 119, 180), |b| b.index, 2),
+        ("mark price", BLACK, |b| b.mark, 2),
+    ];
+    for (name, color, get, width) in series {
+        let points: Vec<(f64, f64)> = window
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| get(b) > 0)
+            .map(|(i, b)| (t(i), price(get(b))))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(width)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+
+    let mut bars = ChartBuilder::on(&lower)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d(t0..t1, 0.0..max_liq * 1.1)
+        .map_err(err)?;
+    bars.configure_mesh()
+        .x_desc("seconds from the crash start (logical time)")
+        .y_desc("liquidated per 100 ms")
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    let bar = RGBColor(148, 103, 189);
+    let width = BUCKET_MS as f64 / 1000.0;
+    bars.draw_series(
+        window
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.liquidated > 0)
+            .map(|(i, b)| {
+                Rectangle::new(
+                    [(t(i), 0.0), (t(i) + width * 0.9, b.liquidated as f64 * lot)],
+                    bar.filled(),
+                )
+            }),
+    )
+    .map_err(err)?
+    .label("quantity sent in liquidation orders (base units)")
+    .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 20, y + 4)], bar.filled()));
+    bars.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_labels() {
+        assert_eq!(percentile_label(2.0), "50%");
+        assert_eq!(percentile_label(10.0), "90%");
+        assert_eq!(percentile_label(1000.0), "99.9%");
+        assert_eq!(percentile_label(10_000.0), "99.99%");
+        assert_eq!(percentile_label(1.0), "0%");
+    }
+}
