@@ -12,6 +12,9 @@ pub struct ReplayArgs {
 
 /// Runs the replay; exit status 2 on a malformed line.
 pub fn main(args: ReplayArgs) -> ExitCode {
-    eprintln!("liqcore replay {}: not implemented yet", args.file.display());
+    eprintln!(
+        "liqcore replay {}: not implemented yet",
+        args.file.display()
+    );
     ExitCode::FAILURE
 }
