@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use liqcore::engine::{Command, MarketInput};
 use liqcore::scenario::{Input, MAKER_ACCOUNT_BASE, Phase, Scenario, ScenarioConfig};
 use liqcore::types::Rate;
 
@@ -30,14 +31,14 @@ fn steps_are_well_formed() {
         last_ts = step.ts;
         last_phase = step.phase;
         match step.input {
-            Input::Order { symbol, order } => {
+            Input::Command(Command::Order { symbol, order }) => {
                 assert!(ids.insert(order.id), "duplicate id {:?}", order.id);
                 assert!(order.price.0 > 0 && order.qty.0 > 0, "{order:?}");
                 let spec = scenario.markets[symbol.0 as usize].spec();
                 assert!(order.qty <= spec.max_qty);
             }
-            Input::Index { price, .. } => assert!(price.0 > 0),
-            Input::Deposit { amount, .. } | Input::Insurance { amount } => assert!(amount.0 > 0),
+            Input::Market(MarketInput::Index { price, .. }) => assert!(price.0 > 0),
+            Input::Command(Command::Deposit { amount, .. } | Command::Insurance { amount }) => assert!(amount.0 > 0),
             _ => {}
         }
     }
@@ -57,16 +58,16 @@ fn every_account_deposits_sets_leverage_and_opens() {
     let mut isolated = 0;
     for step in &scenario.steps {
         match step.input {
-            Input::Deposit { account, .. } if account.0 < MAKER_ACCOUNT_BASE => {
+            Input::Command(Command::Deposit { account, .. }) if account.0 <= config.accounts => {
                 assert_eq!(step.phase, Phase::Setup);
                 deposited.insert(account);
             }
-            Input::Leverage {
+            Input::Command(Command::Leverage {
                 account,
                 leverage,
                 mode,
                 ..
-            } if account.0 < MAKER_ACCOUNT_BASE => {
+            }) if account.0 <= config.accounts => {
                 leverages.push(leverage.0 / liqcore::risk::Leverage::ONE.0);
                 isolated += usize::from(mode == liqcore::risk::MarginMode::Isolated);
             }
@@ -94,7 +95,7 @@ fn the_index_crashes_by_the_drop_and_recovers_two_thirds() {
         .steps
         .iter()
         .filter_map(|s| match s.input {
-            Input::Index { price, .. } => Some((s.ts, price.0)),
+            Input::Market(MarketInput::Index { price, .. }) => Some((s.ts, price.0)),
             _ => None,
         })
         .collect();
@@ -119,7 +120,7 @@ fn the_index_crashes_by_the_drop_and_recovers_two_thirds() {
         .steps
         .iter()
         .filter_map(|s| match s.input {
-            Input::Index { price, .. } => Some(price.0),
+            Input::Market(MarketInput::Index { price, .. }) => Some(price.0),
             _ => None,
         })
         .min()
@@ -137,10 +138,10 @@ fn background_flow_follows_the_exchange_core_mix() {
         .filter(|s| s.phase == Phase::Background)
     {
         match step.input {
-            Input::Order { order, .. } if order.account.0 < MAKER_ACCOUNT_BASE => orders += 1,
-            Input::Cancel { .. } | Input::Modify { .. } => {
+            Input::Command(Command::Order { order, .. }) if order.account.0 < MAKER_ACCOUNT_BASE => orders += 1,
+            Input::Command(Command::Cancel { .. } | Command::Modify { .. }) => {
                 // Makers cancel too; count only modifies (background moves and reductions).
-                if matches!(step.input, Input::Modify { .. }) {
+                if matches!(step.input, Input::Command(Command::Modify { .. })) {
                     modifies += 1;
                 } else {
                     cancels += 1;
@@ -167,7 +168,7 @@ fn several_symbols_each_get_their_own_market() {
     assert_eq!(scenario.markets.len(), 3);
     let mut seen = [false; 3];
     for step in &scenario.steps {
-        if let Input::Order { symbol, .. } = step.input {
+        if let Input::Command(Command::Order { symbol, .. }) = step.input {
             seen[symbol.0 as usize] = true;
         }
     }

@@ -23,8 +23,9 @@
 //! 1. **Setup** (`setup_ms`): each symbol's first index tick; an insurance fund deposit; per
 //!    symbol [`ScenarioConfig::makers`] market makers (accounts from [`MAKER_ACCOUNT_BASE`])
 //!    deposit and quote a ladder of [`ScenarioConfig::maker_levels`] levels a side around the
-//!    index (first level 1 bp away, then `1 + k + 0.45·k²` bp: dense at the top, a few deep
-//!    levels 2–3 % away), size growing with depth and proportional to the number of accounts.
+//!    index (level `k` at `1 + k + 0.9·k²` bp: dense at the top, a few deep levels 2–5.4 %
+//!    away), `accounts / 2` lots at the top level growing by an eighth per level. A whale
+//!    ([`whale_account`]) deposits too.
 //!    Every `maker_refresh_ms` (and every index tick once the crash starts) each maker cancels
 //!    its resting quotes and quotes again around the current index (all cancels first, so new
 //!    quotes never cross a stale ladder). Then accounts `1..=accounts` arrive, evenly spread
@@ -39,10 +40,14 @@
 //!    move (a live order shifted toward the index by 1 % of the gap, or by ±1 tick) — sized `1 +
 //!    r³` lots. This flow goes on, at the same rate, through the next two phases.
 //! 3. **Crash** (`crash_ms`): the index falls by [`ScenarioConfig::drop`] along a smoothstep
-//!    curve; makers re-quote at every index tick; a few long accounts panic and sell their
-//!    position (reduce-only IOC 2 % through the index) at each tick. The makers keep depth, but
-//!    less than the liquidations need: liquidation orders sweep the bids down to their
-//!    bankruptcy prices, so the last trade price wicks below the index.
+//!    curve; makers re-quote at every index tick with half their size; a few long accounts
+//!    panic and sell their position (reduce-only IOC 2 % through the index) at each tick. The
+//!    makers keep depth, but less than the liquidations need at times: liquidation orders sweep
+//!    the bids down to their bankruptcy prices, so the last trade dips below the index. At the
+//!    last tick of the crash the whale sells 5 % more than every bid quoted, 8 % through the
+//!    index: the book is swept to its deepest level and the last trade wicks about 5 % below
+//!    the index until the makers re-quote 100 ms later. A mark that follows the last trade
+//!    liquidates on that wick; the mark price should not.
 //! 4. **Recovery** (`recovery_ms`): the index climbs back two thirds of the way.
 //!
 //! The same [`ScenarioConfig`] (seed included) gives the same steps, bit for bit: every random
@@ -71,16 +76,27 @@
 //! default). It is not part of what `liqcore run` times.
 
 pub mod market;
+mod play;
+
+pub use play::{Observer, play};
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::book::{Book, BookEvent, Command as BookCommand, OrderCommand, TimeInForce};
+use crate::engine::{Command, EngineBuilder, Market, MarketInput};
+use crate::mark::MarkConfig;
 use crate::risk::{Leverage, MarginMode, SymbolRiskConfig};
 use crate::types::{AccountId, Money, OrderId, Price, Qty, Rate, Side, SymbolId};
 
 /// Market-maker accounts are `MAKER_ACCOUNT_BASE + symbol · makers + k`.
 pub const MAKER_ACCOUNT_BASE: u64 = 1_000_000_000;
+
+/// The account that sweeps symbol `symbol`'s book at the bottom of the crash.
+#[must_use]
+pub const fn whale_account(symbol: u32) -> AccountId {
+    AccountId(MAKER_ACCOUNT_BASE - 1 - symbol as u64)
+}
 
 /// Leverage (whole ×) and weight in percent of the accounts that choose it.
 pub const LEVERAGE_TABLE: [(u32, u32); 12] = [
@@ -132,64 +148,14 @@ impl Phase {
     }
 }
 
-/// One engine input of the scenario.
+/// One engine input of the scenario: a command for the risk stage or a market input for the
+/// mark stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Input {
-    /// Credit an account's collateral (creates it).
-    Deposit {
-        /// The account.
-        account: AccountId,
-        /// The amount (positive).
-        amount: Money,
-    },
-    /// Credit the insurance fund.
-    Insurance {
-        /// The amount (positive).
-        amount: Money,
-    },
-    /// Set an account's leverage and margin mode in a symbol.
-    Leverage {
-        /// The account.
-        account: AccountId,
-        /// The symbol.
-        symbol: SymbolId,
-        /// The leverage.
-        leverage: Leverage,
-        /// Cross or isolated.
-        mode: MarginMode,
-    },
-    /// A new order.
-    Order {
-        /// The symbol.
-        symbol: SymbolId,
-        /// The order.
-        order: OrderCommand,
-    },
-    /// Cancel a live order.
-    Cancel {
-        /// The symbol of the order.
-        symbol: SymbolId,
-        /// The order.
-        id: OrderId,
-    },
-    /// Change a live order's price or remaining quantity.
-    Modify {
-        /// The symbol of the order.
-        symbol: SymbolId,
-        /// The order.
-        id: OrderId,
-        /// New price.
-        price: Option<Price>,
-        /// New remaining quantity.
-        qty: Option<Qty>,
-    },
-    /// An external index price tick.
-    Index {
-        /// The symbol.
-        symbol: SymbolId,
-        /// The index price.
-        price: Price,
-    },
+    /// Goes to [`crate::engine::Engine::send`].
+    Command(Command),
+    /// Goes to [`crate::engine::Engine::feed`].
+    Market(MarketInput),
 }
 
 /// One timestamped input.
@@ -320,7 +286,7 @@ impl Scenario {
             self.steps
                 .iter()
                 .map(|s| match s.input {
-                    Input::Deposit { amount, .. } => amount.0,
+                    Input::Command(Command::Deposit { amount, .. }) => amount.0,
                     _ => 0,
                 })
                 .sum(),
@@ -334,7 +300,7 @@ impl Scenario {
             self.steps
                 .iter()
                 .map(|s| match s.input {
-                    Input::Insurance { amount } => amount.0,
+                    Input::Command(Command::Insurance { amount }) => amount.0,
                     _ => 0,
                 })
                 .sum(),
@@ -345,6 +311,33 @@ impl Scenario {
     #[must_use]
     pub fn count(&self, phase: Phase) -> usize {
         self.steps.iter().filter(|s| s.phase == phase).count()
+    }
+
+    /// The scenario's markets with `mark` as every symbol's mark-price method.
+    #[must_use]
+    pub fn markets(&self, mark: MarkConfig) -> Vec<Market> {
+        self.markets
+            .iter()
+            .map(|risk| Market::new(risk.spec().clone(), risk.clone(), mark))
+            .collect()
+    }
+
+    /// An [`EngineBuilder`] sized for the scenario (accounts, live orders, book capacity) with
+    /// its markets marked by `mark`; layout, cores, waits and latency are the caller's.
+    #[must_use]
+    pub fn builder(&self, mark: MarkConfig) -> EngineBuilder {
+        let accounts = usize::try_from(self.config.accounts).unwrap_or(usize::MAX);
+        let makers = (self.config.makers * self.config.symbols) as usize;
+        let mut builder = EngineBuilder::new()
+            .accounts(accounts.saturating_add(makers).saturating_add(16))
+            .max_symbols(self.markets.len())
+            .max_orders(1 << 18)
+            .book_capacity(1 << 17)
+            .ring_capacity(1 << 14);
+        for market in self.markets(mark) {
+            builder = builder.market(market);
+        }
+        builder
     }
 
     /// Whether `account` is one of the scenario's market makers.
@@ -401,9 +394,9 @@ const SHADOW_CAPACITY: usize = 1 << 16;
 
 impl Generator {
     fn new(config: ScenarioConfig) -> Generator {
-        let maker_base = i64::try_from(config.accounts / 16)
+        let maker_base = i64::try_from(config.accounts / 2)
             .unwrap_or(i64::MAX)
-            .clamp(20, 100_000);
+            .clamp(20, 200_000);
         let symbols = (0..config.symbols)
             .map(|s| {
                 let start = market::start_price_quote(s) * 10;
@@ -447,10 +440,10 @@ impl Generator {
 
     /// Emits an order and applies it to the shadow book.
     fn order(&mut self, symbol: u32, order: OrderCommand) {
-        self.push(Input::Order {
+        self.push(Input::Command(Command::Order {
             symbol: SymbolId(symbol),
             order,
-        });
+        }));
         self.events.clear();
         self.symbols[symbol as usize]
             .book
@@ -458,10 +451,7 @@ impl Generator {
     }
 
     fn cancel(&mut self, symbol: u32, id: u64) {
-        self.push(Input::Cancel {
-            symbol: SymbolId(symbol),
-            id: OrderId(id),
-        });
+        self.push(Input::Command(Command::Cancel { id: OrderId(id) }));
         self.events.clear();
         self.symbols[symbol as usize]
             .book
@@ -469,12 +459,11 @@ impl Generator {
     }
 
     fn modify(&mut self, symbol: u32, id: u64, price: Option<Price>, qty: Option<Qty>) {
-        self.push(Input::Modify {
-            symbol: SymbolId(symbol),
+        self.push(Input::Command(Command::Modify {
             id: OrderId(id),
             price,
             qty,
-        });
+        }));
         self.events.clear();
         self.symbols[symbol as usize].book.apply(
             &BookCommand::Modify {
@@ -493,10 +482,10 @@ impl Generator {
 
     fn index_tick(&mut self, symbol: u32) {
         let price = Price(self.symbols[symbol as usize].index.max(1));
-        self.push(Input::Index {
+        self.push(Input::Market(MarketInput::Index {
             symbol: SymbolId(symbol),
             price,
-        });
+        }));
     }
 
     fn maker_account(&self, symbol: u32, k: u32) -> AccountId {
@@ -505,12 +494,52 @@ impl Generator {
         )
     }
 
-    /// Offset of ladder level `k` from the index, ticks: `1 + k + 0.45·k²` basis points, at
+    /// Offset of ladder level `k` from the index, ticks: `1 + k + 0.9·k²` basis points, at
     /// least `k + 1` ticks (rounded down to the tick).
     fn level_offset(index: i64, k: i64) -> i64 {
-        let hundredths_bp = 100 + 100 * k + 45 * k * k;
+        let hundredths_bp = 100 + 100 * k + 90 * k * k;
         // index · bp / 10⁴, bp in hundredths: / 10⁶; rounds down.
         (index.saturating_mul(hundredths_bp) / 1_000_000).max(k + 1)
+    }
+
+    /// Maker size at level 0 now: halved from the crash on (makers pull liquidity).
+    fn maker_size(&self, s: usize) -> i64 {
+        let base = self.symbols[s].maker_base;
+        if self.phase >= Phase::Crash {
+            (base / 2).max(1)
+        } else {
+            base
+        }
+    }
+
+    /// Lots every maker of `symbol` quotes on one side at the current size.
+    fn ladder_depth(&self, s: usize) -> i64 {
+        let base = self.maker_size(s);
+        let one: i64 = (0..i64::from(self.config.maker_levels))
+            .map(|level| (base * (8 + level) / 8).max(1))
+            .sum();
+        one * i64::from(self.config.makers)
+    }
+
+    /// The whale of `symbol` sells more than every bid the makers quote, 8 % through the
+    /// index (IOC, in orders of at most the symbol's maximum size): the book is swept and the
+    /// last trade wicks far below the index for a moment.
+    fn whale_dump(&mut self, symbol: u32) {
+        let s = symbol as usize;
+        let mut left = self.ladder_depth(s) * 21 / 20;
+        let index = self.symbols[s].index;
+        let price = (index - index * 8 / 100).max(1);
+        let max = market::spec(symbol).max_qty.0;
+        let account = whale_account(symbol);
+        while left > 0 {
+            let qty = left.min(max);
+            left -= qty;
+            let id = self.new_id();
+            self.order(
+                symbol,
+                OrderCommand::limit(id, account.0, Side::Sell, price, qty).with_tif(TimeInForce::Ioc),
+            );
+        }
     }
 
     /// Every maker of `symbol` cancels its quotes; then each quotes a fresh ladder.
@@ -528,7 +557,7 @@ impl Generator {
             self.symbols[s].quotes[k] = ids;
         }
         let index = self.symbols[s].index;
-        let base = self.symbols[s].maker_base;
+        let base = self.maker_size(s);
         for k in 0..self.config.makers {
             let account = self.maker_account(symbol, k);
             for level in 0..i64::from(self.config.maker_levels) {
@@ -585,22 +614,22 @@ impl Generator {
             1
         };
         let collateral = (whole * 100 + cents) * whale; // in cents
-        self.push(Input::Deposit {
+        self.push(Input::Command(Command::Deposit {
             account,
             amount: Money(collateral * (Money::UNIT / 100)),
-        });
+        }));
         let lev = self.leverage();
         let mode = if self.rng.random_range(0..100) < 20 {
             MarginMode::Isolated
         } else {
             MarginMode::Cross
         };
-        self.push(Input::Leverage {
+        self.push(Input::Command(Command::Leverage {
             account,
             symbol: SymbolId(symbol),
             leverage: Leverage::from_whole(lev),
             mode,
-        });
+        }));
         let long = self.rng.random_range(0..100) < 55;
         let ratio: i128 = self.rng.random_range(40..=85);
         let index = self.symbols[symbol as usize].index;
@@ -798,23 +827,34 @@ impl Generator {
         for s in 0..symbols {
             self.index_tick(s);
         }
-        self.push(Input::Insurance {
+        self.push(Input::Command(Command::Insurance {
             amount: Money(i128::from(config.accounts) * 10 * Money::UNIT),
-        });
+        }));
         for s in 0..symbols {
             for k in 0..config.makers {
                 let account = self.maker_account(s, k);
-                self.push(Input::Deposit {
+                self.push(Input::Command(Command::Deposit {
                     account,
                     amount: Money(i128::from(config.accounts.max(1_000)) * 20_000 * Money::UNIT),
-                });
-                self.push(Input::Leverage {
+                }));
+                self.push(Input::Command(Command::Leverage {
                     account,
                     symbol: SymbolId(s),
                     leverage: Leverage::from_whole(5),
                     mode: MarginMode::Cross,
-                });
+                }));
             }
+            let whale = whale_account(s);
+            self.push(Input::Command(Command::Deposit {
+                account: whale,
+                amount: Money(i128::from(config.accounts.max(1_000)) * 10_000 * Money::UNIT),
+            }));
+            self.push(Input::Command(Command::Leverage {
+                account: whale,
+                symbol: SymbolId(s),
+                leverage: Leverage::from_whole(2),
+                mode: MarginMode::Cross,
+            }));
             self.refresh_makers(s);
         }
 
@@ -901,6 +941,12 @@ impl Generator {
                 } else {
                     self.panic_sell();
                     panics -= 1;
+                }
+            }
+            if self.phase == Phase::Crash && tick + interval >= config.crash_end_ms() {
+                self.ts = first + interval - 1;
+                for s in 0..symbols {
+                    self.whale_dump(s);
                 }
             }
             tick += interval;

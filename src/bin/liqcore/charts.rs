@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::report::{BUCKET_MS, Collector, Latency};
+use super::report::{BUCKET_MS, Bucket, Collector, Latency};
 
 /// Any drawing error, as text.
 pub type ChartError = String;
@@ -69,6 +69,7 @@ pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(
     let x_range = 1.0f64..100_000.0;
     let mut chart = ChartBuilder::on(&body)
         .margin(16)
+        .margin_right(40)
         .x_label_area_size(48)
         .y_label_area_size(72)
         .build_cartesian_2d(
@@ -128,7 +129,7 @@ pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .label_font(("sans-serif", 14))
@@ -232,9 +233,11 @@ pub fn cascade_svg(
         .map_err(err)?
         .label("trade range in each 100 ms (low–high)")
         .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 20, y + 4)], wick.filled()));
-    let series: [(&str, RGBColor, fn(&crate::report::Bucket) -> i64, u32); 3] = [
+    // The index wide and light underneath, the mark thin and dark on top: where they agree
+    // both stay visible.
+    let series: [(&str, RGBColor, fn(&Bucket) -> i64, u32); 3] = [
+        ("index", RGBColor(120, 180, 230), |b| b.index, 6),
         ("last trade", RGBColor(214, 39, 40), |b| b.last, 1),
-        ("index", RGBColor(31, 119, 180), |b| b.index, 2),
         ("mark price", BLACK, |b| b.mark, 2),
     ];
     for (name, color, get, width) in series {
@@ -249,7 +252,7 @@ pub fn cascade_svg(
             .map_err(err)?
             .label(name)
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width.min(4)))
             });
     }
     chart
