@@ -38,7 +38,9 @@ fn steps_are_well_formed() {
                 assert!(order.qty <= spec.max_qty);
             }
             Input::Market(MarketInput::Index { price, .. }) => assert!(price.0 > 0),
-            Input::Command(Command::Deposit { amount, .. } | Command::Insurance { amount }) => assert!(amount.0 > 0),
+            Input::Command(Command::Deposit { amount, .. } | Command::Insurance { amount }) => {
+                assert!(amount.0 > 0)
+            }
             _ => {}
         }
     }
@@ -138,7 +140,11 @@ fn background_flow_follows_the_exchange_core_mix() {
         .filter(|s| s.phase == Phase::Background)
     {
         match step.input {
-            Input::Command(Command::Order { order, .. }) if order.account.0 < MAKER_ACCOUNT_BASE => orders += 1,
+            Input::Command(Command::Order { order, .. })
+                if order.account.0 < MAKER_ACCOUNT_BASE =>
+            {
+                orders += 1
+            }
             Input::Command(Command::Cancel { .. } | Command::Modify { .. }) => {
                 // Makers cancel too; count only modifies (background moves and reductions).
                 if matches!(step.input, Input::Command(Command::Modify { .. })) {

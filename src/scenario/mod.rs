@@ -24,8 +24,8 @@
 //!    symbol [`ScenarioConfig::makers`] market makers (accounts from [`MAKER_ACCOUNT_BASE`])
 //!    deposit and quote a ladder of [`ScenarioConfig::maker_levels`] levels a side around the
 //!    index (level `k` at `1 + k + 0.9·k²` bp: dense at the top, a few deep levels 2–5.4 %
-//!    away), `accounts / 2` lots at the top level growing by an eighth per level. A whale
-//!    ([`whale_account`]) deposits too.
+//!    away): 8 thick levels of `accounts` lots at the top, growing by an eighth per level, then
+//!    thin levels of a quarter of that. A whale ([`whale_account`]) deposits too.
 //!    Every `maker_refresh_ms` (and every index tick once the crash starts) each maker cancels
 //!    its resting quotes and quotes again around the current index (all cancels first, so new
 //!    quotes never cross a stale ladder). Then accounts `1..=accounts` arrive, evenly spread
@@ -33,21 +33,23 @@
 //!    9,900·u³`; 1 % are whales with 20× more), sets a leverage drawn from a skewed table (1× to
 //!    100×: [`LEVERAGE_TABLE`], 64 % at 5–20×, 14 % at 50–100×) in cross (80 %) or isolated
 //!    (20 %) mode, and opens a position with an IOC limit order 0.3 % through the index
-//!    against the makers: 55 % long, notional 40–85 % of collateral × leverage, capped to what
-//!    the leverage's tier allows.
+//!    against the makers: 55 % long, notional 45–95 % of what the collateral carries at that
+//!    leverage (initial margin, the order's 0.3 % and the taker fee), capped to what the
+//!    leverage's tier allows.
 //! 2. **Background** (`background_ms`): the index drifts (a small mean-reverting walk) and
 //!    random accounts send the exchange-core mix — 9 % GTC, 3 % IOC, 6 % cancel or reduce, 82 %
 //!    move (a live order shifted toward the index by 1 % of the gap, or by ±1 tick) — sized `1 +
 //!    r³` lots. This flow goes on, at the same rate, through the next two phases.
 //! 3. **Crash** (`crash_ms`): the index falls by [`ScenarioConfig::drop`] along a smoothstep
-//!    curve; makers re-quote at every index tick with half their size; a few long accounts
-//!    panic and sell their position (reduce-only IOC 2 % through the index) at each tick. The
-//!    makers keep depth, but less than the liquidations need at times: liquidation orders sweep
-//!    the bids down to their bankruptcy prices, so the last trade dips below the index. At the
-//!    last tick of the crash the whale sells 5 % more than every bid quoted, 8 % through the
-//!    index: the book is swept to its deepest level and the last trade wicks about 5 % below
-//!    the index until the makers re-quote 100 ms later. A mark that follows the last trade
-//!    liquidates on that wick; the mark price should not.
+//!    curve; makers re-quote at every index tick; a few long accounts panic and sell their
+//!    position (reduce-only IOC 2 % through the index) at each tick. The makers keep depth,
+//!    but less than the liquidations need at times: liquidation orders sweep the bids down to
+//!    their bankruptcy prices, so the last trade dips below the index. At the last tick of the
+//!    crash the makers pull their thick bids (a liquidity vacuum) and the whale sells 5 % more
+//!    than the thin bids left, 8 % through the index: the book is swept to its deepest level
+//!    and the last trade wicks about 5 % below the index until the makers re-quote 100 ms
+//!    later. A mark that follows the last trade liquidates on that wick; the mark price should
+//!    not.
 //! 4. **Recovery** (`recovery_ms`): the index climbs back two thirds of the way.
 //!
 //! The same [`ScenarioConfig`] (seed included) gives the same steps, bit for bit: every random
@@ -215,7 +217,7 @@ impl ScenarioConfig {
             drop: Rate(15_000_000),
             background_commands: accounts.saturating_mul(2),
             index_interval_ms: 100,
-            maker_refresh_ms: 200,
+            maker_refresh_ms: 1_000,
             setup_ms: 60_000,
             background_ms: 20_000,
             crash_ms: 3_000,
@@ -389,14 +391,16 @@ struct Generator {
 const TARGET_BACKGROUND_ORDERS: usize = 1000;
 /// Half-width of the band passive background orders rest in, ticks.
 const SPREAD: i64 = 400;
+/// Ladder levels at the top that are thick (and pulled in a vacuum); deeper levels are thin.
+const THICK_LEVELS: i64 = 8;
 /// Capacity of each shadow book.
 const SHADOW_CAPACITY: usize = 1 << 16;
 
 impl Generator {
     fn new(config: ScenarioConfig) -> Generator {
-        let maker_base = i64::try_from(config.accounts / 2)
+        let maker_base = i64::try_from(config.accounts)
             .unwrap_or(i64::MAX)
-            .clamp(20, 200_000);
+            .clamp(40, 400_000);
         let symbols = (0..config.symbols)
             .map(|s| {
                 let start = market::start_price_quote(s) * 10;
@@ -502,31 +506,32 @@ impl Generator {
         (index.saturating_mul(hundredths_bp) / 1_000_000).max(k + 1)
     }
 
-    /// Maker size at level 0 now: halved from the crash on (makers pull liquidity).
-    fn maker_size(&self, s: usize) -> i64 {
-        let base = self.symbols[s].maker_base;
-        if self.phase >= Phase::Crash {
-            (base / 2).max(1)
+    /// Size of ladder level `level` for a top size of `base` lots: growing by an eighth per
+    /// level over the [`THICK_LEVELS`] levels at the top (rounded down), a quarter of the top
+    /// size beyond; at least one lot.
+    fn level_qty(base: i64, level: i64) -> i64 {
+        if level < THICK_LEVELS {
+            (base * (8 + level) / 8).max(1)
         } else {
-            base
+            (base / 4).max(1)
         }
     }
 
-    /// Lots every maker of `symbol` quotes on one side at the current size.
-    fn ladder_depth(&self, s: usize) -> i64 {
-        let base = self.maker_size(s);
-        let one: i64 = (0..i64::from(self.config.maker_levels))
-            .map(|level| (base * (8 + level) / 8).max(1))
+    /// Lots the makers of `symbol` bid in a vacuum ladder (the thin levels only).
+    fn vacuum_depth(&self, s: usize) -> i64 {
+        let base = self.symbols[s].maker_base;
+        let one: i64 = (THICK_LEVELS..i64::from(self.config.maker_levels))
+            .map(|level| Self::level_qty(base, level))
             .sum();
         one * i64::from(self.config.makers)
     }
 
-    /// The whale of `symbol` sells more than every bid the makers quote, 8 % through the
-    /// index (IOC, in orders of at most the symbol's maximum size): the book is swept and the
-    /// last trade wicks far below the index for a moment.
+    /// The whale of `symbol` sells 5 % more than the makers bid during a vacuum, 8 % through
+    /// the index (IOC, in orders of at most the symbol's maximum size): the thin book is
+    /// swept and the last trade wicks far below the index for a moment.
     fn whale_dump(&mut self, symbol: u32) {
         let s = symbol as usize;
-        let mut left = self.ladder_depth(s) * 21 / 20;
+        let mut left = (self.vacuum_depth(s) * 21 / 20).max(1);
         let index = self.symbols[s].index;
         let price = (index - index * 8 / 100).max(1);
         let max = market::spec(symbol).max_qty.0;
@@ -537,40 +542,42 @@ impl Generator {
             let id = self.new_id();
             self.order(
                 symbol,
-                OrderCommand::limit(id, account.0, Side::Sell, price, qty).with_tif(TimeInForce::Ioc),
+                OrderCommand::limit(id, account.0, Side::Sell, price, qty)
+                    .with_tif(TimeInForce::Ioc),
             );
         }
     }
 
     /// Every maker of `symbol` cancels its quotes; then each quotes a fresh ladder.
-    fn refresh_makers(&mut self, symbol: u32) {
+    fn refresh_makers(&mut self, symbol: u32, vacuum: bool) {
         let s = symbol as usize;
+        // Every quote of the previous ladder is cancelled, filled or not: the shadow book
+        // cannot tell which ones a liquidation filled or a refused order did not, and a quote
+        // left behind would rest at a stale price.
         for k in 0..self.config.makers as usize {
             let ids = std::mem::take(&mut self.symbols[s].quotes[k]);
             for &id in &ids {
-                if self.symbols[s].book.order(OrderId(id)).is_some() {
-                    self.cancel(symbol, id);
-                }
+                self.cancel(symbol, id);
             }
             let mut ids = ids;
             ids.clear();
             self.symbols[s].quotes[k] = ids;
         }
         let index = self.symbols[s].index;
-        let base = self.maker_size(s);
+        let base = self.symbols[s].maker_base;
         for k in 0..self.config.makers {
             let account = self.maker_account(symbol, k);
             for level in 0..i64::from(self.config.maker_levels) {
                 let offset = Self::level_offset(index, level);
-                // Size grows with depth: base · (8 + level) / 8, rounded down, at least a lot.
-                let qty = (base * (8 + level) / 8).max(1);
+                let qty = Self::level_qty(base, level);
                 for side in [Side::Buy, Side::Sell] {
+                    if vacuum && side == Side::Buy && level < THICK_LEVELS {
+                        continue;
+                    }
                     let price = (index - side.sign() * offset).max(1);
                     let id = self.new_id();
                     self.order(symbol, OrderCommand::limit(id, account.0, side, price, qty));
-                    if self.symbols[s].book.order(OrderId(id)).is_some() {
-                        self.symbols[s].quotes[k as usize].push(id);
-                    }
+                    self.symbols[s].quotes[k as usize].push(id);
                 }
             }
         }
@@ -631,11 +638,13 @@ impl Generator {
             mode,
         }));
         let long = self.rng.random_range(0..100) < 55;
-        let ratio: i128 = self.rng.random_range(40..=85);
+        let ratio: i128 = self.rng.random_range(45..=95);
         let index = self.symbols[symbol as usize].index;
-        // Notional in cents: collateral · leverage · ratio %, capped by the leverage's tier.
-        let notional =
-            (collateral * i128::from(lev) * ratio / 100).min(market::max_notional_cents(lev));
+        // Notional in cents: ratio % of the most the collateral carries at this leverage with
+        // the order's immediate loss (0.3 %) and taker fee (0.05 %) on top — collateral /
+        // (1/leverage + 0.0035), rounded down — capped by the leverage's tier.
+        let most = collateral * 10_000 * i128::from(lev) / (10_000 + 35 * i128::from(lev));
+        let notional = (most * ratio / 100).min(market::max_notional_cents(lev));
         // Lots: notional / (price · lot) = cents / 100 / (ticks / 10 · 0.001) = cents · 100 / ticks.
         let qty = i64::try_from(notional * 100 / i128::from(index.max(1)))
             .unwrap_or(1)
@@ -840,7 +849,7 @@ impl Generator {
                 self.push(Input::Command(Command::Leverage {
                     account,
                     symbol: SymbolId(s),
-                    leverage: Leverage::from_whole(5),
+                    leverage: Leverage::from_whole(2),
                     mode: MarginMode::Cross,
                 }));
             }
@@ -855,7 +864,7 @@ impl Generator {
                 leverage: Leverage::from_whole(2),
                 mode: MarginMode::Cross,
             }));
-            self.refresh_makers(s);
+            self.refresh_makers(s, false);
         }
 
         let interval = config.index_interval_ms;
@@ -894,10 +903,12 @@ impl Generator {
             } else {
                 config.maker_refresh_ms
             };
+            // At the last tick of the crash the makers pull their thick bids: a vacuum.
+            let vacuum = self.phase == Phase::Crash && tick + interval >= config.crash_end_ms();
             if tick - last_refresh >= refresh_every {
                 last_refresh = tick;
                 for s in 0..symbols {
-                    self.refresh_makers(s);
+                    self.refresh_makers(s, vacuum);
                 }
             }
             // Accounts due by the end of this tick (setup), spread evenly over the phase;
@@ -943,7 +954,7 @@ impl Generator {
                     panics -= 1;
                 }
             }
-            if self.phase == Phase::Crash && tick + interval >= config.crash_end_ms() {
+            if vacuum {
                 self.ts = first + interval - 1;
                 for s in 0..symbols {
                     self.whale_dump(s);

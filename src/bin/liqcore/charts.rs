@@ -14,6 +14,9 @@ fn err<E: std::fmt::Display>(e: E) -> ChartError {
     e.to_string()
 }
 
+/// A price line of the cascade chart: name, colour, which price, stroke width.
+type Series = (&'static str, RGBColor, fn(&Bucket) -> i64, u32);
+
 const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -222,20 +225,24 @@ pub fn cascade_svg(
 
     let wick = RGBColor(255, 160, 160);
     chart
-        .draw_series(window.iter().enumerate().filter(|(_, b)| b.low > 0).map(
-            |(i, b)| {
-                PathElement::new(
-                    vec![(t(i), price(b.low)), (t(i), price(b.high))],
-                    wick.stroke_width(2),
-                )
-            },
-        ))
+        .draw_series(
+            window
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.low > 0)
+                .map(|(i, b)| {
+                    PathElement::new(
+                        vec![(t(i), price(b.low)), (t(i), price(b.high))],
+                        wick.stroke_width(2),
+                    )
+                }),
+        )
         .map_err(err)?
         .label("trade range in each 100 ms (low–high)")
         .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 20, y + 4)], wick.filled()));
     // The index wide and light underneath, the mark thin and dark on top: where they agree
     // both stay visible.
-    let series: [(&str, RGBColor, fn(&Bucket) -> i64, u32); 3] = [
+    let series: [Series; 3] = [
         ("index", RGBColor(120, 180, 230), |b| b.index, 6),
         ("last trade", RGBColor(214, 39, 40), |b| b.last, 1),
         ("mark price", BLACK, |b| b.mark, 2),

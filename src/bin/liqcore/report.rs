@@ -555,7 +555,10 @@ impl Report<'_> {
         if let Some(last) = self.last {
             let with_mark = main.total_liquidations();
             let with_last = last.total_liquidations();
-            let _ = writeln!(s, "\nmark price vs marking at the last trade (same scenario)");
+            let _ = writeln!(
+                s,
+                "\nmark price vs marking at the last trade (same scenario)"
+            );
             let _ = writeln!(
                 s,
                 "  {:<24}{:>14}{:>10}{:>12}{:>10}",
@@ -566,7 +569,11 @@ impl Report<'_> {
                 let _ = writeln!(
                     s,
                     "  {:<24}{:>14}{:>10}{:>12}{:>10}",
-                    if name == "last trade" { "last".to_string() } else { short },
+                    if name == "last trade" {
+                        "last".to_string()
+                    } else {
+                        short
+                    },
                     thousands(c.total_liquidations()),
                     thousands(c.rounds.len() as u64),
                     thousands(c.adl_events),
@@ -735,10 +742,16 @@ impl Report<'_> {
         kv("liquidations", main.total_liquidations().to_string());
         kv("rounds", main.rounds.len().to_string());
         kv("adl_events", main.adl_events.to_string());
-        kv("insurance_start", quote(self.insurance_deposits).replace(',', ""));
+        kv(
+            "insurance_start",
+            quote(self.insurance_deposits).replace(',', ""),
+        );
         kv("insurance_end", quote(main.insurance).replace(',', ""));
         if let Some(last) = self.last {
-            kv("liquidations_mark_last", last.total_liquidations().to_string());
+            kv(
+                "liquidations_mark_last",
+                last.total_liquidations().to_string(),
+            );
             kv(
                 "liquidations_avoided",
                 (last.total_liquidations() as i64 - main.total_liquidations() as i64).to_string(),
