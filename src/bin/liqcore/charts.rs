@@ -40,8 +40,13 @@ fn percentile_label(x: f64) -> String {
 /// # Errors
 ///
 /// A drawing or file error.
-pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(), ChartError> {
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+pub fn latency_svg(
+    path: &Path,
+    latency: &[Latency],
+    subtitle: &str,
+    note: &str,
+) -> Result<(), ChartError> {
+    let root = SVGBackend::new(path, (1000, 760)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let root = root
         .titled(
@@ -56,6 +61,9 @@ pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(
         ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
     ))
     .map_err(err)?;
+    let rows = latency.len() as i32;
+    let height = body.dim_in_pixel().1 as i32;
+    let (body, legend) = body.split_vertically(height - 22 * rows - 30);
 
     let mut y_max = 1.0f64;
     let mut y_min = f64::MAX;
@@ -116,7 +124,7 @@ pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(
             })
             .collect();
         let label = format!(
-            "{} (p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs)",
+            "{}: p50 {:.2} µs · p99 {:.2} µs · max {:.1} µs",
             l.name,
             l.histogram.value_at_percentile(50.0) as f64 / 1000.0,
             l.histogram.value_at_percentile(99.0) as f64 / 1000.0,
@@ -124,19 +132,25 @@ pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(
         );
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err)?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .map_err(err)?;
+        // The legend sits under the plot, so it never hides a line.
+        let (x, y) = (90, 4 + 22 * i as i32);
+        legend
+            .draw(&PathElement::new(
+                vec![(x, y + 8), (x + 24, y + 8)],
+                color.stroke_width(3),
+            ))
+            .map_err(err)?;
+        legend
+            .draw(&Text::new(label, (x + 32, y), ("sans-serif", 13)))
+            .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
+    legend
+        .draw(&Text::new(
+            note.to_string(),
+            (90, 8 + 22 * rows),
+            ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+        ))
         .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
@@ -152,6 +166,7 @@ pub fn latency_svg(path: &Path, latency: &[Latency], subtitle: &str) -> Result<(
 pub fn cascade_svg(
     path: &Path,
     collector: &Collector,
+    last: Option<&Collector>,
     tick: f64,
     lot: f64,
     subtitle: &str,
@@ -182,8 +197,12 @@ pub fn cascade_svg(
         hi = 1.0;
     }
     let pad = (hi - lo) * 0.05 + tick;
+    let last_window = last
+        .and_then(|c| c.buckets.first())
+        .map(|l| &l[from.min(to)..=to.min(l.len().saturating_sub(1))]);
     let max_liq = window
         .iter()
+        .chain(last_window.into_iter().flatten())
         .map(|b| b.liquidated as f64 * lot)
         .fold(0.0f64, f64::max)
         .max(lot);
@@ -262,6 +281,43 @@ pub fn cascade_svg(
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width.min(4)))
             });
     }
+    // Point at the deepest wick below the index.
+    if let Some((i, b)) = window
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.low > 0 && b.index > 0)
+        .max_by_key(|(_, b)| (b.index - b.low) * 1_000_000 / b.index)
+        && b.low < b.index
+    {
+        let depth = (b.index - b.low) as f64 * 100.0 / b.index as f64;
+        let (x, y) = (t(i), price(b.low));
+        chart
+            .draw_series(std::iter::once(Circle::new((x, y), 4, RED.filled())))
+            .map_err(err)?;
+        let lines = [
+            format!(
+                "wick: a trade at {:.1}, {depth:.1} % under the index",
+                price(b.low)
+            ),
+            format!(
+                "mark stayed at {:.1} (index {:.1})",
+                price(b.mark),
+                price(b.index)
+            ),
+        ];
+        for (k, line) in lines.iter().enumerate() {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    line.clone(),
+                    (
+                        x + (t1 - t0) * 0.015,
+                        y + (hi - lo) * (0.03 - 0.045 * k as f64),
+                    ),
+                    ("sans-serif", 14).into_font().color(&RGBColor(160, 20, 20)),
+                )))
+                .map_err(err)?;
+        }
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerLeft)
@@ -301,8 +357,28 @@ pub fn cascade_svg(
             }),
     )
     .map_err(err)?
-    .label("quantity sent in liquidation orders (base units)")
+    .label("sent in liquidation orders (base units), mark price")
     .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 20, y + 4)], bar.filled()));
+    if let Some(last_window) = last_window {
+        let outline = RGBColor(230, 120, 0);
+        bars.draw_series(
+            last_window
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.liquidated > 0)
+                .map(|(i, b)| {
+                    Rectangle::new(
+                        [(t(i), 0.0), (t(i) + width * 0.9, b.liquidated as f64 * lot)],
+                        outline.stroke_width(1),
+                    )
+                }),
+        )
+        .map_err(err)?
+        .label("the same scenario marked at the last trade")
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 4), (x + 20, y + 4)], outline.stroke_width(1))
+        });
+    }
     bars.configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.9))

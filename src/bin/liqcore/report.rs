@@ -375,6 +375,8 @@ pub struct RunInfo {
     pub seconds: f64,
     /// Wall time of the scenario generation, seconds.
     pub generate_seconds: f64,
+    /// What the latency numbers include, for the reader.
+    pub latency_note: String,
 }
 
 /// A finished run, ready to print.
@@ -506,6 +508,9 @@ impl Report<'_> {
                 let _ = write!(s, "{:>10}", ns(h.value_at_percentile(p)));
             }
             let _ = writeln!(s, "{:>10}{:>12}", ns(h.max()), thousands(h.len()));
+        }
+        if !info.latency_note.is_empty() {
+            let _ = writeln!(s, "  ({})", info.latency_note);
         }
 
         // Cascade.

@@ -382,6 +382,13 @@ fn run(args: &RunArgs) -> Result<(), String> {
             .position(|p| *p == step.phase)
             .unwrap_or(0)] += 1;
     }
+    let note = if layout == Layout::Single {
+        "single layout: the host queues up to 16,384 inputs before the stages run, so queue \
+         waits and end-to-end times include that batching; service times are per message"
+    } else {
+        "pinned layout: a thread per stage; end-to-end times run from the input's entry to the \
+         event"
+    };
     let info = RunInfo {
         machine,
         command: command.clone(),
@@ -392,6 +399,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
         events: main.events,
         seconds: main.seconds,
         generate_seconds,
+        latency_note: note.to_string(),
     };
     let out = args.out.display().to_string();
     let report = Report {
@@ -435,7 +443,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
         .filter(|l| !l.name.ends_with("queue_wait"))
         .cloned()
         .collect();
-    charts::latency_svg(&args.out.join("latency.svg"), &plotted, &subtitle)
+    charts::latency_svg(&args.out.join("latency.svg"), &plotted, &subtitle, note)
         .map_err(|e| format!("latency.svg: {e}"))?;
     let spec = scenario.markets[0].spec();
     let tick: f64 = spec.tick_size.try_into().unwrap_or(0.1);
@@ -443,6 +451,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
     charts::cascade_svg(
         &args.out.join("cascade.svg"),
         &main.collector,
+        last.as_ref().map(|p| &p.collector),
         tick,
         lot,
         &subtitle,
