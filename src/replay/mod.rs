@@ -140,8 +140,10 @@
 //!
 //! - A [`SymbolTable`] entry always has a valid [`crate::types::SymbolSpec`], at least one
 //!   margin tier starting at floor 0 with strictly ascending floors, and rates with at most 8
-//!   decimals; maintenance amounts are derived with each product rounded down (the requirement
-//!   `notional × mmr − cum` is never understated).
+//!   decimals; maintenance amounts are derived by the risk stage's
+//!   [`crate::risk::MarginTiers`] (exact sum, rounded down once: the requirement
+//!   `notional × mmr − cum` is never understated), and [`SymbolEntry::risk_config`] builds
+//!   the risk stage's configuration from the entry.
 //! - Resolved orders have positive lots and, where used, positive on-grid ticks.
 //!
 //! # Known limitations
@@ -169,6 +171,8 @@
 mod command;
 mod event;
 mod parse;
+mod run;
+mod snapshot;
 mod symbols;
 
 pub use command::{
@@ -181,6 +185,8 @@ pub use event::{
     ReplayEvent, money_string, write_event,
 };
 pub use parse::{Expected, MalformedLine, MalformedReason, parse_line, parse_line_bytes};
+pub use run::{Replay, ReplayError, Summary, run_replay};
+pub use snapshot::{account_snapshot, book_snapshot, insurance_balance};
 pub use symbols::{
     MarginTier, Reject, ResolvedLeverage, ResolvedMargin, ResolvedModify, ResolvedOrder,
     ResolvedPrice, SymbolEntry, SymbolTable, resolve_amount, resolve_insurance,
