@@ -7,8 +7,14 @@ use std::io::{self, BufRead, Write};
 use super::command::{QueryTarget, ReplayCommand};
 use super::event::ReplayEvent;
 use super::parse::{MalformedLine, parse_line_bytes};
-use super::symbols::{Reject, SymbolTable};
+use super::symbols::{
+    Reject, ResolvedLeverage, ResolvedMargin, ResolvedModify, ResolvedOrder, ResolvedPrice,
+    SymbolTable, resolve_amount, resolve_insurance,
+};
 use super::write_event;
+use crate::book::RejectReason;
+use crate::risk::LIQUIDATION_ID_BASE;
+use crate::types::{AccountId, Money, OrderId, SymbolId};
 
 /// What a finished run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -69,7 +75,10 @@ impl ReplayError {
 /// assert_eq!(error.to_string(), "line 2: unknown op \"nope\"");
 /// assert_eq!(error.exit_status(), 2);
 /// ```
-pub fn run_replay<R: BufRead, W: Write>(mut input: R, mut output: W) -> Result<Summary, ReplayError> {
+pub fn run_replay<R: BufRead, W: Write>(
+    mut input: R,
+    mut output: W,
+) -> Result<Summary, ReplayError> {
     let mut replay = Replay::new();
     let mut line = Vec::with_capacity(256);
     let mut number = 0_u64;
@@ -176,19 +185,78 @@ impl Replay {
         Ok(())
     }
 
+    /// Resolves `command` against the table (grid rejections happen here, before the engine
+    /// sees anything) and carries it out.
     fn execute(&mut self, command: &ReplayCommand) -> Result<Option<ReplayEvent>, Reject> {
-        match command {
+        let op = match command {
             ReplayCommand::Symbol(def) => {
-                self.table.define(def)?;
-                Ok(None)
+                let id = self.table.define(def)?;
+                EngineOp::AddMarket(id)
             }
-            ReplayCommand::Query(query) => match &query.what {
-                QueryTarget::Insurance => Ok(Some(ReplayEvent::Insurance {
-                    balance: crate::types::Money::ZERO,
-                })),
-                _ => Err(Reject::Other("not_implemented")),
-            },
+            ReplayCommand::Deposit(c) => EngineOp::Deposit(c.account, resolve_amount(c)?),
+            ReplayCommand::Withdraw(c) => EngineOp::Withdraw(c.account, resolve_amount(c)?),
+            ReplayCommand::Insurance(c) => EngineOp::Insurance(resolve_insurance(c)?),
+            ReplayCommand::Leverage(c) => EngineOp::Leverage(self.table.resolve_leverage(c)?),
+            ReplayCommand::Margin(c) => EngineOp::Margin(self.table.resolve_margin(c)?),
+            ReplayCommand::Order(request) => {
+                let resolved = self.table.resolve_order(request)?;
+                if resolved.order.id.0 >= LIQUIDATION_ID_BASE {
+                    // The liquidation engine numbers its own orders from 2⁶³.
+                    return Err(Reject::Other("invalid_id"));
+                }
+                EngineOp::Order(resolved)
+            }
+            ReplayCommand::Cancel(c) => EngineOp::Cancel(c.id),
+            ReplayCommand::Modify(c) => {
+                let symbol = self
+                    .order_symbol(c.id)
+                    .ok_or(Reject::Book(RejectReason::UnknownOrder))?;
+                EngineOp::Modify(self.table.resolve_modify(c, symbol)?)
+            }
+            ReplayCommand::Index(c) => EngineOp::Index(self.table.resolve_price(c)?),
+            ReplayCommand::Mark(c) => EngineOp::Mark(self.table.resolve_price(c)?),
+            ReplayCommand::Query(query) => return self.query(&query.what).map(Some),
+        };
+        self.dispatch(op)?;
+        Ok(None)
+    }
+
+    /// The symbol whose book holds the live order `id`, if any.
+    fn order_symbol(&self, _id: OrderId) -> Option<SymbolId> {
+        None
+    }
+
+    fn query(&self, what: &QueryTarget) -> Result<ReplayEvent, Reject> {
+        match what {
+            QueryTarget::Insurance => Ok(ReplayEvent::Insurance {
+                balance: Money::ZERO,
+            }),
+            QueryTarget::Account(_) | QueryTarget::Book { .. } => {
+                Err(Reject::Other("not_implemented"))
+            }
+        }
+    }
+
+    fn dispatch(&mut self, op: EngineOp) -> Result<(), Reject> {
+        match op {
+            EngineOp::AddMarket(_) => Ok(()),
             _ => Err(Reject::Other("not_implemented")),
         }
     }
+}
+
+/// A command resolved against the symbol table: what the engine is asked to do.
+#[derive(Clone, Copy, Debug)]
+enum EngineOp {
+    AddMarket(SymbolId),
+    Deposit(AccountId, Money),
+    Withdraw(AccountId, Money),
+    Insurance(Money),
+    Leverage(ResolvedLeverage),
+    Margin(ResolvedMargin),
+    Order(ResolvedOrder),
+    Cancel(OrderId),
+    Modify(ResolvedModify),
+    Index(ResolvedPrice),
+    Mark(ResolvedPrice),
 }

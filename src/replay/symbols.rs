@@ -12,9 +12,7 @@ use super::command::{
 };
 use crate::book::{OrderCommand, OrderKind, RejectReason};
 use crate::mark::{MarkConfig, MarkPrice};
-use crate::risk::{
-    ConfigError, Leverage, MarginTier as RiskTier, MarginTiers, SymbolRiskConfig,
-};
+use crate::risk::{ConfigError, Leverage, MarginTier as RiskTier, MarginTiers, SymbolRiskConfig};
 use crate::types::{AccountId, GridError, Money, OrderId, Price, Qty, Rate, SymbolId, SymbolSpec};
 
 /// Why a well-formed command is refused: the `reason` word of a `rejected` event.
@@ -515,8 +513,8 @@ fn tiers(command: &SymbolCommand, max_leverage: Rate) -> Result<Vec<MarginTier>,
             max_leverage,
         });
     }
-    let derived = MarginTiers::new(&rows, Leverage(max_leverage.0))
-        .map_err(|_| Reject::InvalidSymbol)?;
+    let derived =
+        MarginTiers::new(&rows, Leverage(max_leverage.0)).map_err(|_| Reject::InvalidSymbol)?;
     Ok(rows
         .iter()
         .enumerate()

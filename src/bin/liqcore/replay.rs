@@ -28,7 +28,10 @@ pub fn main(args: ReplayArgs) -> ExitCode {
         match File::open(&args.file) {
             Ok(file) => run_replay(BufReader::with_capacity(1 << 16, file), output),
             Err(error) => {
-                eprintln!("liqcore replay: cannot open {}: {error}", args.file.display());
+                eprintln!(
+                    "liqcore replay: cannot open {}: {error}",
+                    args.file.display()
+                );
                 return ExitCode::from(1);
             }
         }

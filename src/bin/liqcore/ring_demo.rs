@@ -1,10 +1,5 @@
 //! The SPSC ring between two threads: the placeholder main job until the pipeline lands.
 
-
-
-
-
-
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
