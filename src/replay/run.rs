@@ -1,6 +1,55 @@
 //! The replay driver: reads a script line by line, resolves each command against the
 //! [`SymbolTable`], drives the engine in its deterministic single-thread layout and writes
-//! every event with [`write_event`]. `liqcore replay` is a thin shell around [`run_replay`].
+//! every event with [`write_event`]. `liqcore replay` is a thin shell around [`run_replay`];
+//! tests call [`run_replay`] (or [`Replay::apply`]) in process.
+//!
+//! # Layout
+//!
+//! A [`Replay`] owns the [`SymbolTable`] (names, grids, risk parameters), the engine (book,
+//! mark and risk stages on one thread, `Layout::Single`) and the logical clock. The script is
+//! read with `read_until(b'\n')` into one reused byte buffer, so a line that is not UTF-8 is a
+//! malformed line (`not valid UTF-8`), not an I/O error.
+//!
+//! # Semantics
+//!
+//! For each line, in order:
+//!
+//! 1. blank lines and `#` comments are skipped (they still count for line numbers);
+//! 2. the line is parsed ([`parse_line_bytes`]); a malformed line stops the run: the output is
+//!    flushed, then [`ReplayError::Malformed`] is returned (the binary prints it and exits 2);
+//! 3. `ts`, if present, advances the logical clock (it never goes back: an older `ts` leaves
+//!    the clock where it is); without one, time does not move;
+//! 4. the command's decimals are resolved against its symbol's grid ([`SymbolTable`]); a
+//!    refusal there (`price_not_on_tick`, `invalid_qty`, `unknown_symbol`, ...) is a
+//!    `rejected` event and the engine never sees the command;
+//! 5. otherwise the command goes to the engine, which runs until no stage has work, and every
+//!    event it produced is written in the engine's processing order (the engine's own refusals
+//!    arrive as `rejected` events: `insufficient_margin`, `unknown_order`, ...);
+//! 6. a `query` reads the stages' state directly between commands (nothing is in flight then)
+//!    and writes one snapshot event ([`account_snapshot`], [`book_snapshot`], the fund).
+//!
+//! Whom a `rejected` event names follows [`ReplayCommand::reject_subject`].
+//!
+//! # Invariants
+//!
+//! - The output is a pure function of the script: fixed poll order in the engine, no clocks,
+//!   no hash-map iteration, no floats; the same bytes in give the same bytes out.
+//! - A run that stops at a malformed line N has written exactly what lines `1..N` write on
+//!   their own (`tests/replay_run_props.rs`).
+//!
+//! # Known limitations
+//!
+//! - At most [`crate::risk::MAX_SYMBOLS`] markets and [`REPLAY_ACCOUNTS`] accounts per run;
+//!   beyond them, `symbol` and `deposit` are refused.
+//! - User order ids must stay below 2⁶³ (`invalid_id`): the liquidation engine numbers its
+//!   own orders from [`crate::risk::LIQUIDATION_ID_BASE`].
+//!
+//! # Performance
+//!
+//! Not a hot path: JSON parsing and formatting (a few small allocations per line) dominate;
+//! the engine's stages themselves do not allocate. Output goes through the caller's writer;
+//! the binary gives it a 64 KiB `BufWriter` on a locked stdout, so a run makes one `write`
+//! system call per 64 KiB of events, plus the final flush.
 
 use std::io::{self, BufRead, Write};
 
