@@ -16,6 +16,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, missing_docs)]
 
 pub mod book;
+pub mod engine;
 pub mod mark;
 pub mod replay;
 pub mod ring;

@@ -1,0 +1,252 @@
+//! The book stage's state machine: one [`Book`] per symbol it owns; turns the books' events
+//! into execution reports (host), fills and order endings (risk) and market data (mark).
+
+use crate::book::{Bbo, Book, BookEvent};
+use crate::engine::msg::{
+    BookOrder, BookPriority, BookReport, EndReason, Event, MarkPublished, MarketData,
+};
+use crate::mark::BookTop;
+use crate::risk::Fill;
+use crate::types::{Money, OrderId, Qty, SymbolId};
+
+/// Where the book stage's outputs go.
+pub(crate) trait BookOut {
+    /// An execution report for the host.
+    fn event(&mut self, event: Event);
+    /// A fill or order ending for the risk stage.
+    fn report(&mut self, report: BookReport);
+    /// Market data for the mark stage.
+    fn data(&mut self, data: MarketData);
+    /// The first event of a host order command (latency: order in → report out).
+    fn first_report(&mut self);
+    /// A liquidation order was accepted (latency: mark published → liquidation accepted).
+    fn liquidation_accepted(&mut self);
+}
+
+/// What a book stage counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookCounters {
+    /// Commands applied (orders, cancels, modifies, liquidation orders and cancels).
+    pub commands: u64,
+    /// Trades.
+    pub trades: u64,
+    /// Liquidation orders submitted.
+    pub liquidation_orders: u64,
+    /// Mark prices applied.
+    pub marks: u64,
+    /// Messages for a symbol this stage does not own (should stay 0).
+    pub misrouted: u64,
+}
+
+pub(crate) struct BookSlot {
+    pub(crate) book: Book,
+    impact_notional: Option<Money>,
+}
+
+/// The kind of command whose events are being translated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Submit(OrderId, Qty),
+    Liquidation(OrderId, Qty),
+    Modify,
+    Cancel,
+    Mark,
+}
+
+/// The book stage (see the [engine docs](crate::engine)).
+pub(crate) struct BookStage {
+    pub(crate) books: Vec<Option<BookSlot>>,
+    scratch: Vec<BookEvent>,
+    pub(crate) counters: BookCounters,
+}
+
+/// Reserve of the per-command event buffer (grows only for a command with more events).
+const SCRATCH_RESERVE: usize = 4096;
+
+impl BookStage {
+    pub(crate) fn new() -> BookStage {
+        BookStage {
+            books: Vec::new(),
+            scratch: Vec::with_capacity(SCRATCH_RESERVE),
+            counters: BookCounters::default(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, book: Book, impact_notional: Option<Money>) {
+        let id = book.spec().id.0 as usize;
+        if self.books.len() <= id {
+            self.books.resize_with(id + 1, || None);
+        }
+        self.books[id] = Some(BookSlot {
+            book,
+            impact_notional,
+        });
+    }
+
+    pub(crate) fn book(&self, symbol: SymbolId) -> Option<&Book> {
+        self.books
+            .get(symbol.0 as usize)
+            .and_then(|slot| slot.as_ref().map(|s| &s.book))
+    }
+
+    /// A user order-flow message.
+    pub(crate) fn on_order<O: BookOut>(&mut self, msg: &BookOrder, out: &mut O) {
+        self.counters.commands += 1;
+        let (symbol, origin) = match *msg {
+            BookOrder::Submit(symbol, order) => (symbol, Origin::Submit(order.id, order.qty)),
+            BookOrder::Cancel(symbol, _) => (symbol, Origin::Cancel),
+            BookOrder::Modify { symbol, .. } => (symbol, Origin::Modify),
+        };
+        let Some(Some(slot)) = self.books.get_mut(symbol.0 as usize) else {
+            self.counters.misrouted += 1;
+            return;
+        };
+        match *msg {
+            BookOrder::Submit(_, order) => slot.book.submit(&order, &mut self.scratch),
+            BookOrder::Cancel(_, id) => slot.book.cancel(id, &mut self.scratch),
+            BookOrder::Modify { id, price, qty, .. } => {
+                slot.book.modify(id, price, qty, &mut self.scratch);
+            }
+        }
+        self.translate(symbol, origin, out);
+    }
+
+    /// A liquidation-flow message (served first).
+    pub(crate) fn on_priority<O: BookOut>(&mut self, msg: &BookPriority, out: &mut O) {
+        self.counters.commands += 1;
+        let (symbol, origin) = match *msg {
+            BookPriority::Cancel(symbol, _) => (symbol, Origin::Cancel),
+            BookPriority::Liquidation(order) => {
+                (order.symbol, Origin::Liquidation(order.id, order.qty))
+            }
+        };
+        let Some(Some(slot)) = self.books.get_mut(symbol.0 as usize) else {
+            self.counters.misrouted += 1;
+            if let Origin::Liquidation(id, qty) = origin {
+                // Nothing of it can fill here: hand it back to ADL rather than lose it.
+                out.report(BookReport::Ended {
+                    id,
+                    remaining: qty,
+                    reason: EndReason::Rejected,
+                });
+            }
+            return;
+        };
+        match *msg {
+            BookPriority::Cancel(_, id) => slot.book.cancel_with_reason(
+                id,
+                crate::book::CancelReason::Liquidation,
+                &mut self.scratch,
+            ),
+            BookPriority::Liquidation(order) => {
+                self.counters.liquidation_orders += 1;
+                slot.book
+                    .submit_liquidation(&order.to_command(), &mut self.scratch);
+            }
+        }
+        self.translate(symbol, origin, out);
+    }
+
+    /// A new mark price: stop triggers and the market-order band.
+    pub(crate) fn on_mark<O: BookOut>(&mut self, mark: &MarkPublished, out: &mut O) {
+        self.counters.marks += 1;
+        let Some(Some(slot)) = self.books.get_mut(mark.symbol.0 as usize) else {
+            self.counters.misrouted += 1;
+            return;
+        };
+        slot.book.on_mark_price(mark.price, &mut self.scratch);
+        self.translate(mark.symbol, Origin::Mark, out);
+    }
+
+    fn translate<O: BookOut>(&mut self, symbol: SymbolId, origin: Origin, out: &mut O) {
+        let mut first = true;
+        for i in 0..self.scratch.len() {
+            let event = self.scratch[i];
+            match event {
+                BookEvent::Accepted { id } => {
+                    if matches!(origin, Origin::Liquidation(lid, _) if lid == id) {
+                        out.liquidation_accepted();
+                    }
+                }
+                BookEvent::Rejected { id, .. } => match origin {
+                    Origin::Submit(oid, qty) | Origin::Liquidation(oid, qty) if oid == id => {
+                        out.report(BookReport::Ended {
+                            id,
+                            remaining: qty,
+                            reason: EndReason::Rejected,
+                        });
+                    }
+                    Origin::Modify => out.report(BookReport::Ended {
+                        id,
+                        remaining: Qty(0),
+                        reason: EndReason::ModifyRejected,
+                    }),
+                    _ => {}
+                },
+                BookEvent::Trade(trade) => {
+                    self.counters.trades += 1;
+                    let [maker, taker] = Fill::both_sides(
+                        symbol,
+                        trade.price,
+                        trade.qty,
+                        trade.maker_account,
+                        trade.taker_account,
+                        trade.taker_side,
+                        trade.liquidation,
+                    );
+                    out.report(BookReport::Fill {
+                        order: trade.maker,
+                        fill: maker,
+                    });
+                    out.report(BookReport::Fill {
+                        order: trade.taker,
+                        fill: taker,
+                    });
+                    out.data(MarketData::Trade {
+                        symbol,
+                        price: trade.price,
+                        qty: trade.qty,
+                    });
+                }
+                BookEvent::Cancelled {
+                    id,
+                    remaining,
+                    reason,
+                } => out.report(BookReport::Ended {
+                    id,
+                    remaining,
+                    reason: EndReason::Cancelled(reason),
+                }),
+                BookEvent::Modified { id, remaining, .. } => {
+                    out.report(BookReport::Modified { id, remaining });
+                }
+                BookEvent::Triggered { .. } => {}
+                BookEvent::Bbo(bbo) => {
+                    let top = self.top(symbol, bbo);
+                    out.data(MarketData::Top { symbol, top });
+                }
+            }
+            out.event(Event::Book { symbol, event });
+            if first && matches!(origin, Origin::Submit(..)) {
+                out.first_report();
+            }
+            first = false;
+        }
+        self.scratch.clear();
+    }
+
+    fn top(&self, symbol: SymbolId, bbo: Bbo) -> BookTop {
+        let mut top = BookTop {
+            best_bid: (bbo.bid_qty.0 > 0).then_some(bbo.bid),
+            best_ask: (bbo.ask_qty.0 > 0).then_some(bbo.ask),
+            ..BookTop::default()
+        };
+        if let Some(Some(slot)) = self.books.get(symbol.0 as usize)
+            && let Some(notional) = slot.impact_notional
+        {
+            top.impact_bid = slot.book.impact_bid(notional);
+            top.impact_ask = slot.book.impact_ask(notional);
+        }
+        top
+    }
+}

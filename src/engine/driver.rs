@@ -1,0 +1,889 @@
+//! Stage drivers: each owns one stage's state machine, its input ring ends (drained in
+//! batches, in priority order), its output ring ends ([`Outbox`]es) and its timer, and exposes
+//! `poll()`. Drivers know nothing of threads; the runner places them.
+//!
+//! # Shutdown (termination waves)
+//!
+//! The stages form cycles (risk → book → risk, book → mark → book, ...), so "stop when your
+//! inputs stop" cannot work by itself. After the host's `Stop` on the command ring, the risk
+//! stage sends wave markers; each stage forwards a wave's marker once it has it on the inputs
+//! named below, flagging whether it did any work (or held spilled output) since its previous
+//! marker:
+//!
+//! 1. risk → every book (orders and priority rings);
+//! 2. book, after both → mark (market data) and risk (reports);
+//! 3. mark, after every book's and the host's index `Stop` → risk and every book;
+//! 4. book, after the mark's → risk (reports).
+//!
+//! When risk has a wave's markers on every input and no flag is set and it did nothing itself
+//! meanwhile, no message was in flight anywhere (each ring carried a marker in that wave and
+//! every stage stayed idle across it), so the system is quiescent: risk sends `Stop`, which
+//! flows risk → books → mark → books → risk, and every driver finishes. Otherwise the next
+//! wave starts. Nothing admitted is dropped: every input is processed before the `Stop` behind
+//! it.
+
+use quanta::Clock;
+
+use crate::engine::book_stage::{BookOut, BookStage};
+use crate::engine::latency::StageTimer;
+use crate::engine::mark_stage::{MarkOut, MarkStage};
+use crate::engine::msg::{
+    BookOrder, BookPriority, BookReport, Command, Event, Flow, MarkPublished, MarketData,
+    MarketInput, Stamp,
+};
+use crate::engine::outbox::Outbox;
+use crate::engine::risk_stage::{RiskOut, RiskStage};
+use crate::ring::Consumer;
+use crate::types::SymbolId;
+
+/// Messages taken from one ring per poll before moving on to the next.
+pub(crate) const BATCH: usize = 256;
+
+/// Control state of one input ring.
+#[derive(Default)]
+pub(crate) struct InState {
+    pub(crate) stopped: bool,
+    pub(crate) markers: u32,
+    pub(crate) dirty: bool,
+    /// Data messages taken.
+    pub(crate) taken: u64,
+}
+
+impl InState {
+    /// Accounts for one flow; returns the data it carried.
+    #[inline]
+    fn take<T>(&mut self, flow: Flow<T>) -> Option<(Stamp, T)> {
+        match flow {
+            Flow::Data(stamp, msg) => {
+                self.taken += 1;
+                Some((stamp, msg))
+            }
+            Flow::Marker { busy, .. } => {
+                self.markers += 1;
+                self.dirty |= busy;
+                None
+            }
+            Flow::Stop => {
+                self.stopped = true;
+                None
+            }
+        }
+    }
+}
+
+/// One input ring.
+pub(crate) struct Inbox<T> {
+    pub(crate) ring: Consumer<Flow<T>>,
+    pub(crate) state: InState,
+}
+
+impl<T> Inbox<T> {
+    pub(crate) fn new(ring: Consumer<Flow<T>>) -> Inbox<T> {
+        Inbox {
+            ring,
+            state: InState::default(),
+        }
+    }
+}
+
+/// The order in which a stage took its inputs: recorded, or followed.
+#[derive(Default)]
+pub(crate) struct InputLog {
+    pub(crate) record: Option<Vec<u8>>,
+    pub(crate) script: Option<Vec<u8>>,
+    pub(crate) pos: usize,
+}
+
+impl InputLog {
+    #[inline]
+    fn note(&mut self, port: u8) {
+        if let Some(log) = self.record.as_mut() {
+            log.push(port);
+        }
+    }
+
+    /// The port the script says comes next, or `None` in free mode.
+    #[inline]
+    fn next(&self) -> Option<u8> {
+        self.script.as_ref().and_then(|s| s.get(self.pos).copied())
+    }
+}
+
+#[inline]
+fn stamp_now(timer: &Option<StageTimer>) -> u64 {
+    timer.as_ref().map_or(0, StageTimer::now)
+}
+
+#[inline]
+fn record_queue(timer: &mut Option<StageTimer>, stamp: &Stamp) -> u64 {
+    match timer {
+        Some(t) => {
+            let now = t.now();
+            StageTimer::record(&t.clock, &mut t.queue, stamp.sent, now);
+            now
+        }
+        None => 0,
+    }
+}
+
+#[inline]
+fn record_service(timer: &mut Option<StageTimer>, start: u64) {
+    if let Some(t) = timer {
+        let now = t.now();
+        StageTimer::record(&t.clock, &mut t.service, start, now);
+    }
+}
+
+// ----- risk ------------------------------------------------------------------------------------
+
+pub(crate) struct RiskPorts {
+    pub(crate) orders: Vec<Outbox<Flow<BookOrder>>>,
+    pub(crate) priority: Vec<Outbox<Flow<BookPriority>>>,
+    pub(crate) events: Outbox<Event>,
+    pub(crate) route: Vec<u8>,
+    pub(crate) current: Stamp,
+    pub(crate) timer: Option<StageTimer>,
+}
+
+impl RiskPorts {
+    #[inline]
+    fn out_stamp(&self) -> Stamp {
+        Stamp {
+            sent: stamp_now(&self.timer),
+            ..self.current
+        }
+    }
+
+    #[inline]
+    fn book_of(&self, symbol: SymbolId) -> usize {
+        self.route.get(symbol.0 as usize).copied().unwrap_or(0) as usize
+    }
+
+    fn backlog(&self) -> usize {
+        self.orders.iter().map(Outbox::backlog).sum::<usize>()
+            + self.priority.iter().map(Outbox::backlog).sum::<usize>()
+            + self.events.backlog()
+    }
+
+    fn flush(&mut self) -> bool {
+        let mut moved = false;
+        for o in &mut self.orders {
+            moved |= o.flush();
+        }
+        for o in &mut self.priority {
+            moved |= o.flush();
+        }
+        moved | self.events.flush()
+    }
+
+    fn broadcast(&mut self, flow: impl Fn() -> Flow<()>) {
+        for o in &mut self.orders {
+            o.push(relabel(flow()));
+        }
+        for o in &mut self.priority {
+            o.push(relabel(flow()));
+        }
+    }
+}
+
+/// A control flow (marker or stop) for any ring.
+fn relabel<T>(flow: Flow<()>) -> Flow<T> {
+    match flow {
+        Flow::Marker { wave, busy } => Flow::Marker { wave, busy },
+        Flow::Stop | Flow::Data(..) => Flow::Stop,
+    }
+}
+
+impl RiskOut for RiskPorts {
+    #[inline]
+    fn order(&mut self, symbol: SymbolId, msg: BookOrder) {
+        let stamp = self.out_stamp();
+        let b = self.book_of(symbol);
+        if let Some(o) = self.orders.get_mut(b) {
+            o.push(Flow::Data(stamp, msg));
+        }
+    }
+
+    #[inline]
+    fn priority(&mut self, symbol: SymbolId, msg: BookPriority) {
+        let stamp = self.out_stamp();
+        let b = self.book_of(symbol);
+        if let Some(o) = self.priority.get_mut(b) {
+            o.push(Flow::Data(stamp, msg));
+        }
+    }
+
+    #[inline]
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
+
+#[derive(Default)]
+struct RiskWave {
+    wave: u32,
+    busy: bool,
+    stop_sent: bool,
+}
+
+pub(crate) struct RiskDriver {
+    pub(crate) stage: RiskStage,
+    pub(crate) commands: Inbox<Command>,
+    pub(crate) marks: Inbox<MarkPublished>,
+    pub(crate) reports: Vec<Inbox<BookReport>>,
+    pub(crate) ports: RiskPorts,
+    pub(crate) log: InputLog,
+    wave: RiskWave,
+}
+
+/// Ports of the risk stage: 0 commands, 1 marks, 2 + b reports of book stage b.
+impl RiskDriver {
+    pub(crate) fn new(
+        stage: RiskStage,
+        commands: Inbox<Command>,
+        marks: Inbox<MarkPublished>,
+        reports: Vec<Inbox<BookReport>>,
+        ports: RiskPorts,
+        log: InputLog,
+    ) -> RiskDriver {
+        RiskDriver {
+            stage,
+            commands,
+            marks,
+            reports,
+            ports,
+            log,
+            wave: RiskWave::default(),
+        }
+    }
+
+    fn handle_report(&mut self, b: usize, stamp: Stamp, msg: &BookReport) {
+        let _ = b;
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_report(msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    fn handle_mark(&mut self, stamp: Stamp, msg: &MarkPublished) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_mark(stamp.ts, msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    fn handle_command(&mut self, stamp: Stamp, msg: &Command) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_command(stamp.ts, msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    /// Does available work; returns whether there was any.
+    pub(crate) fn poll(&mut self) -> bool {
+        let mut worked = self.ports.flush();
+        if self.log.script.is_some() {
+            worked |= self.poll_script();
+        } else {
+            // Fills first (they free margin and complete liquidations), then marks, then new
+            // commands — and new commands only while nothing is spilled (backpressure).
+            for b in 0..self.reports.len() {
+                for _ in 0..BATCH {
+                    let Ok(flow) = self.reports[b].ring.pop() else {
+                        break;
+                    };
+                    worked = true;
+                    if let Some((stamp, msg)) = self.reports[b].state.take(flow) {
+                        self.log.note(2 + b as u8);
+                        self.handle_report(b, stamp, &msg);
+                    }
+                }
+            }
+            for _ in 0..BATCH {
+                let Ok(flow) = self.marks.ring.pop() else {
+                    break;
+                };
+                worked = true;
+                if let Some((stamp, msg)) = self.marks.state.take(flow) {
+                    self.log.note(1);
+                    self.handle_mark(stamp, &msg);
+                }
+            }
+            if self.ports.backlog() == 0 {
+                for _ in 0..BATCH {
+                    let Ok(flow) = self.commands.ring.pop() else {
+                        break;
+                    };
+                    worked = true;
+                    if let Some((stamp, msg)) = self.commands.state.take(flow) {
+                        self.log.note(0);
+                        self.handle_command(stamp, &msg);
+                    }
+                }
+            }
+        }
+        worked | self.wave_step()
+    }
+
+    fn poll_script(&mut self) -> bool {
+        let mut worked = false;
+        for _ in 0..BATCH {
+            let Some(port) = self.log.next() else {
+                self.log.script = None;
+                return worked;
+            };
+            let taken = match port {
+                0 => match self.commands.ring.pop() {
+                    Ok(flow) => self.commands.state.take(flow).map(|(s, m)| {
+                        self.handle_command(s, &m);
+                    }),
+                    Err(_) => return worked,
+                },
+                1 => match self.marks.ring.pop() {
+                    Ok(flow) => self.marks.state.take(flow).map(|(s, m)| {
+                        self.handle_mark(s, &m);
+                    }),
+                    Err(_) => return worked,
+                },
+                p => {
+                    let b = (p - 2) as usize;
+                    let Some(inbox) = self.reports.get_mut(b) else {
+                        self.log.script = None;
+                        return worked;
+                    };
+                    match inbox.ring.pop() {
+                        Ok(flow) => inbox.state.take(flow).map(|(s, m)| {
+                            self.handle_report(b, s, &m);
+                        }),
+                        Err(_) => return worked,
+                    }
+                }
+            };
+            worked = true;
+            if taken.is_some() {
+                self.log.pos += 1;
+            }
+        }
+        worked
+    }
+
+    fn wave_step(&mut self) -> bool {
+        if !self.commands.state.stopped || self.wave.stop_sent || self.log.script.is_some() {
+            return false;
+        }
+        let w = self.wave.wave;
+        if w > 0 {
+            let complete = self.marks.state.markers >= w
+                && self.reports.iter().all(|r| r.state.markers >= 2 * w);
+            if !complete {
+                return false;
+            }
+            let dirty = self.wave.busy
+                || self.ports.backlog() > 0
+                || self.marks.state.dirty
+                || self.reports.iter().any(|r| r.state.dirty);
+            if !dirty {
+                self.ports.broadcast(|| Flow::Stop);
+                self.wave.stop_sent = true;
+                return true;
+            }
+        }
+        self.marks.state.dirty = false;
+        for r in &mut self.reports {
+            r.state.dirty = false;
+        }
+        self.wave.busy = false;
+        self.wave.wave = w + 1;
+        self.ports.broadcast(|| Flow::Marker {
+            wave: w + 1,
+            busy: false,
+        });
+        true
+    }
+
+    pub(crate) fn finished(&self) -> bool {
+        self.wave.stop_sent
+            && self.marks.state.stopped
+            && self.reports.iter().all(|r| r.state.stopped)
+            && self.ports.backlog() == 0
+    }
+}
+
+// ----- book ------------------------------------------------------------------------------------
+
+pub(crate) struct BookPorts {
+    pub(crate) reports: Outbox<Flow<BookReport>>,
+    pub(crate) data: Outbox<Flow<MarketData>>,
+    pub(crate) events: Outbox<Event>,
+    pub(crate) current: Stamp,
+    pub(crate) timer: Option<StageTimer>,
+}
+
+impl BookPorts {
+    #[inline]
+    fn out_stamp(&self) -> Stamp {
+        Stamp {
+            sent: stamp_now(&self.timer),
+            ..self.current
+        }
+    }
+
+    fn backlog(&self) -> usize {
+        self.reports.backlog() + self.data.backlog() + self.events.backlog()
+    }
+
+    fn flush(&mut self) -> bool {
+        self.reports.flush() | self.data.flush() | self.events.flush()
+    }
+
+    fn e2e(&mut self, which: usize) {
+        if let Some(t) = self.timer.as_mut() {
+            let now = t.clock.raw();
+            StageTimer::record(&t.clock, &mut t.e2e[which], self.current.origin, now);
+        }
+    }
+}
+
+impl BookOut for BookPorts {
+    #[inline]
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    #[inline]
+    fn report(&mut self, report: BookReport) {
+        let stamp = self.out_stamp();
+        self.reports.push(Flow::Data(stamp, report));
+    }
+
+    #[inline]
+    fn data(&mut self, data: MarketData) {
+        let stamp = self.out_stamp();
+        self.data.push(Flow::Data(stamp, data));
+    }
+
+    #[inline]
+    fn first_report(&mut self) {
+        self.e2e(0);
+    }
+
+    #[inline]
+    fn liquidation_accepted(&mut self) {
+        self.e2e(1);
+    }
+}
+
+#[derive(Default)]
+struct BookWave {
+    m2_sent: u32,
+    m4_sent: u32,
+    busy: bool,
+    stop_data: bool,
+    stop_reports: bool,
+}
+
+/// Ports of a book stage: 0 priority (liquidations), 1 marks, 2 orders.
+pub(crate) struct BookDriver {
+    pub(crate) stage: BookStage,
+    pub(crate) priority: Inbox<BookPriority>,
+    pub(crate) marks: Inbox<MarkPublished>,
+    pub(crate) orders: Inbox<BookOrder>,
+    pub(crate) ports: BookPorts,
+    pub(crate) log: InputLog,
+    wave: BookWave,
+}
+
+impl BookDriver {
+    pub(crate) fn new(
+        stage: BookStage,
+        priority: Inbox<BookPriority>,
+        marks: Inbox<MarkPublished>,
+        orders: Inbox<BookOrder>,
+        ports: BookPorts,
+        log: InputLog,
+    ) -> BookDriver {
+        BookDriver {
+            stage,
+            priority,
+            marks,
+            orders,
+            ports,
+            log,
+            wave: BookWave::default(),
+        }
+    }
+
+    fn handle_priority(&mut self, stamp: Stamp, msg: &BookPriority) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_priority(msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    fn handle_mark(&mut self, stamp: Stamp, msg: &MarkPublished) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_mark(msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    fn handle_order(&mut self, stamp: Stamp, msg: &BookOrder) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_order(msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    pub(crate) fn poll(&mut self) -> bool {
+        let mut worked = self.ports.flush();
+        if self.log.script.is_some() {
+            worked |= self.poll_script();
+        } else {
+            // Liquidations first, then marks (stops, bands), then user orders.
+            for _ in 0..BATCH {
+                let Ok(flow) = self.priority.ring.pop() else {
+                    break;
+                };
+                worked = true;
+                if let Some((stamp, msg)) = self.priority.state.take(flow) {
+                    self.log.note(0);
+                    self.handle_priority(stamp, &msg);
+                }
+            }
+            for _ in 0..BATCH {
+                let Ok(flow) = self.marks.ring.pop() else {
+                    break;
+                };
+                worked = true;
+                if let Some((stamp, msg)) = self.marks.state.take(flow) {
+                    self.log.note(1);
+                    self.handle_mark(stamp, &msg);
+                }
+            }
+            for _ in 0..BATCH {
+                // A liquidation that arrived meanwhile goes before the next user order.
+                if !self.priority.ring.is_empty() {
+                    break;
+                }
+                let Ok(flow) = self.orders.ring.pop() else {
+                    break;
+                };
+                worked = true;
+                if let Some((stamp, msg)) = self.orders.state.take(flow) {
+                    self.log.note(2);
+                    self.handle_order(stamp, &msg);
+                }
+            }
+        }
+        worked | self.wave_step()
+    }
+
+    fn poll_script(&mut self) -> bool {
+        let mut worked = false;
+        for _ in 0..BATCH {
+            let Some(port) = self.log.next() else {
+                self.log.script = None;
+                return worked;
+            };
+            let taken = match port {
+                0 => match self.priority.ring.pop() {
+                    Ok(flow) => self.priority.state.take(flow).map(|(s, m)| {
+                        self.handle_priority(s, &m);
+                    }),
+                    Err(_) => return worked,
+                },
+                1 => match self.marks.ring.pop() {
+                    Ok(flow) => self.marks.state.take(flow).map(|(s, m)| {
+                        self.handle_mark(s, &m);
+                    }),
+                    Err(_) => return worked,
+                },
+                _ => match self.orders.ring.pop() {
+                    Ok(flow) => self.orders.state.take(flow).map(|(s, m)| {
+                        self.handle_order(s, &m);
+                    }),
+                    Err(_) => return worked,
+                },
+            };
+            worked = true;
+            if taken.is_some() {
+                self.log.pos += 1;
+            }
+        }
+        worked
+    }
+
+    fn wave_step(&mut self) -> bool {
+        let mut worked = false;
+        let k = self.wave.m2_sent + 1;
+        if self.orders.state.markers >= k && self.priority.state.markers >= k {
+            let busy = self.wave.busy
+                || self.ports.backlog() > 0
+                || self.orders.state.dirty
+                || self.priority.state.dirty;
+            self.ports.data.push(Flow::Marker { wave: k, busy });
+            self.ports.reports.push(Flow::Marker { wave: k, busy });
+            self.wave.m2_sent = k;
+            self.wave.busy = false;
+            self.orders.state.dirty = false;
+            self.priority.state.dirty = false;
+            worked = true;
+        }
+        let k = self.wave.m4_sent + 1;
+        if self.wave.m2_sent >= k && self.marks.state.markers >= k {
+            let busy = self.wave.busy || self.ports.backlog() > 0 || self.marks.state.dirty;
+            self.ports.reports.push(Flow::Marker { wave: k, busy });
+            self.wave.m4_sent = k;
+            self.wave.busy = false;
+            self.marks.state.dirty = false;
+            worked = true;
+        }
+        if !self.wave.stop_data && self.orders.state.stopped && self.priority.state.stopped {
+            self.ports.data.push(Flow::Stop);
+            self.wave.stop_data = true;
+            worked = true;
+        }
+        if self.wave.stop_data && !self.wave.stop_reports && self.marks.state.stopped {
+            self.ports.reports.push(Flow::Stop);
+            self.wave.stop_reports = true;
+            worked = true;
+        }
+        worked
+    }
+
+    pub(crate) fn finished(&self) -> bool {
+        self.wave.stop_reports && self.ports.backlog() == 0
+    }
+}
+
+// ----- mark ------------------------------------------------------------------------------------
+
+pub(crate) struct MarkPorts {
+    pub(crate) risk: Outbox<Flow<MarkPublished>>,
+    pub(crate) books: Vec<Outbox<Flow<MarkPublished>>>,
+    pub(crate) events: Outbox<Event>,
+    pub(crate) route: Vec<u8>,
+    pub(crate) current: Stamp,
+    pub(crate) timer: Option<StageTimer>,
+}
+
+impl MarkPorts {
+    fn backlog(&self) -> usize {
+        self.risk.backlog()
+            + self.books.iter().map(Outbox::backlog).sum::<usize>()
+            + self.events.backlog()
+    }
+
+    fn flush(&mut self) -> bool {
+        let mut moved = self.risk.flush();
+        for o in &mut self.books {
+            moved |= o.flush();
+        }
+        moved | self.events.flush()
+    }
+}
+
+impl MarkOut for MarkPorts {
+    #[inline]
+    fn publish(&mut self, mark: MarkPublished, ts: u64, from_index: bool) {
+        let now = stamp_now(&self.timer);
+        if from_index && let Some(t) = self.timer.as_mut() {
+            StageTimer::record(&t.clock, &mut t.e2e[0], self.current.origin, now);
+        }
+        // The mark's own publication time is the origin of what it causes downstream
+        // (mark published → liquidation order accepted).
+        let stamp = Stamp {
+            ts: self.current.ts.max(ts),
+            origin: now,
+            sent: now,
+        };
+        self.risk.push(Flow::Data(stamp, mark));
+        let b = self.route.get(mark.symbol.0 as usize).copied().unwrap_or(0) as usize;
+        if let Some(o) = self.books.get_mut(b) {
+            o.push(Flow::Data(stamp, mark));
+        }
+        self.events.push(Event::Mark {
+            symbol: mark.symbol,
+            price: mark.price,
+            ts,
+        });
+    }
+
+    #[inline]
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
+
+#[derive(Default)]
+struct MarkWave {
+    m3_sent: u32,
+    busy: bool,
+    stop_sent: bool,
+}
+
+/// Ports of the mark stage: 0 host inputs, 1 + b market data of book stage b.
+pub(crate) struct MarkDriver {
+    pub(crate) stage: MarkStage,
+    pub(crate) inputs: Inbox<MarketInput>,
+    pub(crate) data: Vec<Inbox<MarketData>>,
+    pub(crate) ports: MarkPorts,
+    pub(crate) log: InputLog,
+    wave: MarkWave,
+}
+
+impl MarkDriver {
+    pub(crate) fn new(
+        stage: MarkStage,
+        inputs: Inbox<MarketInput>,
+        data: Vec<Inbox<MarketData>>,
+        ports: MarkPorts,
+        log: InputLog,
+    ) -> MarkDriver {
+        MarkDriver {
+            stage,
+            inputs,
+            data,
+            ports,
+            log,
+            wave: MarkWave::default(),
+        }
+    }
+
+    fn handle_data(&mut self, stamp: Stamp, msg: &MarketData) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_data(stamp.ts, msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    fn handle_input(&mut self, stamp: Stamp, msg: &MarketInput) {
+        self.wave.busy = true;
+        let start = record_queue(&mut self.ports.timer, &stamp);
+        self.ports.current = stamp;
+        self.stage.on_input(stamp.ts, msg, &mut self.ports);
+        record_service(&mut self.ports.timer, start);
+    }
+
+    pub(crate) fn poll(&mut self) -> bool {
+        let mut worked = self.ports.flush();
+        if self.log.script.is_some() {
+            worked |= self.poll_script();
+        } else {
+            for b in 0..self.data.len() {
+                for _ in 0..BATCH {
+                    let Ok(flow) = self.data[b].ring.pop() else {
+                        break;
+                    };
+                    worked = true;
+                    if let Some((stamp, msg)) = self.data[b].state.take(flow) {
+                        self.log.note(1 + b as u8);
+                        self.handle_data(stamp, &msg);
+                    }
+                }
+            }
+            if self.ports.backlog() == 0 {
+                for _ in 0..BATCH {
+                    let Ok(flow) = self.inputs.ring.pop() else {
+                        break;
+                    };
+                    worked = true;
+                    if let Some((stamp, msg)) = self.inputs.state.take(flow) {
+                        self.log.note(0);
+                        self.handle_input(stamp, &msg);
+                    }
+                }
+            }
+        }
+        worked | self.wave_step()
+    }
+
+    fn poll_script(&mut self) -> bool {
+        let mut worked = false;
+        for _ in 0..BATCH {
+            let Some(port) = self.log.next() else {
+                self.log.script = None;
+                return worked;
+            };
+            let taken = if port == 0 {
+                match self.inputs.ring.pop() {
+                    Ok(flow) => self.inputs.state.take(flow).map(|(s, m)| {
+                        self.handle_input(s, &m);
+                    }),
+                    Err(_) => return worked,
+                }
+            } else {
+                let b = (port - 1) as usize;
+                let Some(inbox) = self.data.get_mut(b) else {
+                    self.log.script = None;
+                    return worked;
+                };
+                match inbox.ring.pop() {
+                    Ok(flow) => inbox.state.take(flow).map(|(s, m)| {
+                        self.handle_data(s, &m);
+                    }),
+                    Err(_) => return worked,
+                }
+            };
+            worked = true;
+            if taken.is_some() {
+                self.log.pos += 1;
+            }
+        }
+        worked
+    }
+
+    fn wave_step(&mut self) -> bool {
+        if !self.inputs.state.stopped {
+            return false;
+        }
+        let mut worked = false;
+        let k = self.wave.m3_sent + 1;
+        if self.data.iter().all(|d| d.state.markers >= k) {
+            let busy = self.wave.busy
+                || self.ports.backlog() > 0
+                || self.data.iter().any(|d| d.state.dirty);
+            self.ports.risk.push(Flow::Marker { wave: k, busy });
+            for o in &mut self.ports.books {
+                o.push(Flow::Marker { wave: k, busy });
+            }
+            for d in &mut self.data {
+                d.state.dirty = false;
+            }
+            self.wave.m3_sent = k;
+            self.wave.busy = false;
+            worked = true;
+        }
+        if !self.wave.stop_sent && self.data.iter().all(|d| d.state.stopped) {
+            self.ports.risk.push(Flow::Stop);
+            for o in &mut self.ports.books {
+                o.push(Flow::Stop);
+            }
+            self.wave.stop_sent = true;
+            worked = true;
+        }
+        worked
+    }
+
+    pub(crate) fn finished(&self) -> bool {
+        self.wave.stop_sent && self.ports.backlog() == 0
+    }
+}
+
+/// A clock for a stage timer, when latency is on.
+pub(crate) fn timer(
+    clock: &Option<Clock>,
+    stage: &'static str,
+    e2e: &[&'static str],
+) -> Option<StageTimer> {
+    clock
+        .as_ref()
+        .map(|c| StageTimer::new(c.clone(), stage, e2e))
+}

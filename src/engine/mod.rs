@@ -1,0 +1,1097 @@
+//! The pipeline (DESIGN.md §2): the risk, book and mark stages connected by SPSC rings, run on
+//! one thread ([`Layout::Single`]) or a thread per stage ([`Layout::Pinned`]).
+//!
+//! ```text
+//!  host ──commands──▶ [risk] ──orders──────────────▶ [book]×n ──execution reports──▶ host
+//!                      ▲  │ ──liquidations (priority)──▶ │  │
+//!                      │  └────────◀── fills, endings ───┘  │
+//!  host ──index ticks──▶ [mark] ◀── trades, BBO, impact ────┘
+//!                      └──mark prices──▶ [risk] and [book]
+//! ```
+//!
+//! # Layout
+//!
+//! - **Stages** are single-threaded state machines that own their state: the risk stage (a
+//!   [`LiquidationEngine`] plus a table of live user orders), one or more book stages (a
+//!   [`Book`] per symbol; symbol `s` lives on book stage `s mod n`) and the mark stage (a
+//!   [`MarkPrice`] per symbol). They know nothing of rings, threads or clocks.
+//! - **Drivers** wrap each stage with its ring ends and expose `poll()`: drain each input ring
+//!   in batches of up to 256 in priority order (risk: fills, marks, then host commands; book:
+//!   liquidations, marks, then user orders — and no user order while a liquidation waits;
+//!   mark: market data, then index ticks). Every output goes through a producer with a
+//!   preallocated spill queue, so a stage never blocks on a full ring (the stages form cycles;
+//!   blocking could deadlock) and never drops; while anything is spilled, a stage admits no new
+//!   host input, so the backlog stays bounded by work already admitted.
+//! - **Runner**: [`Layout::Single`] polls risk, books, mark in that order on the caller's
+//!   thread ([`Engine::run_until_idle`]); [`Layout::Pinned`] runs each driver on its own
+//!   thread, pinned with core_affinity to a core of its own when there are enough cores (see
+//!   [`Plan`]).
+//! - **Messages** carry the logical time (ms) of the input that caused them, the raw TSC time
+//!   at which that input entered (quanta) and the time they were pushed. Each stage records
+//!   queue wait and service time into its own hdrhistograms, and the end-to-end measures:
+//!   order in → first execution report out (book), index tick → mark published (mark), mark
+//!   published → liquidation order accepted (book).
+//!
+//! # Semantics
+//!
+//! - **Orders** go host → risk (check: margin, reduce-only, position limits, unique id below
+//!   2⁶³, no liquidation of the account in progress in that symbol) → book. The risk stage
+//!   reserves an approved order's quantity as open and releases it as the book reports fills,
+//!   cancels and rejections. Cancels and modifies name the order by id; the risk stage routes
+//!   them to the order's symbol (unknown ids are refused there, `unknown_order`). A modify that
+//!   grows the quantity is margin-checked for the growth; one modify per order may be in flight.
+//! - **Liquidations**: a mark move makes the risk stage cancel the account's orders (reason
+//!   `liquidation`) and send liquidation orders on the priority ring; fills and the order's end
+//!   come back as reports; what the book cannot fill is auto-deleveraged.
+//! - **Time**: the mark stage takes each input at `max(its ts, the symbol's clock)`, so timing
+//!   differences between rings in [`Layout::Pinned`] cannot make time run backwards.
+//! - **Events** for the host: execution reports (book), refusals and liquidation / ADL /
+//!   insurance events (risk), mark changes (mark). Each stage's events keep their order; in
+//!   [`Layout::Single`] every event comes out in processing order.
+//! - **Shutdown** ([`Engine::shutdown`]): the host's stop message follows its last input on
+//!   each host ring; termination waves (see `driver.rs`) find the moment nothing is in flight,
+//!   then a stop flows through every ring and each driver exits. Nothing admitted is lost:
+//!   every command is processed, and the events not yet received come back in the [`Report`].
+//! - **Determinism**: each stage is a deterministic function of the order in which it takes
+//!   its inputs. With [`EngineBuilder::record_inputs`] each driver records that order (one byte
+//!   per message); [`EngineBuilder::follow_inputs`] makes the drivers of a
+//!   [`Layout::Single`] engine take their inputs in a recorded order, reproducing a pinned run's
+//!   events and final state exactly.
+//!
+//! # Invariants
+//!
+//! - Every command sent is either refused at the door ([`SendError`], handed back) or processed
+//!   by the risk stage exactly once; every message between stages is processed exactly once.
+//! - Per symbol, Σ positions = 0 and money is conserved (the risk stage's invariants), at every
+//!   quiescent point.
+//!
+//! # Known limitations
+//!
+//! - Symbols are fixed when a [`Layout::Pinned`] engine starts; [`Engine::add_market`] works
+//!   in [`Layout::Single`] only.
+//! - The order-id table of the risk stage has a fixed capacity ([`EngineBuilder::max_orders`]);
+//!   beyond it orders are refused (`too_many_orders`).
+//! - A fill of an order the risk stage is cancelling for a liquidation, already in flight from
+//!   the book, releases nothing (the liquidation released the reservations first).
+//! - Input recording grows a `Vec` (one byte per message): it allocates on the hot path and is
+//!   meant for tests and incident capture.
+//! - Impact prices are computed on every BBO change of a symbol with an impact notional
+//!   ([`Market::impact_notional`]); they walk the book.
+//!
+//! # Performance
+//!
+//! No allocation per message after warm-up (every buffer is preallocated; spill queues grow
+//! only under sustained backpressure). Measured: `compare -- e2e` and `perf/README.md`.
+
+mod book_stage;
+mod driver;
+mod latency;
+mod mark_stage;
+mod msg;
+mod outbox;
+mod registry;
+mod risk_stage;
+mod words;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::thread::JoinHandle;
+
+use quanta::Clock;
+
+pub use book_stage::BookCounters;
+pub use latency::Latency;
+pub use mark_stage::MarkCounters;
+pub use msg::{Command, Event, MarketInput, Subject};
+pub use risk_stage::RiskCounters;
+
+use crate::book::Book;
+use crate::mark::{MarkConfig, MarkPrice};
+use crate::ring::{Consumer, Producer, PushError, channel};
+use crate::risk::{
+    LiquidationConfig, LiquidationEngine, RiskConfig, RiskEngine, SymbolError, SymbolRiskConfig,
+};
+use crate::types::{Money, SymbolId, SymbolSpec};
+use crate::wait::{BusySpin, SpinThenPark, SpinThenYield, WaitStrategy};
+use driver::{
+    BookDriver, BookPorts, Inbox, InputLog, MarkDriver, MarkPorts, RiskDriver, RiskPorts, timer,
+};
+use msg::{Flow, Stamp};
+use outbox::Outbox;
+
+/// One market: grid, risk parameters and mark-price method.
+#[derive(Clone, Debug)]
+pub struct Market {
+    /// Grid, size limits and price band; `spec.id` is the symbol id.
+    pub spec: SymbolSpec,
+    /// Tiers, fees, leverage limit.
+    pub risk: SymbolRiskConfig,
+    /// How the mark is computed.
+    pub mark: MarkConfig,
+    /// Notional for the impact bid/ask the mark stage's `impact_mid` basis uses (`None`: not
+    /// computed).
+    pub impact_notional: Option<Money>,
+}
+
+impl Market {
+    /// A market without impact prices.
+    #[must_use]
+    pub fn new(spec: SymbolSpec, risk: SymbolRiskConfig, mark: MarkConfig) -> Market {
+        Market {
+            spec,
+            risk,
+            mark,
+            impact_notional: None,
+        }
+    }
+}
+
+/// Where the stages run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// Every stage on the caller's thread, in a fixed poll order: deterministic.
+    #[default]
+    Single,
+    /// A thread per stage.
+    Pinned,
+}
+
+/// How an idle stage thread waits ([`Layout::Pinned`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Spin (needs a core of its own).
+    BusySpin,
+    /// Spin a little, then yield the core.
+    SpinThenYield,
+    /// Spin, yield, then park for a bounded time.
+    SpinThenPark,
+}
+
+/// Where each stage thread runs and how it waits: chosen by [`EngineBuilder::start`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The layout.
+    pub layout: Layout,
+    /// Cores available to the engine.
+    pub cores: usize,
+    /// Per stage: name, core (if pinned) and wait strategy.
+    pub stages: Vec<(String, Option<usize>, Wait)>,
+    /// Why this plan (e.g. too few cores to spin).
+    pub note: String,
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "layout {:?}, {} cores", self.layout, self.cores)?;
+        for (name, core, wait) in &self.stages {
+            match core {
+                Some(c) => write!(f, "; {name}: core {c}, {wait:?}")?,
+                None => write!(f, "; {name}: unpinned, {wait:?}")?,
+            }
+        }
+        if !self.note.is_empty() {
+            write!(f, " ({})", self.note)?;
+        }
+        Ok(())
+    }
+}
+
+/// A full or closed ring hands the input back: nothing is silently dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError<T> {
+    /// The ring is full: retry after the engine made progress
+    /// ([`Engine::run_until_idle`] in [`Layout::Single`]).
+    #[error("ring full")]
+    Full(T),
+}
+
+impl<T> SendError<T> {
+    /// The input that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendError::Full(t) => t,
+        }
+    }
+}
+
+/// Why an engine could not be built or a market added.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A market's id does not match its position, or exceeds the symbol limit.
+    #[error("market {0}: ids must be 0, 1, 2, ... below the engine's symbol limit")]
+    BadSymbolId(u32),
+    /// The risk stage refused the market.
+    #[error("market {0}: {1}")]
+    Risk(u32, SymbolError),
+    /// The mark configuration is invalid.
+    #[error("market {0}: invalid mark configuration")]
+    Mark(u32),
+    /// Only [`Layout::Single`] can do this.
+    #[error("only the single-thread layout can do this")]
+    NotSingle,
+    /// A recorded input order for a different number of book stages.
+    #[error("recorded inputs do not match the engine's stages")]
+    BadRecording,
+}
+
+/// The order in which each stage took its inputs (see [`EngineBuilder::record_inputs`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputOrder {
+    /// The risk stage: 0 command, 1 mark, 2 + b report of book stage b.
+    pub risk: Vec<u8>,
+    /// Each book stage: 0 liquidation flow, 1 mark, 2 user order.
+    pub books: Vec<Vec<u8>>,
+    /// The mark stage: 0 host input, 1 + b market data of book stage b.
+    pub mark: Vec<u8>,
+}
+
+/// Builds an [`Engine`].
+#[derive(Clone, Debug)]
+pub struct EngineBuilder {
+    markets: Vec<Market>,
+    max_accounts: usize,
+    max_symbols: usize,
+    max_orders: usize,
+    book_capacity: usize,
+    liquidation: LiquidationConfig,
+    ring_capacity: usize,
+    book_stages: usize,
+    layout: Layout,
+    cores: Option<Vec<usize>>,
+    wait: Option<Wait>,
+    latency: bool,
+    record: Option<usize>,
+    follow: Option<InputOrder>,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder::new()
+    }
+}
+
+impl EngineBuilder {
+    /// Defaults: no markets, 4,096 accounts, up to 16 symbols, 65,536 live orders, book
+    /// capacity 65,536 per symbol, rings of 4,096, one book stage, [`Layout::Single`], latency
+    /// off.
+    #[must_use]
+    pub fn new() -> EngineBuilder {
+        EngineBuilder {
+            markets: Vec::new(),
+            max_accounts: 4096,
+            max_symbols: 16,
+            max_orders: 1 << 16,
+            book_capacity: 1 << 16,
+            liquidation: LiquidationConfig::default(),
+            ring_capacity: 4096,
+            book_stages: 1,
+            layout: Layout::Single,
+            cores: None,
+            wait: None,
+            latency: false,
+            record: None,
+            follow: None,
+        }
+    }
+
+    /// Adds a market (its `spec.id` must be the number of markets added before it).
+    #[must_use]
+    pub fn market(mut self, market: Market) -> Self {
+        self.markets.push(market);
+        self
+    }
+
+    /// Accounts the risk stage preallocates.
+    #[must_use]
+    pub fn accounts(mut self, n: usize) -> Self {
+        self.max_accounts = n;
+        self
+    }
+
+    /// Largest number of symbols (markets added later with [`Engine::add_market`] included).
+    #[must_use]
+    pub fn max_symbols(mut self, n: usize) -> Self {
+        self.max_symbols = n;
+        self
+    }
+
+    /// Live user orders the risk stage can track.
+    #[must_use]
+    pub fn max_orders(mut self, n: usize) -> Self {
+        self.max_orders = n;
+        self
+    }
+
+    /// Live orders each book can hold.
+    #[must_use]
+    pub fn book_capacity(mut self, n: usize) -> Self {
+        self.book_capacity = n;
+        self
+    }
+
+    /// Liquidation sizes and partial-liquidation rule.
+    #[must_use]
+    pub fn liquidation(mut self, config: LiquidationConfig) -> Self {
+        self.liquidation = config;
+        self
+    }
+
+    /// Capacity of every ring (rounded up to a power of two).
+    #[must_use]
+    pub fn ring_capacity(mut self, n: usize) -> Self {
+        self.ring_capacity = n;
+        self
+    }
+
+    /// Book stages (threads in [`Layout::Pinned`]); symbol `s` goes to stage `s mod n`.
+    #[must_use]
+    pub fn book_stages(mut self, n: usize) -> Self {
+        self.book_stages = n.clamp(1, 64);
+        self
+    }
+
+    /// Single thread or a thread per stage.
+    #[must_use]
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// The cores [`Layout::Pinned`] may use (default: every core the process may run on).
+    #[must_use]
+    pub fn cores(mut self, cores: Vec<usize>) -> Self {
+        self.cores = Some(cores);
+        self
+    }
+
+    /// The wait strategy of every stage thread (default: busy-spin with a core per stage,
+    /// spin-then-yield otherwise).
+    #[must_use]
+    pub fn wait(mut self, wait: Wait) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// Per-stage latency histograms (reads the TSC a few times per message).
+    #[must_use]
+    pub fn latency(mut self, on: bool) -> Self {
+        self.latency = on;
+        self
+    }
+
+    /// Records the order in which each stage takes its inputs, reserving `capacity` entries
+    /// per stage ([`Report::inputs`]).
+    #[must_use]
+    pub fn record_inputs(mut self, capacity: usize) -> Self {
+        self.record = Some(capacity);
+        self
+    }
+
+    /// Makes each stage take its inputs in a recorded order ([`Layout::Single`] only), then
+    /// continue freely.
+    #[must_use]
+    pub fn follow_inputs(mut self, order: InputOrder) -> Self {
+        self.follow = Some(order);
+        self
+    }
+
+    fn plan(&self) -> (Plan, Vec<Option<core_affinity::CoreId>>) {
+        let names: Vec<String> = std::iter::once("risk".to_string())
+            .chain((0..self.book_stages).map(|b| format!("book{b}")))
+            .chain(std::iter::once("mark".to_string()))
+            .collect();
+        let available = core_affinity::get_core_ids().unwrap_or_default();
+        let cores: Vec<core_affinity::CoreId> = match &self.cores {
+            Some(list) => available
+                .iter()
+                .copied()
+                .filter(|c| list.contains(&c.id))
+                .collect(),
+            None => available,
+        };
+        if self.layout == Layout::Single {
+            let plan = Plan {
+                layout: Layout::Single,
+                cores: cores.len(),
+                stages: names
+                    .into_iter()
+                    .map(|n| (n, None, Wait::BusySpin))
+                    .collect(),
+                note: "every stage polled in turn on the caller's thread".to_string(),
+            };
+            return (plan, Vec::new());
+        }
+        let enough = cores.len() >= names.len();
+        let wait = match (self.wait, enough) {
+            (Some(Wait::BusySpin), false) => Wait::SpinThenYield,
+            (Some(w), _) => w,
+            (None, true) => Wait::BusySpin,
+            (None, false) => Wait::SpinThenYield,
+        };
+        let note = if enough {
+            "a core per stage".to_string()
+        } else {
+            format!(
+                "{} stages, {} cores: not pinned, so no two spinning threads share a core; yielding",
+                names.len(),
+                cores.len()
+            )
+        };
+        let pins: Vec<Option<core_affinity::CoreId>> = (0..names.len())
+            .map(|i| if enough { Some(cores[i]) } else { None })
+            .collect();
+        let plan = Plan {
+            layout: Layout::Pinned,
+            cores: cores.len(),
+            stages: names
+                .into_iter()
+                .zip(&pins)
+                .map(|(n, c)| (n, c.map(|c| c.id), wait))
+                .collect(),
+            note,
+        };
+        (plan, pins)
+    }
+
+    /// Builds the stages and rings and starts the engine.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError`] for an invalid market or a recording that does not fit.
+    pub fn start(self) -> Result<Engine, EngineError> {
+        let (plan, pins) = self.plan();
+        let n = self.book_stages;
+        let cap = self.ring_capacity.max(2);
+        let clock = self.latency.then(Clock::new);
+        let max_symbols = self.max_symbols.max(self.markets.len()).max(1);
+        let risk_engine = RiskEngine::new(RiskConfig {
+            max_accounts: self.max_accounts,
+            max_symbols,
+        });
+        let liquidation = LiquidationEngine::new(risk_engine, self.liquidation);
+        let risk_stage =
+            risk_stage::RiskStage::new(liquidation, self.max_orders, self.max_accounts);
+        let route: Vec<u8> = (0..max_symbols).map(|s| (s % n) as u8).collect();
+
+        let (cmd_tx, cmd_rx) = channel::<Flow<Command>>(cap);
+        let (idx_tx, idx_rx) = channel::<Flow<MarketInput>>(cap);
+        let (mr_tx, mr_rx) = channel(cap);
+        let (risk_ev_tx, risk_ev_rx) = channel::<Event>(cap);
+        let (mark_ev_tx, mark_ev_rx) = channel::<Event>(cap);
+        let mut orders_tx = Vec::new();
+        let mut prio_tx = Vec::new();
+        let mut reports_rx = Vec::new();
+        let mut data_rx = Vec::new();
+        let mut mark_books_tx = Vec::new();
+        let mut book_drivers = Vec::new();
+        let mut event_sources = vec![risk_ev_rx];
+        let mut logs = self.follow.clone();
+        if let Some(order) = &logs
+            && (order.books.len() != n || self.layout != Layout::Single)
+        {
+            return Err(EngineError::BadRecording);
+        }
+        let make_log = |script: Option<Vec<u8>>| InputLog {
+            record: self.record.map(Vec::with_capacity),
+            script,
+            pos: 0,
+        };
+        for b in 0..n {
+            let (o_tx, o_rx) = channel(cap);
+            let (p_tx, p_rx) = channel(cap);
+            let (r_tx, r_rx) = channel(cap);
+            let (d_tx, d_rx) = channel(cap);
+            let (mb_tx, mb_rx) = channel(cap);
+            let (ev_tx, ev_rx) = channel::<Event>(cap);
+            orders_tx.push(Outbox::new(o_tx));
+            prio_tx.push(Outbox::new(p_tx));
+            reports_rx.push(Inbox::new(r_rx));
+            data_rx.push(Inbox::new(d_rx));
+            mark_books_tx.push(Outbox::new(mb_tx));
+            event_sources.push(ev_rx);
+            let ports = BookPorts {
+                reports: Outbox::new(r_tx),
+                data: Outbox::new(d_tx),
+                events: Outbox::new(ev_tx),
+                current: Stamp::default(),
+                timer: timer(
+                    &clock,
+                    "book",
+                    &["e2e.order_to_report", "e2e.mark_to_liquidation_accepted"],
+                ),
+            };
+            let script = logs.as_mut().map(|l| std::mem::take(&mut l.books[b]));
+            book_drivers.push(BookDriver::new(
+                book_stage::BookStage::new(),
+                Inbox::new(p_rx),
+                Inbox::new(mb_rx),
+                Inbox::new(o_rx),
+                ports,
+                make_log(script),
+            ));
+        }
+        event_sources.push(mark_ev_rx);
+        let risk_ports = RiskPorts {
+            orders: orders_tx,
+            priority: prio_tx,
+            events: Outbox::new(risk_ev_tx),
+            route: route.clone(),
+            current: Stamp::default(),
+            timer: timer(&clock, "risk", &[]),
+        };
+        let risk = RiskDriver::new(
+            risk_stage,
+            Inbox::new(cmd_rx),
+            Inbox::new(mr_rx),
+            reports_rx,
+            risk_ports,
+            make_log(logs.as_mut().map(|l| std::mem::take(&mut l.risk))),
+        );
+        let mark_ports = MarkPorts {
+            risk: Outbox::new(mr_tx),
+            books: mark_books_tx,
+            events: Outbox::new(mark_ev_tx),
+            route,
+            current: Stamp::default(),
+            timer: timer(&clock, "mark", &["e2e.index_to_mark"]),
+        };
+        let mark = MarkDriver::new(
+            mark_stage::MarkStage::new(),
+            Inbox::new(idx_rx),
+            data_rx,
+            mark_ports,
+            make_log(logs.as_mut().map(|l| std::mem::take(&mut l.mark))),
+        );
+        let mut stages = Stages {
+            risk,
+            books: book_drivers,
+            mark,
+        };
+        for market in self.markets {
+            stages.add_market(market, self.book_capacity, max_symbols)?;
+        }
+        let mode = match self.layout {
+            Layout::Single => Mode::Single(Box::new(stages)),
+            Layout::Pinned => Mode::Pinned(spawn(stages, &plan, &pins)),
+        };
+        Ok(Engine {
+            commands: cmd_tx,
+            inputs: idx_tx,
+            events: EventReceiver {
+                sources: event_sources,
+                pending: VecDeque::new(),
+                next: 0,
+            },
+            clock,
+            mode,
+            plan,
+            book_capacity: self.book_capacity,
+            max_symbols,
+        })
+    }
+}
+
+/// The stages of a running engine (read access in [`Layout::Single`]).
+pub struct Stages {
+    risk: RiskDriver,
+    books: Vec<BookDriver>,
+    mark: MarkDriver,
+}
+
+impl Stages {
+    /// The risk stage's state: accounts, positions, insurance fund, liquidations.
+    #[must_use]
+    pub fn risk(&self) -> &LiquidationEngine {
+        &self.risk.stage.engine
+    }
+
+    /// The book of a symbol.
+    #[must_use]
+    pub fn book(&self, symbol: SymbolId) -> Option<&Book> {
+        self.books.iter().find_map(|b| b.stage.book(symbol))
+    }
+
+    /// The mark-price state of a symbol.
+    #[must_use]
+    pub fn mark(&self, symbol: SymbolId) -> Option<&MarkPrice> {
+        self.mark.stage.mark(symbol)
+    }
+
+    /// Live user orders the risk stage tracks.
+    #[must_use]
+    pub fn live_orders(&self) -> usize {
+        self.risk.stage.live_orders()
+    }
+
+    fn add_market(
+        &mut self,
+        market: Market,
+        book_capacity: usize,
+        max_symbols: usize,
+    ) -> Result<SymbolId, EngineError> {
+        let id = market.spec.id;
+        let known = self.risk().risk().symbol(id).is_some();
+        if id.0 as usize >= max_symbols || known {
+            return Err(EngineError::BadSymbolId(id.0));
+        }
+        let mark = MarkPrice::new(market.mark).map_err(|_| EngineError::Mark(id.0))?;
+        self.risk
+            .stage
+            .engine
+            .risk_mut()
+            .add_symbol(market.risk)
+            .map_err(|e| EngineError::Risk(id.0, e))?;
+        let b = id.0 as usize % self.books.len();
+        self.books[b].stage.add(
+            Book::new(market.spec, book_capacity),
+            market.impact_notional,
+        );
+        self.mark.stage.add(id, mark);
+        Ok(id)
+    }
+
+    fn poll_all(&mut self, events: &mut EventReceiver) -> bool {
+        let mut worked = self.risk.poll();
+        events.collect(0);
+        for (b, book) in self.books.iter_mut().enumerate() {
+            worked |= book.poll();
+            events.collect(1 + b);
+        }
+        worked |= self.mark.poll();
+        events.collect(1 + self.books.len());
+        worked
+    }
+
+    fn finished(&self) -> bool {
+        self.risk.finished() && self.books.iter().all(BookDriver::finished) && self.mark.finished()
+    }
+}
+
+enum Mode {
+    Single(Box<Stages>),
+    Pinned(Threads),
+    Done,
+}
+
+struct Threads {
+    risk: JoinHandle<RiskDriver>,
+    books: Vec<JoinHandle<BookDriver>>,
+    mark: JoinHandle<MarkDriver>,
+}
+
+trait Poll: Send + 'static {
+    fn poll(&mut self) -> bool;
+    fn finished(&self) -> bool;
+}
+
+impl Poll for RiskDriver {
+    fn poll(&mut self) -> bool {
+        RiskDriver::poll(self)
+    }
+    fn finished(&self) -> bool {
+        RiskDriver::finished(self)
+    }
+}
+
+impl Poll for BookDriver {
+    fn poll(&mut self) -> bool {
+        BookDriver::poll(self)
+    }
+    fn finished(&self) -> bool {
+        BookDriver::finished(self)
+    }
+}
+
+impl Poll for MarkDriver {
+    fn poll(&mut self) -> bool {
+        MarkDriver::poll(self)
+    }
+    fn finished(&self) -> bool {
+        MarkDriver::finished(self)
+    }
+}
+
+fn run_loop<D: Poll, W: WaitStrategy>(driver: &mut D, mut wait: W) {
+    loop {
+        if driver.poll() {
+            wait.reset();
+        } else if driver.finished() {
+            return;
+        } else {
+            wait.wait();
+        }
+    }
+}
+
+fn start_thread<D: Poll>(
+    name: String,
+    mut driver: D,
+    core: Option<core_affinity::CoreId>,
+    wait: Wait,
+) -> JoinHandle<D> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            if let Some(core) = core {
+                // Best effort: an unpinned stage still runs correctly.
+                let _ = core_affinity::set_for_current(core);
+            }
+            match wait {
+                Wait::BusySpin => run_loop(&mut driver, BusySpin),
+                Wait::SpinThenYield => run_loop(&mut driver, SpinThenYield::default()),
+                Wait::SpinThenPark => run_loop(&mut driver, SpinThenPark::default()),
+            }
+            driver
+        })
+        .expect("spawning a stage thread")
+}
+
+fn spawn(stages: Stages, plan: &Plan, pins: &[Option<core_affinity::CoreId>]) -> Threads {
+    let wait = |i: usize| plan.stages[i].2;
+    let n = stages.books.len();
+    let risk = start_thread("liqcore-risk".into(), stages.risk, pins[0], wait(0));
+    let books = stages
+        .books
+        .into_iter()
+        .enumerate()
+        .map(|(b, d)| start_thread(format!("liqcore-book{b}"), d, pins[1 + b], wait(1 + b)))
+        .collect();
+    let mark = start_thread("liqcore-mark".into(), stages.mark, pins[1 + n], wait(1 + n));
+    Threads { risk, books, mark }
+}
+
+/// The host's side of the event rings.
+struct EventReceiver {
+    /// risk, book stages, mark.
+    sources: Vec<Consumer<Event>>,
+    /// Events already taken off the rings, in order.
+    pending: VecDeque<Event>,
+    next: usize,
+}
+
+impl EventReceiver {
+    /// Moves one source's events into the pending queue (keeps [`Layout::Single`]'s
+    /// processing order).
+    fn collect(&mut self, source: usize) {
+        if let Some(ring) = self.sources.get_mut(source) {
+            self.pending.extend(ring.drain(usize::MAX));
+        }
+    }
+
+    fn try_recv(&mut self) -> Option<Event> {
+        if let Some(e) = self.pending.pop_front() {
+            return Some(e);
+        }
+        let n = self.sources.len();
+        for i in 0..n {
+            let s = (self.next + i) % n;
+            if let Ok(e) = self.sources[s].pop() {
+                self.next = s;
+                return Some(e);
+            }
+        }
+        None
+    }
+}
+
+/// Everything a stopped engine hands back.
+pub struct Report {
+    /// The risk stage's final state.
+    pub risk: LiquidationEngine,
+    /// Final books, by symbol.
+    pub books: Vec<Book>,
+    /// Final mark-price states, by symbol.
+    pub marks: Vec<MarkPrice>,
+    /// Risk stage counters.
+    pub risk_counters: RiskCounters,
+    /// Book stage counters (summed over book stages).
+    pub book_counters: BookCounters,
+    /// Mark stage counters.
+    pub mark_counters: MarkCounters,
+    /// Latency histograms (merged across book stages); empty when latency was off.
+    pub latencies: Vec<Latency>,
+    /// Events the host had not received when it shut down, in order per stage.
+    pub events: Vec<Event>,
+    /// The recorded input order (empty unless [`EngineBuilder::record_inputs`]).
+    pub inputs: InputOrder,
+    /// Messages each stage took (risk, books..., mark) and pushed on to other stages.
+    pub messages: Vec<(String, u64, u64)>,
+}
+
+/// A running engine: the host's handle (see the [module docs](self)).
+///
+/// # Examples
+///
+/// ```
+/// use liqcore::engine::{Command, EngineBuilder, Event, Market, MarketInput};
+/// use liqcore::book::{BookEvent, OrderCommand};
+/// use liqcore::mark::MarkConfig;
+/// use liqcore::risk::{Leverage, MarginTier, SymbolRiskConfig};
+/// use liqcore::types::{AccountId, Money, Price, Rate, Side, SymbolId, SymbolSpec};
+/// use rust_decimal::Decimal;
+///
+/// let spec = SymbolSpec::new(SymbolId(0), Decimal::new(1, 1), Decimal::new(1, 3)).unwrap();
+/// let tiers = [MarginTier { floor: Money(0), mmr: Rate(500_000), max_leverage: None }]; // 0.5 %
+/// let risk = SymbolRiskConfig::new(spec.clone(), Leverage::from_whole(100), &tiers).unwrap();
+/// let mut engine = EngineBuilder::new()
+///     .market(Market::new(spec, risk, MarkConfig::last()))
+///     .start()
+///     .unwrap();
+/// let usdt = Money(1_000_000 * Money::UNIT);
+/// for account in [1, 2] {
+///     engine.send(0, Command::Deposit { account: AccountId(account), amount: usdt }).unwrap();
+/// }
+/// let sell = OrderCommand::limit(1, 1, Side::Sell, 200_000, 1_000); // 1 BTC at 20,000.0
+/// let buy = OrderCommand::limit(2, 2, Side::Buy, 200_000, 1_000);
+/// engine.send(1, Command::Order { symbol: SymbolId(0), order: sell }).unwrap();
+/// engine.send(2, Command::Order { symbol: SymbolId(0), order: buy }).unwrap();
+/// engine.run_until_idle();
+/// let mut trades = 0;
+/// while let Some(event) = engine.try_recv() {
+///     if let Event::Book { event: BookEvent::Trade(trade), .. } = event {
+///         assert_eq!(trade.price, Price(200_000));
+///         trades += 1;
+///     }
+/// }
+/// assert_eq!(trades, 1);
+/// let report = engine.shutdown();
+/// assert_eq!(report.risk.risk().total_size(SymbolId(0)), 0);
+/// ```
+pub struct Engine {
+    commands: Producer<Flow<Command>>,
+    inputs: Producer<Flow<MarketInput>>,
+    events: EventReceiver,
+    clock: Option<Clock>,
+    mode: Mode,
+    plan: Plan,
+    book_capacity: usize,
+    max_symbols: usize,
+}
+
+impl Engine {
+    /// A builder.
+    #[must_use]
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::new()
+    }
+
+    /// Where the stages run and how they wait.
+    #[must_use]
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    fn stamp(&self, ts: u64) -> Stamp {
+        let now = self.clock.as_ref().map_or(0, Clock::raw);
+        Stamp {
+            ts,
+            origin: now,
+            sent: now,
+        }
+    }
+
+    /// Sends a command at logical time `ts` (ms).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Full`] hands the command back when the ring is full.
+    pub fn send(&mut self, ts: u64, command: Command) -> Result<(), SendError<Command>> {
+        let stamp = self.stamp(ts);
+        self.commands
+            .push(Flow::Data(stamp, command))
+            .map_err(|PushError::Full(flow)| match flow {
+                Flow::Data(_, c) => SendError::Full(c),
+                _ => SendError::Full(command),
+            })
+    }
+
+    /// Sends a market input (index tick, forced mark, clock) at logical time `ts` (ms).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Full`] hands the input back when the ring is full.
+    pub fn feed(&mut self, ts: u64, input: MarketInput) -> Result<(), SendError<MarketInput>> {
+        let stamp = self.stamp(ts);
+        self.inputs
+            .push(Flow::Data(stamp, input))
+            .map_err(|PushError::Full(flow)| match flow {
+                Flow::Data(_, i) => SendError::Full(i),
+                _ => SendError::Full(input),
+            })
+    }
+
+    /// The next event, if one is ready.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        self.events.try_recv()
+    }
+
+    /// [`Layout::Single`]: polls the stages until none has work; returns whether any had.
+    /// [`Layout::Pinned`]: does nothing (the threads run on their own) and returns `false`.
+    pub fn run_until_idle(&mut self) -> bool {
+        let Mode::Single(stages) = &mut self.mode else {
+            return false;
+        };
+        let mut any = false;
+        while stages.poll_all(&mut self.events) {
+            any = true;
+        }
+        any
+    }
+
+    /// [`Layout::Single`]: one poll of every stage (a bounded amount of work); returns whether
+    /// any had work.
+    pub fn poll(&mut self) -> bool {
+        match &mut self.mode {
+            Mode::Single(stages) => stages.poll_all(&mut self.events),
+            _ => false,
+        }
+    }
+
+    /// The stages' state ([`Layout::Single`] only).
+    #[must_use]
+    pub fn stages(&self) -> Option<&Stages> {
+        match &self.mode {
+            Mode::Single(stages) => Some(stages),
+            _ => None,
+        }
+    }
+
+    /// Adds a market while the engine runs ([`Layout::Single`] only; call between commands).
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError`].
+    pub fn add_market(&mut self, market: Market) -> Result<SymbolId, EngineError> {
+        let (capacity, max_symbols) = (self.book_capacity, self.max_symbols);
+        match &mut self.mode {
+            Mode::Single(stages) => stages.add_market(market, capacity, max_symbols),
+            _ => Err(EngineError::NotSingle),
+        }
+    }
+
+    /// Stops the engine: every input sent so far is processed, the stages stop, and their final
+    /// state comes back with the counters, histograms and the events not yet received.
+    #[must_use]
+    pub fn shutdown(mut self) -> Report {
+        let mut events = Vec::new();
+        // The stop messages queue behind the last inputs; wait for room if a ring is full.
+        let mut stop_cmd = Some(Flow::Stop);
+        let mut stop_idx = Some(Flow::Stop);
+        let mut mode = std::mem::replace(&mut self.mode, Mode::Done);
+        loop {
+            if let Some(flow) = stop_cmd.take()
+                && let Err(PushError::Full(flow)) = self.commands.push(flow)
+            {
+                stop_cmd = Some(flow);
+            }
+            if let Some(flow) = stop_idx.take()
+                && let Err(PushError::Full(flow)) = self.inputs.push(flow)
+            {
+                stop_idx = Some(flow);
+            }
+            let done = match &mut mode {
+                Mode::Single(stages) => {
+                    let worked = stages.poll_all(&mut self.events);
+                    !worked && stages.finished()
+                }
+                Mode::Pinned(threads) => {
+                    threads.risk.is_finished()
+                        && threads.mark.is_finished()
+                        && threads.books.iter().all(JoinHandle::is_finished)
+                }
+                Mode::Done => true,
+            };
+            while let Some(e) = self.events.try_recv() {
+                events.push(e);
+            }
+            if done && stop_cmd.is_none() && stop_idx.is_none() {
+                break;
+            }
+            if matches!(mode, Mode::Pinned(_)) {
+                std::thread::yield_now();
+            }
+        }
+        let stages = match mode {
+            Mode::Single(stages) => *stages,
+            Mode::Pinned(threads) => Stages {
+                risk: threads.risk.join().expect("risk stage thread panicked"),
+                books: threads
+                    .books
+                    .into_iter()
+                    .map(|h| h.join().expect("book stage thread panicked"))
+                    .collect(),
+                mark: threads.mark.join().expect("mark stage thread panicked"),
+            },
+            Mode::Done => unreachable!("shutdown runs once"),
+        };
+        for source in 0..self.events.sources.len() {
+            self.events.collect(source);
+        }
+        events.extend(self.events.pending.drain(..));
+        report(stages, events)
+    }
+}
+
+fn report(stages: Stages, events: Vec<Event>) -> Report {
+    let Stages { risk, books, mark } = stages;
+    let mut messages = vec![(
+        "risk".to_string(),
+        risk.commands.state.taken
+            + risk.marks.state.taken
+            + risk.reports.iter().map(|r| r.state.taken).sum::<u64>(),
+        risk.ports.orders.iter().map(|o| o.pushed).sum::<u64>()
+            + risk.ports.priority.iter().map(|o| o.pushed).sum::<u64>(),
+    )];
+    let mut latencies = Vec::new();
+    let mut book_counters = BookCounters::default();
+    let mut all_books: Vec<(u32, Book)> = Vec::new();
+    let mut inputs = InputOrder::default();
+    for (b, driver) in books.into_iter().enumerate() {
+        messages.push((
+            format!("book{b}"),
+            driver.priority.state.taken + driver.marks.state.taken + driver.orders.state.taken,
+            driver.ports.reports.pushed + driver.ports.data.pushed,
+        ));
+        let c = driver.stage.counters;
+        book_counters.commands += c.commands;
+        book_counters.trades += c.trades;
+        book_counters.liquidation_orders += c.liquidation_orders;
+        book_counters.marks += c.marks;
+        book_counters.misrouted += c.misrouted;
+        if let Some(t) = driver.ports.timer {
+            latencies.extend(t.into_latencies());
+        }
+        inputs.books.push(driver.log.record.unwrap_or_default());
+        for slot in driver.stage.books.into_iter().flatten() {
+            all_books.push((slot.book.spec().id.0, slot.book));
+        }
+    }
+    all_books.sort_by_key(|(id, _)| *id);
+    messages.push((
+        "mark".to_string(),
+        mark.inputs.state.taken + mark.data.iter().map(|d| d.state.taken).sum::<u64>(),
+        mark.ports.risk.pushed + mark.ports.books.iter().map(|o| o.pushed).sum::<u64>(),
+    ));
+    let mut all = Vec::new();
+    if let Some(t) = risk.ports.timer {
+        all.extend(t.into_latencies());
+    }
+    all.extend(latencies);
+    if let Some(t) = mark.ports.timer {
+        all.extend(t.into_latencies());
+    }
+    inputs.risk = risk.log.record.unwrap_or_default();
+    inputs.mark = mark.log.record.unwrap_or_default();
+    Report {
+        risk_counters: risk.stage.counters,
+        risk: risk.stage.engine,
+        books: all_books.into_iter().map(|(_, b)| b).collect(),
+        marks: mark.stage.marks.into_iter().flatten().collect(),
+        book_counters,
+        mark_counters: mark.stage.counters,
+        latencies: latency::merge(all),
+        events,
+        inputs,
+        messages,
+    }
+}

@@ -1,0 +1,269 @@
+//! The risk stage's table of live user orders: id → account, symbol, side, remaining
+//! quantity and the margin reservation still held for it.
+//!
+//! The book knows orders by id; the risk stage needs, for every fill, cancel and modify, whose
+//! order it was and how much of the account's open-order reservation to release, and, for a
+//! liquidation, every order of the account in a symbol. Everything is preallocated for
+//! `capacity` orders: an open-addressing id index (linear probing, backward-shift deletion, at
+//! most half full), a slab of entries with a free list, and per account an intrusive
+//! doubly-linked list of its orders.
+
+use crate::types::{AccountId, Side, SymbolId};
+
+const NONE: u32 = u32::MAX;
+const EMPTY_KEY: u64 = u64::MAX;
+
+/// One live order as the risk stage tracks it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: u64,
+    pub(crate) account: AccountId,
+    pub(crate) account_idx: u32,
+    pub(crate) symbol: SymbolId,
+    pub(crate) side: Side,
+    /// Lots that may still fill (the book's remaining quantity as last known).
+    pub(crate) remaining: i64,
+    /// Lots of `remaining` reserved as open orders in the margin engine (0 for reduce-only).
+    pub(crate) reserved: i64,
+    /// Extra lots reserved for a modify the book has not answered yet.
+    pub(crate) pending: i64,
+    /// Limit price in ticks (0: none, a market or stop-market order).
+    pub(crate) limit: i64,
+    prev: u32,
+    next: u32,
+}
+
+/// The live-order table (see the module docs).
+pub(crate) struct OrderRegistry {
+    keys: Vec<u64>,
+    slots: Vec<u32>,
+    mask: usize,
+    shift: u32,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    account_head: Vec<u32>,
+}
+
+/// The table is full.
+#[derive(Debug)]
+pub(crate) struct RegistryFull;
+
+impl OrderRegistry {
+    pub(crate) fn new(capacity: usize, accounts: usize) -> OrderRegistry {
+        let capacity = capacity.max(1);
+        let size = (capacity * 2).next_power_of_two().max(4);
+        let blank = Entry {
+            id: 0,
+            account: AccountId(0),
+            account_idx: 0,
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            remaining: 0,
+            reserved: 0,
+            pending: 0,
+            limit: 0,
+            prev: NONE,
+            next: NONE,
+        };
+        OrderRegistry {
+            keys: vec![EMPTY_KEY; size],
+            slots: vec![NONE; size],
+            mask: size - 1,
+            shift: 64 - size.trailing_zeros(),
+            entries: vec![blank; capacity],
+            free: (0..capacity as u32).rev().collect(),
+            account_head: vec![NONE; accounts],
+        }
+    }
+
+    /// Live orders.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
+    #[inline]
+    fn home(&self, id: u64) -> usize {
+        // Fibonacci hashing: the top bits of id × 2⁶⁴/φ.
+        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The slot of `id`, if live.
+    #[inline]
+    pub(crate) fn find(&self, id: u64) -> Option<u32> {
+        let mut i = self.home(id);
+        loop {
+            let key = self.keys[i];
+            if key == id && key != EMPTY_KEY {
+                return Some(self.slots[i]);
+            }
+            if key == EMPTY_KEY {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, slot: u32) -> &Entry {
+        &self.entries[slot as usize]
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, slot: u32) -> &mut Entry {
+        &mut self.entries[slot as usize]
+    }
+
+    /// Adds a live order. The caller has checked that `id` is not live and not `u64::MAX`.
+    pub(crate) fn insert(&mut self, mut entry: Entry) -> Result<u32, RegistryFull> {
+        let slot = self.free.pop().ok_or(RegistryFull)?;
+        let account = entry.account_idx as usize;
+        let head = self.account_head.get(account).copied().unwrap_or(NONE);
+        entry.prev = NONE;
+        entry.next = head;
+        if head != NONE {
+            self.entries[head as usize].prev = slot;
+        }
+        if let Some(h) = self.account_head.get_mut(account) {
+            *h = slot;
+        }
+        self.entries[slot as usize] = entry;
+        let mut i = self.home(entry.id);
+        while self.keys[i] != EMPTY_KEY {
+            i = (i + 1) & self.mask;
+        }
+        self.keys[i] = entry.id;
+        self.slots[i] = slot;
+        Ok(slot)
+    }
+
+    /// A blank entry for `insert`.
+    pub(crate) fn entry(
+        id: u64,
+        account: AccountId,
+        account_idx: u32,
+        symbol: SymbolId,
+        side: Side,
+        remaining: i64,
+        reserved: i64,
+    ) -> Entry {
+        Entry {
+            id,
+            account,
+            account_idx,
+            symbol,
+            side,
+            remaining,
+            reserved,
+            pending: 0,
+            limit: 0,
+            prev: NONE,
+            next: NONE,
+        }
+    }
+
+    /// Removes a live order.
+    pub(crate) fn remove(&mut self, slot: u32) {
+        let entry = self.entries[slot as usize];
+        if entry.prev != NONE {
+            self.entries[entry.prev as usize].next = entry.next;
+        } else if let Some(h) = self.account_head.get_mut(entry.account_idx as usize) {
+            *h = entry.next;
+        }
+        if entry.next != NONE {
+            self.entries[entry.next as usize].prev = entry.prev;
+        }
+        self.free.push(slot);
+        // Backward-shift deletion: pull later members of the probe run into the gap.
+        let mut i = self.home(entry.id);
+        while self.keys[i] != entry.id {
+            i = (i + 1) & self.mask;
+        }
+        let mut gap = i;
+        let mut j = (gap + 1) & self.mask;
+        loop {
+            let key = self.keys[j];
+            if key == EMPTY_KEY {
+                break;
+            }
+            let home = self.home(key);
+            // Move `j` into the gap unless its home lies cyclically in (gap, j].
+            let dist_home = j.wrapping_sub(home) & self.mask;
+            let dist_gap = j.wrapping_sub(gap) & self.mask;
+            if dist_home >= dist_gap {
+                self.keys[gap] = key;
+                self.slots[gap] = self.slots[j];
+                gap = j;
+            }
+            j = (j + 1) & self.mask;
+        }
+        self.keys[gap] = EMPTY_KEY;
+        self.slots[gap] = NONE;
+    }
+
+    /// The first order of an account (walk with [`OrderRegistry::next_of`]).
+    pub(crate) fn first_of(&self, account_idx: u32) -> Option<u32> {
+        match self.account_head.get(account_idx as usize) {
+            Some(&h) if h != NONE => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The account's next order after `slot`.
+    pub(crate) fn next_of(&self, slot: u32) -> Option<u32> {
+        let next = self.entries[slot as usize].next;
+        (next != NONE).then_some(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn matches_a_hash_map_under_churn() {
+        let mut registry = OrderRegistry::new(64, 4);
+        let mut model: HashMap<u64, u32> = HashMap::new();
+        let mut state = 0x1234_5678_u64;
+        for step in 0..20_000u64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let id = (state >> 33) % 200;
+            if let Some(&slot) = model.get(&id) {
+                assert_eq!(registry.find(id), Some(slot));
+                registry.remove(slot);
+                model.remove(&id);
+            } else if model.len() < 64 {
+                let entry = OrderRegistry::entry(
+                    id,
+                    AccountId(1),
+                    (id % 4) as u32,
+                    SymbolId(0),
+                    Side::Buy,
+                    1,
+                    0,
+                );
+                let slot = registry.insert(entry).unwrap();
+                model.insert(id, slot);
+            }
+            if step % 997 == 0 {
+                for probe in 0..200 {
+                    assert_eq!(registry.find(probe), model.get(&probe).copied());
+                }
+                for account in 0..4u32 {
+                    let mut count = 0;
+                    let mut cursor = registry.first_of(account);
+                    while let Some(slot) = cursor {
+                        assert_eq!(registry.get(slot).account_idx, account);
+                        count += 1;
+                        cursor = registry.next_of(slot);
+                    }
+                    let expected = model.keys().filter(|&&k| (k % 4) as u32 == account).count();
+                    assert_eq!(count, expected);
+                }
+            }
+        }
+        assert_eq!(registry.len(), model.len());
+    }
+}
