@@ -185,7 +185,9 @@ pub use event::{
     ReplayEvent, money_string, write_event,
 };
 pub use parse::{Expected, MalformedLine, MalformedReason, parse_line, parse_line_bytes};
-pub use run::{Replay, ReplayError, Summary, run_replay};
+pub use run::{
+    REPLAY_ACCOUNTS, REPLAY_ORDERS, REPLAY_SYMBOLS, Replay, ReplayError, Summary, run_replay,
+};
 pub use snapshot::{account_snapshot, book_snapshot, insurance_balance};
 pub use symbols::{
     MarginTier, Reject, ResolvedLeverage, ResolvedMargin, ResolvedModify, ResolvedOrder,

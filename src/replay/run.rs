@@ -54,16 +54,26 @@
 use std::io::{self, BufRead, Write};
 
 use super::command::{QueryTarget, ReplayCommand};
-use super::event::ReplayEvent;
+use super::event::{AdlEvent, LiquidationEvent, RejectSubject, ReplayEvent};
 use super::parse::{MalformedLine, parse_line_bytes};
-use super::symbols::{
-    Reject, ResolvedLeverage, ResolvedMargin, ResolvedModify, ResolvedOrder, ResolvedPrice,
-    SymbolTable, resolve_amount, resolve_insurance,
-};
+use super::snapshot::{account_snapshot, book_snapshot};
+use super::symbols::{Reject, SymbolTable, resolve_amount, resolve_insurance};
 use super::write_event;
 use crate::book::RejectReason;
-use crate::risk::LIQUIDATION_ID_BASE;
-use crate::types::{AccountId, Money, OrderId, SymbolId};
+use crate::engine::{
+    Command, Engine, EngineBuilder, EngineError, Event, Layout, Market, MarketInput, Stages,
+    Subject,
+};
+use crate::risk::{self, Leverage, MAX_SYMBOLS};
+use crate::types::{OrderId, SymbolId};
+
+/// Accounts a replay's risk stage preallocates: a `deposit` that would create one more is
+/// refused (`account_capacity`).
+pub const REPLAY_ACCOUNTS: usize = 4096;
+/// Markets a replay can define (the risk stage's limit, [`MAX_SYMBOLS`]).
+pub const REPLAY_SYMBOLS: usize = MAX_SYMBOLS;
+/// Live orders per market book, and live user orders the risk stage tracks.
+pub const REPLAY_ORDERS: usize = 1 << 16;
 
 /// What a finished run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -92,6 +102,9 @@ pub enum ReplayError {
     /// The events could not be written (a closed pipe, a full disk).
     #[error("cannot write the events: {0}")]
     Write(#[source] io::Error),
+    /// The engine could not start (it has no market yet, so this means an engine bug).
+    #[error("cannot start the engine: {0}")]
+    Engine(#[source] EngineError),
 }
 
 impl ReplayError {
@@ -100,7 +113,7 @@ impl ReplayError {
     pub const fn exit_status(&self) -> u8 {
         match self {
             ReplayError::Malformed(_) => 2,
-            ReplayError::Read(_) | ReplayError::Write(_) => 1,
+            ReplayError::Read(_) | ReplayError::Write(_) | ReplayError::Engine(_) => 1,
         }
     }
 }
@@ -128,7 +141,10 @@ pub fn run_replay<R: BufRead, W: Write>(
     mut input: R,
     mut output: W,
 ) -> Result<Summary, ReplayError> {
-    let mut replay = Replay::new();
+    let mut replay = match Replay::new() {
+        Ok(replay) => replay,
+        Err(error) => return Err(ReplayError::Engine(error)),
+    };
     let mut line = Vec::with_capacity(256);
     let mut number = 0_u64;
     let result = loop {
@@ -158,31 +174,59 @@ pub fn run_replay<R: BufRead, W: Write>(
     Ok(replay.summary)
 }
 
-/// One replay in progress: the symbol table, the engine and the logical clock. Feed it
-/// commands with [`Replay::apply`].
-#[derive(Debug)]
+/// One replay in progress: the symbol table, the engine ([`Layout::Single`]) and the logical
+/// clock. Feed it commands with [`Replay::apply`].
 pub struct Replay {
     table: SymbolTable,
-    /// Logical time (ms): the last `ts` seen; without one, time does not move.
+    engine: Engine,
+    /// Logical time (ms): the largest `ts` seen; without one, time does not move.
     now: u64,
     summary: Summary,
 }
 
-impl Default for Replay {
-    fn default() -> Replay {
-        Replay::new()
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replay")
+            .field("symbols", &self.table.len())
+            .field("now", &self.now)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
     }
 }
 
 impl Replay {
     /// A replay with no market, no account and an empty insurance fund at time 0.
-    #[must_use]
-    pub fn new() -> Replay {
-        Replay {
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError`] if the engine cannot start (it has no market to refuse, so only an
+    /// engine bug would).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use liqcore::replay::{Replay, parse_line};
+    /// let mut replay = Replay::new().unwrap();
+    /// let mut out = Vec::new();
+    /// let command = parse_line(1, r#"{"op":"deposit","account":1,"amount":"-1"}"#).unwrap().unwrap();
+    /// replay.apply(&command, &mut out).unwrap();
+    /// assert_eq!(out, b"{\"ev\":\"rejected\",\"account\":1,\"reason\":\"invalid_amount\"}\n");
+    /// ```
+    pub fn new() -> Result<Replay, EngineError> {
+        let engine = EngineBuilder::new()
+            .layout(Layout::Single)
+            .accounts(REPLAY_ACCOUNTS)
+            .max_symbols(REPLAY_SYMBOLS)
+            .max_orders(REPLAY_ORDERS)
+            .book_capacity(REPLAY_ORDERS)
+            .latency(false)
+            .start()?;
+        Ok(Replay {
             table: SymbolTable::new(),
+            engine,
             now: 0,
             summary: Summary::default(),
-        }
+        })
     }
 
     /// The markets defined so far.
@@ -197,6 +241,12 @@ impl Replay {
         self.summary
     }
 
+    /// The engine's stages, for reading state between commands.
+    #[must_use]
+    pub fn stages(&self) -> Option<&Stages> {
+        self.engine.stages()
+    }
+
     /// Applies one command and writes its events to `out`, in the order the engine produced
     /// them. A refused command writes a `rejected` event; nothing here fails but the writer.
     ///
@@ -205,15 +255,20 @@ impl Replay {
     /// The writer's error.
     pub fn apply<W: Write>(&mut self, command: &ReplayCommand, out: &mut W) -> io::Result<()> {
         self.summary.commands += 1;
-        if let Some(ts) = command.ts() {
-            self.now = self.now.max(ts);
+        if let Some(ts) = command.ts()
+            && ts > self.now
+        {
+            self.now = ts;
+            // Time moves first: the mark stage sees the new clock (staleness, smoothing)
+            // before the command. Index and forced marks carry their own time.
+            if !matches!(command, ReplayCommand::Index(_) | ReplayCommand::Mark(_)) {
+                self.feed(MarketInput::Clock);
+                self.drain(out)?;
+            }
         }
         match self.execute(command) {
-            Ok(event) => {
-                if let Some(event) = event {
-                    self.emit(out, &event)?;
-                }
-            }
+            Ok(Some(snapshot)) => self.emit(out, &snapshot)?,
+            Ok(None) => {}
             Err(reason) => {
                 let event = ReplayEvent::Rejected {
                     subject: command.reject_subject(),
@@ -222,7 +277,7 @@ impl Replay {
                 self.emit(out, &event)?;
             }
         }
-        Ok(())
+        self.drain(out)
     }
 
     fn emit<W: Write>(&mut self, out: &mut W, event: &ReplayEvent) -> io::Result<()> {
@@ -234,78 +289,212 @@ impl Replay {
         Ok(())
     }
 
-    /// Resolves `command` against the table (grid rejections happen here, before the engine
-    /// sees anything) and carries it out.
-    fn execute(&mut self, command: &ReplayCommand) -> Result<Option<ReplayEvent>, Reject> {
-        let op = match command {
-            ReplayCommand::Symbol(def) => {
-                let id = self.table.define(def)?;
-                EngineOp::AddMarket(id)
+    /// Runs the engine until no stage has work and writes every event, in order.
+    fn drain<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        loop {
+            self.engine.run_until_idle();
+            let mut any = false;
+            while let Some(event) = self.engine.try_recv() {
+                any = true;
+                if let Some(event) = self.replay_event(event) {
+                    self.emit(out, &event)?;
+                }
             }
-            ReplayCommand::Deposit(c) => EngineOp::Deposit(c.account, resolve_amount(c)?),
-            ReplayCommand::Withdraw(c) => EngineOp::Withdraw(c.account, resolve_amount(c)?),
-            ReplayCommand::Insurance(c) => EngineOp::Insurance(resolve_insurance(c)?),
-            ReplayCommand::Leverage(c) => EngineOp::Leverage(self.table.resolve_leverage(c)?),
-            ReplayCommand::Margin(c) => EngineOp::Margin(self.table.resolve_margin(c)?),
+            if !any {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends a command, making room first if the ring is full (the stages run on this thread,
+    /// so running them empties it).
+    fn send(&mut self, mut command: Command) {
+        while let Err(full) = self.engine.send(self.now, command) {
+            command = full.into_inner();
+            self.engine.run_until_idle();
+        }
+    }
+
+    fn feed(&mut self, mut input: MarketInput) {
+        while let Err(full) = self.engine.feed(self.now, input) {
+            input = full.into_inner();
+            self.engine.run_until_idle();
+        }
+    }
+
+    /// Resolves `command` against the table (grid rejections happen here, before the engine
+    /// sees anything), then hands it to the engine, or answers a query.
+    fn execute(&mut self, command: &ReplayCommand) -> Result<Option<ReplayEvent>, Reject> {
+        match command {
+            ReplayCommand::Symbol(def) => {
+                if self.table.len() >= REPLAY_SYMBOLS && self.table.id(&def.symbol).is_none() {
+                    return Err(Reject::InvalidSymbol);
+                }
+                let id = self.table.define(def)?;
+                self.add_market(id)?;
+            }
+            ReplayCommand::Deposit(c) => self.send(Command::Deposit {
+                account: c.account,
+                amount: resolve_amount(c)?,
+            }),
+            ReplayCommand::Withdraw(c) => self.send(Command::Withdraw {
+                account: c.account,
+                amount: resolve_amount(c)?,
+            }),
+            ReplayCommand::Insurance(c) => self.send(Command::Insurance {
+                amount: resolve_insurance(c)?,
+            }),
+            ReplayCommand::Leverage(c) => {
+                let resolved = self.table.resolve_leverage(c)?;
+                self.send(Command::Leverage {
+                    account: resolved.account,
+                    symbol: resolved.symbol,
+                    leverage: Leverage(resolved.leverage.0),
+                    mode: resolved.mode,
+                });
+            }
+            ReplayCommand::Margin(c) => {
+                let resolved = self.table.resolve_margin(c)?;
+                self.send(Command::Margin {
+                    account: resolved.account,
+                    symbol: resolved.symbol,
+                    amount: resolved.amount,
+                });
+            }
             ReplayCommand::Order(request) => {
                 let resolved = self.table.resolve_order(request)?;
-                if resolved.order.id.0 >= LIQUIDATION_ID_BASE {
-                    // The liquidation engine numbers its own orders from 2⁶³.
-                    return Err(Reject::Other("invalid_id"));
-                }
-                EngineOp::Order(resolved)
+                self.send(Command::Order {
+                    symbol: resolved.symbol,
+                    order: resolved.order,
+                });
             }
-            ReplayCommand::Cancel(c) => EngineOp::Cancel(c.id),
+            ReplayCommand::Cancel(c) => self.send(Command::Cancel { id: c.id }),
             ReplayCommand::Modify(c) => {
-                let symbol = self
-                    .order_symbol(c.id)
-                    .ok_or(Reject::Book(RejectReason::UnknownOrder))?;
-                EngineOp::Modify(self.table.resolve_modify(c, symbol)?)
+                // The new price and quantity are on the grid of the order's market, which the
+                // books know; an id no book holds is the risk stage's `unknown_order`.
+                let resolved = match self.order_symbol(c.id) {
+                    Some(symbol) => self.table.resolve_modify(c, symbol)?,
+                    None => return Err(Reject::Book(RejectReason::UnknownOrder)),
+                };
+                self.send(Command::Modify {
+                    id: resolved.id,
+                    price: resolved.price,
+                    qty: resolved.qty,
+                });
             }
-            ReplayCommand::Index(c) => EngineOp::Index(self.table.resolve_price(c)?),
-            ReplayCommand::Mark(c) => EngineOp::Mark(self.table.resolve_price(c)?),
+            ReplayCommand::Index(c) => {
+                let resolved = self.table.resolve_price(c)?;
+                self.feed(MarketInput::Index {
+                    symbol: resolved.symbol,
+                    price: resolved.price,
+                });
+            }
+            ReplayCommand::Mark(c) => {
+                let resolved = self.table.resolve_price(c)?;
+                self.feed(MarketInput::ForceMark {
+                    symbol: resolved.symbol,
+                    price: resolved.price,
+                });
+            }
             ReplayCommand::Query(query) => return self.query(&query.what).map(Some),
-        };
-        self.dispatch(op)?;
+        }
         Ok(None)
     }
 
+    /// Builds the engine's market from a freshly defined table entry and adds it.
+    fn add_market(&mut self, id: SymbolId) -> Result<(), Reject> {
+        let entry = self.table.get(id).ok_or(Reject::InvalidSymbol)?;
+        let market = Market::new(
+            entry.spec.clone(),
+            entry.risk_config().map_err(|_| Reject::InvalidSymbol)?,
+            entry.mark,
+        );
+        // The table checked everything the engine checks (ids dense from 0, below the
+        // limit; the risk and mark configurations); a refusal here would be an engine bug.
+        self.engine
+            .add_market(market)
+            .map(|_| ())
+            .map_err(|_| Reject::InvalidSymbol)
+    }
+
     /// The symbol whose book holds the live order `id`, if any.
-    fn order_symbol(&self, _id: OrderId) -> Option<SymbolId> {
-        None
+    fn order_symbol(&self, id: OrderId) -> Option<SymbolId> {
+        let stages = self.engine.stages()?;
+        (0..self.table.len())
+            .filter_map(|s| u32::try_from(s).ok().map(SymbolId))
+            .find(|&s| stages.book(s).is_some_and(|book| book.order(id).is_some()))
     }
 
     fn query(&self, what: &QueryTarget) -> Result<ReplayEvent, Reject> {
+        let stages = self
+            .engine
+            .stages()
+            .ok_or(Reject::Other("engine_stopped"))?;
+        let risk = stages.risk().risk();
         match what {
             QueryTarget::Insurance => Ok(ReplayEvent::Insurance {
-                balance: Money::ZERO,
+                balance: risk.insurance_fund(),
             }),
-            QueryTarget::Account(_) | QueryTarget::Book { .. } => {
-                Err(Reject::Other("not_implemented"))
+            QueryTarget::Account(account) => account_snapshot(risk, *account)
+                .map(ReplayEvent::Account)
+                .ok_or(Reject::Other("unknown_account")),
+            QueryTarget::Book { symbol, depth } => {
+                let id = self.table.resolve_symbol(symbol)?;
+                let book = stages.book(id).ok_or(Reject::UnknownSymbol)?;
+                Ok(ReplayEvent::Book(book_snapshot(book, id, *depth)))
             }
         }
     }
 
-    fn dispatch(&mut self, op: EngineOp) -> Result<(), Reject> {
-        match op {
-            EngineOp::AddMarket(_) => Ok(()),
-            _ => Err(Reject::Other("not_implemented")),
-        }
+    /// The replay event of an engine event (`None` for those REPLAY.md does not print: the
+    /// book's best bid/offer changes and the insurance fund's movements, which a `query`
+    /// shows).
+    fn replay_event(&self, event: Event) -> Option<ReplayEvent> {
+        Some(match event {
+            Event::Book { symbol, event } => return ReplayEvent::from_book(symbol, event),
+            Event::Rejected { subject, reason } => ReplayEvent::Rejected {
+                subject: match subject {
+                    Subject::Order(id) => RejectSubject::Order(id),
+                    Subject::Account(account) => RejectSubject::Account(account),
+                    Subject::Symbol(symbol) => RejectSubject::Symbol(
+                        self.table
+                            .get(symbol)
+                            .map_or_else(String::new, |entry| entry.name.clone()),
+                    ),
+                    Subject::Insurance => RejectSubject::None,
+                },
+                reason: Reject::Other(reason),
+            },
+            Event::Mark { symbol, price, .. } => ReplayEvent::Mark { symbol, price },
+            Event::Risk(risk::LiquidationEvent::Liquidation {
+                account,
+                symbol,
+                side,
+                qty,
+                limit_price,
+                id,
+            }) => ReplayEvent::Liquidation(LiquidationEvent {
+                account,
+                symbol,
+                side,
+                qty,
+                limit_price: Some(limit_price),
+                id,
+            }),
+            Event::Risk(risk::LiquidationEvent::Adl {
+                symbol,
+                liquidated_account,
+                counterparty_account,
+                qty,
+                price,
+            }) => ReplayEvent::Adl(AdlEvent {
+                symbol,
+                liquidated_account,
+                counterparty_account,
+                qty,
+                price,
+            }),
+            Event::Risk(risk::LiquidationEvent::Insurance { .. }) => return None,
+        })
     }
-}
-
-/// A command resolved against the symbol table: what the engine is asked to do.
-#[derive(Clone, Copy, Debug)]
-enum EngineOp {
-    AddMarket(SymbolId),
-    Deposit(AccountId, Money),
-    Withdraw(AccountId, Money),
-    Insurance(Money),
-    Leverage(ResolvedLeverage),
-    Margin(ResolvedMargin),
-    Order(ResolvedOrder),
-    Cancel(OrderId),
-    Modify(ResolvedModify),
-    Index(ResolvedPrice),
-    Mark(ResolvedPrice),
 }
