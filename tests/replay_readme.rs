@@ -6,7 +6,9 @@ use liqcore::replay::run_replay;
 /// The `jsonl` code blocks of the README section that starts with `## Replay`.
 fn replay_section_blocks() -> Vec<String> {
     let readme = include_str!("../README.md");
-    let start = readme.find("\n## Replay\n").expect("README has a Replay section");
+    let start = readme
+        .find("\n## Replay\n")
+        .expect("README has a Replay section");
     let section = &readme[start + 1..];
     let section = match section[3..].find("\n## ") {
         Some(end) => &section[..end + 3],
@@ -34,7 +36,10 @@ fn replay_section_blocks() -> Vec<String> {
 #[test]
 fn readme_example_output_is_what_replay_prints() {
     let blocks = replay_section_blocks();
-    assert!(blocks.len() >= 2, "the Replay section needs a script and its output");
+    assert!(
+        blocks.len() >= 2,
+        "the Replay section needs a script and its output"
+    );
     let mut out = Vec::new();
     run_replay(blocks[0].as_bytes(), &mut out).expect("the README script is well formed");
     assert_eq!(String::from_utf8(out).unwrap(), blocks[1]);

@@ -1,7 +1,9 @@
 //! The replay text interface (`/work/shared/REPLAY.md`): JSON Lines in, JSON Lines out. This
-//! module is the I/O layer only — parsing a line into a typed [`ReplayCommand`], resolving its
+//! module holds the I/O layer — parsing a line into a typed [`ReplayCommand`], resolving its
 //! decimals against the market's grid ([`SymbolTable`]), and printing a [`ReplayEvent`]
-//! ([`write_event`]). The engine glue (book + mark + risk, single-threaded) calls it.
+//! ([`write_event`]) — and the driver on top of it, [`run_replay`] / [`Replay`], which runs a
+//! script through the engine (book + mark + risk stages, `Layout::Single`) and is what
+//! `liqcore replay` calls. The driver's own semantics: `run.rs`.
 //!
 //! # Format
 //!

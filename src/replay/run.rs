@@ -17,8 +17,11 @@
 //! 1. blank lines and `#` comments are skipped (they still count for line numbers);
 //! 2. the line is parsed ([`parse_line_bytes`]); a malformed line stops the run: the output is
 //!    flushed, then [`ReplayError::Malformed`] is returned (the binary prints it and exits 2);
-//! 3. `ts`, if present, advances the logical clock (it never goes back: an older `ts` leaves
-//!    the clock where it is); without one, time does not move;
+//! 3. `ts`, if present and later than the clock, advances the logical clock first: an
+//!    `index` or `mark` carries it to the mark stage itself, any other command is preceded by
+//!    a clock input, so the mark stage sees the time move (staleness, smoothing) before the
+//!    command; an older `ts` leaves the clock where it is; without one, time does not move.
+//!    Every command is stamped with the clock;
 //! 4. the command's decimals are resolved against its symbol's grid ([`SymbolTable`]); a
 //!    refusal there (`price_not_on_tick`, `invalid_qty`, `unknown_symbol`, ...) is a
 //!    `rejected` event and the engine never sees the command;
@@ -41,8 +44,13 @@
 //!
 //! - At most [`crate::risk::MAX_SYMBOLS`] markets and [`REPLAY_ACCOUNTS`] accounts per run;
 //!   beyond them, `symbol` and `deposit` are refused.
-//! - User order ids must stay below 2⁶³ (`invalid_id`): the liquidation engine numbers its
-//!   own orders from [`crate::risk::LIQUIDATION_ID_BASE`].
+//! - User order ids must stay below 2⁶³ (the risk stage refuses others, `invalid_order_id`):
+//!   the liquidation engine numbers its own orders from [`crate::risk::LIQUIDATION_ID_BASE`],
+//!   and their `accepted`, `trade` and `cancelled` events show those ids.
+//! - A `modify` is resolved on the grid of the book that holds the order; an id no book holds
+//!   is refused here as `unknown_order` (the engine would say the same).
+//! - The insurance fund's movements are not printed as they happen (REPLAY.md has no such
+//!   event); a `query` of the fund shows its balance.
 //!
 //! # Performance
 //!
