@@ -176,8 +176,10 @@ fn bad_words_and_flags() {
     );
 }
 
-/// REPLAY.md: an off-tick price, a negative or zero quantity, an unknown symbol are refused
-/// commands (`rejected` events), not malformed lines: the run continues and exits 0.
+/// REPLAY.md: an off-tick price, a negative or zero quantity, an unknown symbol, an order id
+/// in the liquidation engine's range (2⁶³ and above: a valid `u64`, refused by the risk
+/// stage) are refused commands (`rejected` events), not malformed lines: the run continues
+/// and exits 0.
 #[test]
 fn refused_commands_are_events_not_errors() {
     let script = format!(
@@ -188,6 +190,7 @@ fn refused_commands_are_events_not_errors() {
          {{\"op\":\"order\",\"id\":5,\"account\":1,\"symbol\":\"BTC-PERP\",\"side\":\"buy\",\"type\":\"limit\",\"qty\":\"0.0005\",\"price\":\"20000\"}}\n\
          {{\"op\":\"order\",\"id\":6,\"account\":1,\"symbol\":\"ETH-PERP\",\"side\":\"buy\",\"type\":\"limit\",\"qty\":\"1\",\"price\":\"20000\"}}\n\
          {{\"op\":\"order\",\"id\":7,\"account\":1,\"symbol\":\"BTC-PERP\",\"side\":\"buy\",\"type\":\"limit\",\"qty\":\"1\",\"price\":\"-20000\"}}\n\
+         {{\"op\":\"order\",\"id\":9223372036854775808,\"account\":1,\"symbol\":\"BTC-PERP\",\"side\":\"buy\",\"type\":\"limit\",\"qty\":\"1\",\"price\":\"20000\"}}\n\
          {{\"op\":\"deposit\",\"account\":1,\"amount\":\"-5\"}}\n\
          {{\"op\":\"index\",\"symbol\":\"BTC-PERP\",\"price\":\"1.25\"}}\n\
          {SYMBOL}\n\
@@ -202,6 +205,7 @@ fn refused_commands_are_events_not_errors() {
          {\"ev\":\"rejected\",\"id\":5,\"reason\":\"qty_not_on_lot\"}\n\
          {\"ev\":\"rejected\",\"id\":6,\"reason\":\"unknown_symbol\"}\n\
          {\"ev\":\"rejected\",\"id\":7,\"reason\":\"invalid_price\"}\n\
+         {\"ev\":\"rejected\",\"id\":9223372036854775808,\"reason\":\"invalid_order_id\"}\n\
          {\"ev\":\"rejected\",\"account\":1,\"reason\":\"invalid_amount\"}\n\
          {\"ev\":\"rejected\",\"symbol\":\"BTC-PERP\",\"reason\":\"price_not_on_tick\"}\n\
          {\"ev\":\"rejected\",\"symbol\":\"BTC-PERP\",\"reason\":\"duplicate_symbol\"}\n\

@@ -57,7 +57,9 @@
 //! Not a hot path: JSON parsing and formatting (a few small allocations per line) dominate;
 //! the engine's stages themselves do not allocate. Output goes through the caller's writer;
 //! the binary gives it a 64 KiB `BufWriter` on a locked stdout, so a run makes one `write`
-//! system call per 64 KiB of events, plus the final flush.
+//! system call per 64 KiB of events, plus the final flush. Measured (`perf/replay.md`): 5.6 µs
+//! per line end to end on a 20,000-command script (180 k lines/s), 3.4 µs of it parsing; an
+//! engine starts in about 1 ms.
 
 use std::io::{self, BufRead, Write};
 
