@@ -17,7 +17,7 @@ pub(crate) const SPILL_RESERVE: usize = 1024;
 pub(crate) struct Outbox<T> {
     ring: Producer<T>,
     spill: VecDeque<T>,
-    /// Messages handed to `push` (ring or spill).
+    /// Data messages handed to `push` (ring or spill); control messages not counted.
     pub(crate) pushed: u64,
 }
 
@@ -43,6 +43,13 @@ impl<T> Outbox<T> {
         } else {
             self.spill.push_back(item);
         }
+    }
+
+    /// Queues a control message (marker, stop): like [`Outbox::push`], not counted.
+    #[inline]
+    pub(crate) fn push_control(&mut self, item: T) {
+        self.push(item);
+        self.pushed -= 1;
     }
 
     /// Moves spilled messages into the ring while it has room. Returns whether any moved.
