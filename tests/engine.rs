@@ -702,7 +702,7 @@ fn shutdown_returns_undelivered_events_and_histograms() {
         .iter()
         .find(|l| l.name == "book.service")
         .unwrap();
-    assert!(service.histogram.len() > 0);
+    assert!(!service.histogram.is_empty());
     let mut hgrm = Vec::new();
     service.write_hgrm(&mut hgrm).unwrap();
     assert!(String::from_utf8(hgrm).unwrap().contains("Percentile"));

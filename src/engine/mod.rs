@@ -119,6 +119,9 @@ use driver::{
 use msg::{Flow, Stamp};
 use outbox::Outbox;
 
+/// Events the host-side queue of [`Layout::Single`] holds before it grows.
+const EVENT_RESERVE: usize = 1 << 14;
+
 /// One market: grid, risk parameters and mark-price method.
 #[derive(Clone, Debug)]
 pub struct Market {
@@ -579,7 +582,7 @@ impl EngineBuilder {
             inputs: idx_tx,
             events: EventReceiver {
                 sources: event_sources,
-                pending: VecDeque::new(),
+                pending: VecDeque::with_capacity(EVENT_RESERVE),
                 next: 0,
             },
             clock,
