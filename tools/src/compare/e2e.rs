@@ -211,7 +211,7 @@ fn pump(engine: &mut Engine, inputs: &[Input], feed: &mut Feed, liquidations: &m
 fn measured_inputs(commands: &[BookCommand], feed: &mut Feed) -> Vec<Input> {
     let mut out = Vec::with_capacity(commands.len() + commands.len() / INDEX_EVERY + 1);
     for (i, c) in commands.iter().enumerate() {
-        if i % INDEX_EVERY == 0 {
+        if i.is_multiple_of(INDEX_EVERY) {
             out.push(Input::Index(feed.index()));
         }
         if let Some(c) = to_command(c) {
@@ -369,7 +369,7 @@ fn open_loop(load: &workload::Workload, start_price: i64, rate: f64, count: usiz
         while sent < commands.len() && (sent as f64) * interval <= elapsed {
             // Planned send time, ns after t0.
             let planned_at = (sent as f64 * interval) as u64;
-            if sent % INDEX_EVERY == 0 && ticks <= sent / INDEX_EVERY {
+            if sent.is_multiple_of(INDEX_EVERY) && ticks <= sent / INDEX_EVERY {
                 let p = feed.index();
                 if engine
                     .feed(
