@@ -707,3 +707,151 @@ fn shutdown_returns_undelivered_events_and_histograms() {
     service.write_hgrm(&mut hgrm).unwrap();
     assert!(String::from_utf8(hgrm).unwrap().contains("Percentile"));
 }
+
+#[test]
+fn symbols_split_across_two_book_stages() {
+    let mut engine = EngineBuilder::new()
+        .market(market(0, MarkConfig::last()))
+        .market(market(1, MarkConfig::last()))
+        .market(market(2, MarkConfig::last()))
+        .book_stages(2)
+        .accounts(16)
+        .start()
+        .unwrap();
+    assert_eq!(engine.plan().stages.len(), 4, "risk, two book stages, mark");
+    for a in [1, 2] {
+        engine
+            .send(
+                0,
+                Command::Deposit {
+                    account: AccountId(a),
+                    amount: quote(1_000_000),
+                },
+            )
+            .unwrap();
+    }
+    for s in 0..3u32 {
+        let id = 10 * u64::from(s);
+        engine
+            .send(
+                0,
+                order(
+                    SymbolId(s),
+                    OrderCommand::limit(id + 1, 1, Side::Sell, 100 + i64::from(s), 5),
+                ),
+            )
+            .unwrap();
+        engine
+            .send(
+                0,
+                order(
+                    SymbolId(s),
+                    OrderCommand::limit(id + 2, 2, Side::Buy, 100 + i64::from(s), 5),
+                ),
+            )
+            .unwrap();
+    }
+    let events = drain(&mut engine);
+    for s in 0..3u32 {
+        assert!(events.iter().any(|e| matches!(e, Event::Book { symbol, event: BookEvent::Trade(t) } if *symbol == SymbolId(s) && t.price == Price(100 + i64::from(s)))));
+        assert!(events.contains(&Event::Mark {
+            symbol: SymbolId(s),
+            price: Price(100 + i64::from(s)),
+            ts: 0
+        }));
+    }
+    let report = engine.shutdown();
+    assert_eq!(report.books.len(), 3);
+    for s in 0..3 {
+        assert_eq!(report.risk.risk().total_size(SymbolId(s)), 0);
+    }
+    assert_eq!(report.book_counters.misrouted, 0);
+}
+
+#[test]
+fn split_host_ends_work_from_separate_threads() {
+    let engine = EngineBuilder::new()
+        .market(market(0, MarkConfig::last()))
+        .accounts(16)
+        .layout(Layout::Pinned)
+        .start()
+        .unwrap();
+    let (mut commands, mut inputs, mut events, handle) = engine.split().ok().unwrap();
+    let sender = std::thread::spawn(move || {
+        let mut send = |c: Command| {
+            let mut c = c;
+            while let Err(e) = commands.send(0, c) {
+                c = e.into_inner();
+                std::thread::yield_now();
+            }
+        };
+        for a in [1, 2] {
+            send(Command::Deposit {
+                account: AccountId(a),
+                amount: quote(1_000_000),
+            });
+        }
+        for i in 0..500u64 {
+            send(order(
+                BTC,
+                OrderCommand::limit(2 * i + 1, 1, Side::Sell, 100, 1),
+            ));
+            send(order(
+                BTC,
+                OrderCommand::limit(2 * i + 2, 2, Side::Buy, 100, 1),
+            ));
+        }
+        commands
+    });
+    inputs.send(0, MarketInput::Clock).unwrap();
+    let mut trades = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while trades < 500 && std::time::Instant::now() < deadline {
+        match events.try_recv() {
+            Some(Event::Book {
+                event: BookEvent::Trade(_),
+                ..
+            }) => trades += 1,
+            Some(_) => {}
+            None => std::thread::yield_now(),
+        }
+    }
+    let commands = sender.join().unwrap();
+    assert_eq!(trades, 500);
+    let report = handle.shutdown(commands, inputs, events);
+    assert_eq!(report.risk_counters.commands, 1002);
+    assert_eq!(report.risk.risk().total_size(BTC), 0);
+}
+
+#[test]
+fn a_dropped_pinned_engine_stops_its_threads() {
+    let mut engine = EngineBuilder::new()
+        .market(market(0, MarkConfig::last()))
+        .accounts(16)
+        .layout(Layout::Pinned)
+        .start()
+        .unwrap();
+    engine
+        .send(
+            0,
+            Command::Deposit {
+                account: AccountId(1),
+                amount: quote(1),
+            },
+        )
+        .unwrap();
+    drop(engine); // must return: Drop shuts the stages down
+    let engine = EngineBuilder::new()
+        .market(market(0, MarkConfig::last()))
+        .layout(Layout::Pinned)
+        .start()
+        .unwrap();
+    let (commands, inputs, events, handle) = engine.split().ok().unwrap();
+    // Host ends dropped: the stages see their input rings abandoned and stop by themselves.
+    drop((commands, inputs, events));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !handle.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(handle.is_finished());
+}

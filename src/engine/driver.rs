@@ -372,6 +372,14 @@ impl RiskDriver {
     }
 
     fn wave_step(&mut self) -> bool {
+        // A host that dropped its command sender has sent its last command.
+        if !self.commands.state.stopped
+            && self.commands.ring.is_empty()
+            && self.commands.ring.is_abandoned()
+            && self.commands.ring.is_empty()
+        {
+            self.commands.state.stopped = true;
+        }
         if !self.commands.state.stopped || self.wave.stop_sent || self.log.script.is_some() {
             return false;
         }
@@ -848,6 +856,14 @@ impl MarkDriver {
     }
 
     fn wave_step(&mut self) -> bool {
+        // A host that dropped its index feed has sent its last input.
+        if !self.inputs.state.stopped
+            && self.inputs.ring.is_empty()
+            && self.inputs.ring.is_abandoned()
+            && self.inputs.ring.is_empty()
+        {
+            self.inputs.state.stopped = true;
+        }
         if !self.inputs.state.stopped {
             return false;
         }
