@@ -855,3 +855,30 @@ fn a_dropped_pinned_engine_stops_its_threads() {
     }
     assert!(handle.is_finished());
 }
+
+#[test]
+fn the_runner_never_pins_two_spinners_to_one_core() {
+    use liqcore::engine::Wait;
+    let engine = EngineBuilder::new()
+        .market(market(0, MarkConfig::last()))
+        .layout(Layout::Pinned)
+        .cores(vec![0])
+        .wait(Wait::BusySpin)
+        .stage_waits(vec![Wait::BusySpin, Wait::SpinThenPark])
+        .start()
+        .unwrap();
+    let plan = engine.plan().clone();
+    assert!(plan.cores <= 1);
+    assert_eq!(plan.stages.len(), 3);
+    assert!(
+        plan.stages.iter().all(|(_, core, _)| core.is_none()),
+        "{plan}"
+    );
+    let waits: Vec<Wait> = plan.stages.iter().map(|s| s.2).collect();
+    assert_eq!(
+        waits,
+        vec![Wait::SpinThenYield, Wait::SpinThenPark, Wait::SpinThenYield]
+    );
+    assert!(plan.to_string().contains("not pinned"), "{plan}");
+    let _ = engine.shutdown();
+}

@@ -262,6 +262,7 @@ pub struct EngineBuilder {
     layout: Layout,
     cores: Option<Vec<usize>>,
     wait: Option<Wait>,
+    stage_waits: Vec<Wait>,
     latency: bool,
     record: Option<usize>,
     follow: Option<InputOrder>,
@@ -291,6 +292,7 @@ impl EngineBuilder {
             layout: Layout::Single,
             cores: None,
             wait: None,
+            stage_waits: Vec::new(),
             latency: false,
             record: None,
             follow: None,
@@ -375,6 +377,15 @@ impl EngineBuilder {
         self
     }
 
+    /// A wait strategy per stage thread, in the order risk, book stages, mark (overrides
+    /// [`EngineBuilder::wait`] for the stages it names). A busy-spin is turned into
+    /// spin-then-yield when there are not enough cores for a core per stage.
+    #[must_use]
+    pub fn stage_waits(mut self, waits: Vec<Wait>) -> Self {
+        self.stage_waits = waits;
+        self
+    }
+
     /// Per-stage latency histograms (reads the TSC a few times per message).
     #[must_use]
     pub fn latency(mut self, on: bool) -> Self {
@@ -440,8 +451,18 @@ impl EngineBuilder {
                 cores.len()
             )
         };
+        // The stages take the last cores and leave the first ones (interrupts, the host's own
+        // threads) alone.
+        let skip = cores.len().saturating_sub(names.len());
         let pins: Vec<Option<core_affinity::CoreId>> = (0..names.len())
-            .map(|i| if enough { Some(cores[i]) } else { None })
+            .map(|i| if enough { Some(cores[skip + i]) } else { None })
+            .collect();
+        let waits: Vec<Wait> = (0..names.len())
+            .map(|i| match self.stage_waits.get(i) {
+                Some(Wait::BusySpin) if !enough => Wait::SpinThenYield,
+                Some(&w) => w,
+                None => wait,
+            })
             .collect();
         let plan = Plan {
             layout: Layout::Pinned,
@@ -449,7 +470,8 @@ impl EngineBuilder {
             stages: names
                 .into_iter()
                 .zip(&pins)
-                .map(|(n, c)| (n, c.map(|c| c.id), wait))
+                .zip(waits)
+                .map(|((n, c), w)| (n, c.map(|c| c.id), w))
                 .collect(),
             note,
         };
