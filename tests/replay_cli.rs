@@ -275,3 +275,28 @@ fn file_argument_reads_the_file() {
     assert_eq!(text(&output.stdout), PRELUDE_EVENTS);
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// Events the engine produced (a mark, acknowledgements, a trade) before a malformed line are
+/// all on standard output when the run stops: the binary flushed its buffered writer first.
+#[test]
+fn engine_events_before_a_malformed_line_are_flushed() {
+    let prefix = format!(
+        "{SYMBOL}\n\
+         {{\"op\":\"deposit\",\"account\":1,\"amount\":\"100000\"}}\n\
+         {{\"op\":\"deposit\",\"account\":2,\"amount\":\"100000\"}}\n\
+         {{\"op\":\"mark\",\"symbol\":\"BTC-PERP\",\"price\":\"20000\"}}\n\
+         {{\"op\":\"order\",\"id\":1,\"account\":1,\"symbol\":\"BTC-PERP\",\"side\":\"sell\",\"type\":\"limit\",\"qty\":\"1\",\"price\":\"20000\"}}\n\
+         {{\"op\":\"order\",\"id\":2,\"account\":2,\"symbol\":\"BTC-PERP\",\"side\":\"buy\",\"type\":\"limit\",\"qty\":\"0.4\",\"price\":\"20000\"}}\n"
+    );
+    let script = format!("{prefix}{{\"op\":\"order\",\"id\":3}}\n{AFTER}");
+    let output = replay_stdin(script.as_bytes());
+    assert_eq!(
+        text(&output.stdout),
+        "{\"ev\":\"mark\",\"symbol\":\"BTC-PERP\",\"price\":\"20000\"}\n\
+         {\"ev\":\"accepted\",\"id\":1}\n\
+         {\"ev\":\"accepted\",\"id\":2}\n\
+         {\"ev\":\"trade\",\"symbol\":\"BTC-PERP\",\"price\":\"20000\",\"qty\":\"0.4\",\"maker\":1,\"taker\":2,\"maker_account\":1,\"taker_account\":2,\"taker_side\":\"buy\",\"liquidation\":false}\n"
+    );
+    assert_eq!(text(&output.stderr), "line 7: missing field \"account\"\n");
+    assert_eq!(output.status.code(), Some(2));
+}
