@@ -11,6 +11,12 @@ use liqcore::replay::{ReplayError, run_replay};
 
 /// Arguments of `liqcore replay`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 when the script ran to its end, 2 at a malformed line \
+                  (every earlier event is printed first), 1 when the script cannot be read or \
+                  the events cannot be written. The format: REPLAY.md, or the docs of \
+                  liqcore::replay."
+)]
 pub struct ReplayArgs {
     /// The script: a file of JSON Lines commands (REPLAY.md), or `-` for standard input.
     /// Events go to standard output, one JSON object per line; a malformed line stops the run
