@@ -1,5 +1,6 @@
-//! The README's "Replay" section stays true: its example script, replayed, prints exactly the
-//! output shown under it (the first and the second `jsonl` code block of the section).
+//! The README's "Replay" section stays true: its example script (the first `jsonl` code block
+//! of the section) is `tests/scenarios/readme.jsonl`, the command the README shows, and
+//! replayed it prints exactly the output shown under it (the second block).
 
 use liqcore::replay::run_replay;
 
@@ -39,6 +40,11 @@ fn readme_example_output_is_what_replay_prints() {
     assert!(
         blocks.len() >= 2,
         "the Replay section needs a script and its output"
+    );
+    assert_eq!(
+        blocks[0],
+        include_str!("scenarios/readme.jsonl"),
+        "the README script is tests/scenarios/readme.jsonl"
     );
     let mut out = Vec::new();
     run_replay(blocks[0].as_bytes(), &mut out).expect("the README script is well formed");
