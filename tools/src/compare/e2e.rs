@@ -221,6 +221,29 @@ fn measured_inputs(commands: &[BookCommand], feed: &mut Feed) -> Vec<Input> {
     out
 }
 
+/// A fresh engine after the set-up and the workload's warm-up, and the host's view so far.
+fn prepare(
+    layout: Layout,
+    latency: bool,
+    load: &workload::Workload,
+    start_price: i64,
+) -> (Engine, Feed, u64) {
+    let users = WorkloadConfig::default().users;
+    let mut feed = Feed {
+        tick: 0,
+        last_trade: start_price,
+    };
+    let mut liquidations = 0;
+    let mut engine = build(layout, latency, load.capacity);
+    pump(
+        &mut engine,
+        &setup(users, start_price, &load.warmup),
+        &mut feed,
+        &mut liquidations,
+    );
+    (engine, feed, liquidations)
+}
+
 struct Single {
     ops_per_sec: f64,
     book_ops_per_sec: f64,
@@ -228,20 +251,9 @@ struct Single {
 }
 
 fn single(load: &workload::Workload, start_price: i64) -> Single {
-    let users = WorkloadConfig::default().users;
-    let mut feed = Feed {
-        tick: 0,
-        last_trade: start_price,
-    };
-    let mut liquidations = 0;
-    let mut engine = build(Layout::Single, false, load.capacity);
-    pump(
-        &mut engine,
-        &setup(users, start_price, &load.warmup),
-        &mut feed,
-        &mut liquidations,
-    );
-    // Index ticks follow the trades of a first pass; the timed pass replays the same inputs.
+    let (mut engine, mut feed, mut liquidations) =
+        prepare(Layout::Single, false, load, start_price);
+    // The index sits at the last trade seen after the warm-up, with its periodic dips.
     let inputs = measured_inputs(&load.commands, &mut feed);
     let mut events = 0u64;
     let started = Instant::now();
@@ -296,19 +308,7 @@ struct RateRun {
 }
 
 fn open_loop(load: &workload::Workload, start_price: i64, rate: f64, count: usize) -> RateRun {
-    let users = WorkloadConfig::default().users;
-    let mut feed = Feed {
-        tick: 0,
-        last_trade: start_price,
-    };
-    let mut liquidations = 0;
-    let mut engine = build(Layout::Pinned, true, load.capacity);
-    pump(
-        &mut engine,
-        &setup(users, start_price, &load.warmup),
-        &mut feed,
-        &mut liquidations,
-    );
+    let (mut engine, mut feed, mut liquidations) = prepare(Layout::Pinned, true, load, start_price);
     // Let the warm-up drain through the threads.
     let settle = Instant::now();
     while settle.elapsed() < Duration::from_millis(200) {
@@ -319,51 +319,19 @@ fn open_loop(load: &workload::Workload, start_price: i64, rate: f64, count: usiz
     }
     liquidations = 0;
     let commands = &load.commands[..count.min(load.commands.len())];
-    // New orders: id → index into `planned`.
-    let mut slot: HashMap<u64, usize> = HashMap::with_capacity(commands.len());
-    // Planned send times, ns after t0.
-    let mut planned: Vec<u64> = Vec::with_capacity(commands.len());
-    let mut answered: Vec<bool> = Vec::with_capacity(commands.len());
     let clock = Clock::new();
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+    let mut answers = Answers {
+        slot: HashMap::with_capacity(commands.len()),
+        planned: Vec::with_capacity(commands.len()),
+        answered: Vec::with_capacity(commands.len()),
+        histogram: Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
+        unanswered: 0,
+        t0: clock.raw(),
+    };
+    let t0 = answers.t0;
     let interval = 1e9 / rate;
-    let t0 = clock.raw();
     let mut sent = 0usize;
     let mut ticks = 0usize;
-    let mut unanswered = 0usize;
-    let receive = |engine: &mut Engine,
-                   slot: &HashMap<u64, usize>,
-                   planned: &[u64],
-                   answered: &mut [bool],
-                   histogram: &mut Histogram<u64>,
-                   feed: &mut Feed,
-                   liquidations: &mut u64,
-                   unanswered: &mut usize| {
-        let mut now = None;
-        while let Some(e) = engine.try_recv() {
-            observe(&e, feed, liquidations);
-            let id = match e {
-                Event::Book {
-                    event: BookEvent::Accepted { id } | BookEvent::Rejected { id, .. },
-                    ..
-                } => id,
-                Event::Rejected {
-                    subject: Subject::Order(id),
-                    ..
-                } => id,
-                _ => continue,
-            };
-            let OrderId(id) = id;
-            if let Some(&k) = slot.get(&id)
-                && !answered[k]
-            {
-                answered[k] = true;
-                *unanswered -= 1;
-                let at = *now.get_or_insert_with(|| clock.delta_as_nanos(t0, clock.raw()));
-                histogram.saturating_record(at.saturating_sub(planned[k]).max(1));
-            }
-        }
-    };
     while sent < commands.len() {
         let elapsed = clock.delta_as_nanos(t0, clock.raw()) as f64;
         while sent < commands.len() && (sent as f64) * interval <= elapsed {
@@ -393,37 +361,16 @@ fn open_loop(load: &workload::Workload, start_price: i64, rate: f64, count: usiz
                 break;
             }
             if let Command::Order { order, .. } = command {
-                slot.insert(order.id.0, planned.len());
-                planned.push(planned_at);
-                answered.push(false);
-                unanswered += 1;
+                answers.expect(order.id.0, planned_at);
             }
             sent += 1;
         }
-        receive(
-            &mut engine,
-            &slot,
-            &planned,
-            &mut answered,
-            &mut histogram,
-            &mut feed,
-            &mut liquidations,
-            &mut unanswered,
-        );
+        answers.receive(&mut engine, &clock, &mut feed, &mut liquidations);
     }
     let finished = clock.raw();
     let wait = Instant::now();
-    while unanswered > 0 && wait.elapsed() < Duration::from_secs(5) {
-        receive(
-            &mut engine,
-            &slot,
-            &planned,
-            &mut answered,
-            &mut histogram,
-            &mut feed,
-            &mut liquidations,
-            &mut unanswered,
-        );
+    while answers.unanswered > 0 && wait.elapsed() < Duration::from_secs(5) {
+        answers.receive(&mut engine, &clock, &mut feed, &mut liquidations);
         std::thread::yield_now();
     }
     let report = engine.shutdown();
@@ -436,10 +383,66 @@ fn open_loop(load: &workload::Workload, start_price: i64, rate: f64, count: usiz
     RateRun {
         offered: rate,
         achieved: sent as f64 / seconds.max(1e-9),
-        histogram,
-        unanswered,
+        histogram: answers.histogram,
+        unanswered: answers.unanswered,
         liquidations,
         report,
+    }
+}
+
+/// New orders waiting for their first execution report, and the latencies of those answered.
+struct Answers {
+    /// Order id → index into `planned`.
+    slot: HashMap<u64, usize>,
+    /// Planned send times, ns after `t0`.
+    planned: Vec<u64>,
+    answered: Vec<bool>,
+    histogram: Histogram<u64>,
+    unanswered: usize,
+    t0: u64,
+}
+
+impl Answers {
+    fn expect(&mut self, id: u64, planned_at: u64) {
+        self.slot.insert(id, self.planned.len());
+        self.planned.push(planned_at);
+        self.answered.push(false);
+        self.unanswered += 1;
+    }
+
+    /// Takes every event ready; a new order's first report records planned → now.
+    fn receive(
+        &mut self,
+        engine: &mut Engine,
+        clock: &Clock,
+        feed: &mut Feed,
+        liquidations: &mut u64,
+    ) {
+        let mut now = None;
+        while let Some(e) = engine.try_recv() {
+            observe(&e, feed, liquidations);
+            let id = match e {
+                Event::Book {
+                    event: BookEvent::Accepted { id } | BookEvent::Rejected { id, .. },
+                    ..
+                } => id,
+                Event::Rejected {
+                    subject: Subject::Order(id),
+                    ..
+                } => id,
+                _ => continue,
+            };
+            let OrderId(id) = id;
+            if let Some(&k) = self.slot.get(&id)
+                && !self.answered[k]
+            {
+                self.answered[k] = true;
+                self.unanswered -= 1;
+                let at = *now.get_or_insert_with(|| clock.delta_as_nanos(self.t0, clock.raw()));
+                self.histogram
+                    .saturating_record(at.saturating_sub(self.planned[k]).max(1));
+            }
+        }
     }
 }
 
