@@ -100,13 +100,20 @@ fn maintenance_amount_rounds_down() {
         .collect();
     // 0, ⌊0.5⌋ = 0, 0 + ⌊3 × 0.1⌋ = 0.
     assert_eq!(amounts, vec![Money(0), Money(0), Money(0)]);
-    // A falling mmr gives a negative step, also rounded down (toward −∞).
+    // The sum is exact and rounded once: 0.5 + 0.5 units make one whole unit here.
     let mut table = SymbolTable::new();
-    let tiers = r#"[{"floor":"0","mmr":"0.6"},{"floor":"0.000000000001","mmr":"0.1"}]"#;
+    let tiers = r#"[{"floor":"0","mmr":"0.1"},{"floor":"0.000000000001","mmr":"0.6"},{"floor":"0.000000000005","mmr":"0.7"}]"#;
     define(&mut table, &symbol_line("1", "1", tiers, "")).unwrap();
     assert_eq!(
-        table.get(SymbolId(0)).unwrap().margin_tiers[1].maintenance_amount,
-        Money(-1)
+        table.get(SymbolId(0)).unwrap().margin_tiers[2].maintenance_amount,
+        Money(1)
+    );
+    // A falling mmr is refused (the risk stage's tiers must not decrease).
+    let mut table = SymbolTable::new();
+    let tiers = r#"[{"floor":"0","mmr":"0.6"},{"floor":"0.000000000001","mmr":"0.1"}]"#;
+    assert_eq!(
+        define(&mut table, &symbol_line("1", "1", tiers, "")),
+        Err(Reject::InvalidSymbol)
     );
 }
 
@@ -470,7 +477,9 @@ fn book_and_engine_reasons_keep_their_words() {
 
 #[test]
 fn example_scenario_orders_all_resolve() {
-    // Every order of the example scenarios is on its symbol's grid: resolution must succeed.
+    // Every order, price, leverage, margin and deposit of the scenarios is on its symbol's
+    // grid: resolution must succeed. (Scenarios may hold commands meant to be refused — an
+    // `insurance` of 0, a `modify` off the tick; their golden outputs show those refusals.)
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios");
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -497,8 +506,10 @@ fn example_scenario_orders_all_resolve() {
                 ReplayCommand::Deposit(c) | ReplayCommand::Withdraw(c) => {
                     assert!(resolve_amount(&c).is_ok(), "{context}");
                 }
-                ReplayCommand::Insurance(c) => assert!(resolve_insurance(&c).is_ok(), "{context}"),
-                ReplayCommand::Cancel(_) | ReplayCommand::Modify(_) | ReplayCommand::Query(_) => {}
+                ReplayCommand::Insurance(_)
+                | ReplayCommand::Cancel(_)
+                | ReplayCommand::Modify(_)
+                | ReplayCommand::Query(_) => {}
             }
             checked += 1;
         }

@@ -178,10 +178,10 @@ impl RiskPorts {
 
     fn broadcast(&mut self, flow: impl Fn() -> Flow<()>) {
         for o in &mut self.orders {
-            o.push(relabel(flow()));
+            o.push_control(relabel(flow()));
         }
         for o in &mut self.priority {
-            o.push(relabel(flow()));
+            o.push_control(relabel(flow()));
         }
     }
 }
@@ -365,12 +365,21 @@ impl RiskDriver {
             worked = true;
             if taken.is_some() {
                 self.log.pos += 1;
+                self.log.note(port);
             }
         }
         worked
     }
 
     fn wave_step(&mut self) -> bool {
+        // A host that dropped its command sender has sent its last command.
+        if !self.commands.state.stopped
+            && self.commands.ring.is_empty()
+            && self.commands.ring.is_abandoned()
+            && self.commands.ring.is_empty()
+        {
+            self.commands.state.stopped = true;
+        }
         if !self.commands.state.stopped || self.wave.stop_sent || self.log.script.is_some() {
             return false;
         }
@@ -614,6 +623,7 @@ impl BookDriver {
             worked = true;
             if taken.is_some() {
                 self.log.pos += 1;
+                self.log.note(port);
             }
         }
         worked
@@ -627,8 +637,10 @@ impl BookDriver {
                 || self.ports.backlog() > 0
                 || self.orders.state.dirty
                 || self.priority.state.dirty;
-            self.ports.data.push(Flow::Marker { wave: k, busy });
-            self.ports.reports.push(Flow::Marker { wave: k, busy });
+            self.ports.data.push_control(Flow::Marker { wave: k, busy });
+            self.ports
+                .reports
+                .push_control(Flow::Marker { wave: k, busy });
             self.wave.m2_sent = k;
             self.wave.busy = false;
             self.orders.state.dirty = false;
@@ -638,19 +650,21 @@ impl BookDriver {
         let k = self.wave.m4_sent + 1;
         if self.wave.m2_sent >= k && self.marks.state.markers >= k {
             let busy = self.wave.busy || self.ports.backlog() > 0 || self.marks.state.dirty;
-            self.ports.reports.push(Flow::Marker { wave: k, busy });
+            self.ports
+                .reports
+                .push_control(Flow::Marker { wave: k, busy });
             self.wave.m4_sent = k;
             self.wave.busy = false;
             self.marks.state.dirty = false;
             worked = true;
         }
         if !self.wave.stop_data && self.orders.state.stopped && self.priority.state.stopped {
-            self.ports.data.push(Flow::Stop);
+            self.ports.data.push_control(Flow::Stop);
             self.wave.stop_data = true;
             worked = true;
         }
         if self.wave.stop_data && !self.wave.stop_reports && self.marks.state.stopped {
-            self.ports.reports.push(Flow::Stop);
+            self.ports.reports.push_control(Flow::Stop);
             self.wave.stop_reports = true;
             worked = true;
         }
@@ -835,12 +849,21 @@ impl MarkDriver {
             worked = true;
             if taken.is_some() {
                 self.log.pos += 1;
+                self.log.note(port);
             }
         }
         worked
     }
 
     fn wave_step(&mut self) -> bool {
+        // A host that dropped its index feed has sent its last input.
+        if !self.inputs.state.stopped
+            && self.inputs.ring.is_empty()
+            && self.inputs.ring.is_abandoned()
+            && self.inputs.ring.is_empty()
+        {
+            self.inputs.state.stopped = true;
+        }
         if !self.inputs.state.stopped {
             return false;
         }
@@ -850,9 +873,9 @@ impl MarkDriver {
             let busy = self.wave.busy
                 || self.ports.backlog() > 0
                 || self.data.iter().any(|d| d.state.dirty);
-            self.ports.risk.push(Flow::Marker { wave: k, busy });
+            self.ports.risk.push_control(Flow::Marker { wave: k, busy });
             for o in &mut self.ports.books {
-                o.push(Flow::Marker { wave: k, busy });
+                o.push_control(Flow::Marker { wave: k, busy });
             }
             for d in &mut self.data {
                 d.state.dirty = false;
@@ -862,9 +885,9 @@ impl MarkDriver {
             worked = true;
         }
         if !self.wave.stop_sent && self.data.iter().all(|d| d.state.stopped) {
-            self.ports.risk.push(Flow::Stop);
+            self.ports.risk.push_control(Flow::Stop);
             for o in &mut self.ports.books {
-                o.push(Flow::Stop);
+                o.push_control(Flow::Stop);
             }
             self.wave.stop_sent = true;
             worked = true;

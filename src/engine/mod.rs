@@ -119,6 +119,9 @@ use driver::{
 use msg::{Flow, Stamp};
 use outbox::Outbox;
 
+/// Events the host-side queue of [`Layout::Single`] holds before it grows.
+const EVENT_RESERVE: usize = 1 << 14;
+
 /// One market: grid, risk parameters and mark-price method.
 #[derive(Clone, Debug)]
 pub struct Market {
@@ -259,6 +262,7 @@ pub struct EngineBuilder {
     layout: Layout,
     cores: Option<Vec<usize>>,
     wait: Option<Wait>,
+    stage_waits: Vec<Wait>,
     latency: bool,
     record: Option<usize>,
     follow: Option<InputOrder>,
@@ -288,6 +292,7 @@ impl EngineBuilder {
             layout: Layout::Single,
             cores: None,
             wait: None,
+            stage_waits: Vec::new(),
             latency: false,
             record: None,
             follow: None,
@@ -372,6 +377,15 @@ impl EngineBuilder {
         self
     }
 
+    /// A wait strategy per stage thread, in the order risk, book stages, mark (overrides
+    /// [`EngineBuilder::wait`] for the stages it names). A busy-spin is turned into
+    /// spin-then-yield when there are not enough cores for a core per stage.
+    #[must_use]
+    pub fn stage_waits(mut self, waits: Vec<Wait>) -> Self {
+        self.stage_waits = waits;
+        self
+    }
+
     /// Per-stage latency histograms (reads the TSC a few times per message).
     #[must_use]
     pub fn latency(mut self, on: bool) -> Self {
@@ -437,8 +451,18 @@ impl EngineBuilder {
                 cores.len()
             )
         };
+        // The stages take the last cores and leave the first ones (interrupts, the host's own
+        // threads) alone.
+        let skip = cores.len().saturating_sub(names.len());
         let pins: Vec<Option<core_affinity::CoreId>> = (0..names.len())
-            .map(|i| if enough { Some(cores[i]) } else { None })
+            .map(|i| if enough { Some(cores[skip + i]) } else { None })
+            .collect();
+        let waits: Vec<Wait> = (0..names.len())
+            .map(|i| match self.stage_waits.get(i) {
+                Some(Wait::BusySpin) if !enough => Wait::SpinThenYield,
+                Some(&w) => w,
+                None => wait,
+            })
             .collect();
         let plan = Plan {
             layout: Layout::Pinned,
@@ -446,7 +470,8 @@ impl EngineBuilder {
             stages: names
                 .into_iter()
                 .zip(&pins)
-                .map(|(n, c)| (n, c.map(|c| c.id), wait))
+                .zip(waits)
+                .map(|((n, c), w)| (n, c.map(|c| c.id), w))
                 .collect(),
             note,
         };
@@ -575,14 +600,19 @@ impl EngineBuilder {
             Layout::Pinned => Mode::Pinned(spawn(stages, &plan, &pins)),
         };
         Ok(Engine {
-            commands: cmd_tx,
-            inputs: idx_tx,
+            commands: CommandSender {
+                ring: cmd_tx,
+                clock: clock.clone(),
+            },
+            inputs: IndexFeed {
+                ring: idx_tx,
+                clock: clock.clone(),
+            },
             events: EventReceiver {
                 sources: event_sources,
-                pending: VecDeque::new(),
+                pending: VecDeque::with_capacity(EVENT_RESERVE),
                 next: 0,
             },
-            clock,
             mode,
             plan,
             book_capacity: self.book_capacity,
@@ -760,8 +790,8 @@ fn spawn(stages: Stages, plan: &Plan, pins: &[Option<core_affinity::CoreId>]) ->
     Threads { risk, books, mark }
 }
 
-/// The host's side of the event rings.
-struct EventReceiver {
+/// The host's side of the event rings: every stage's events (see [`Event`]).
+pub struct EventReceiver {
     /// risk, book stages, mark.
     sources: Vec<Consumer<Event>>,
     /// Events already taken off the rings, in order.
@@ -778,7 +808,9 @@ impl EventReceiver {
         }
     }
 
-    fn try_recv(&mut self) -> Option<Event> {
+    /// The next event, if one is ready. Each stage's events come in the order it produced
+    /// them; in [`Layout::Pinned`] the stages' streams are interleaved round-robin.
+    pub fn try_recv(&mut self) -> Option<Event> {
         if let Some(e) = self.pending.pop_front() {
             return Some(e);
         }
@@ -791,6 +823,104 @@ impl EventReceiver {
             }
         }
         None
+    }
+}
+
+/// The host's command ring (to the risk stage).
+pub struct CommandSender {
+    ring: Producer<Flow<Command>>,
+    clock: Option<Clock>,
+}
+
+impl CommandSender {
+    /// Sends a command at logical time `ts` (ms).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Full`] hands the command back when the ring is full.
+    pub fn send(&mut self, ts: u64, command: Command) -> Result<(), SendError<Command>> {
+        let stamp = stamp(&self.clock, ts);
+        self.ring
+            .push(Flow::Data(stamp, command))
+            .map_err(|PushError::Full(flow)| match flow {
+                Flow::Data(_, c) => SendError::Full(c),
+                _ => SendError::Full(command),
+            })
+    }
+}
+
+/// The host's market-input ring (to the mark stage).
+pub struct IndexFeed {
+    ring: Producer<Flow<MarketInput>>,
+    clock: Option<Clock>,
+}
+
+impl IndexFeed {
+    /// Sends a market input (index tick, forced mark, clock) at logical time `ts` (ms).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Full`] hands the input back when the ring is full.
+    pub fn send(&mut self, ts: u64, input: MarketInput) -> Result<(), SendError<MarketInput>> {
+        let stamp = stamp(&self.clock, ts);
+        self.ring
+            .push(Flow::Data(stamp, input))
+            .map_err(|PushError::Full(flow)| match flow {
+                Flow::Data(_, i) => SendError::Full(i),
+                _ => SendError::Full(input),
+            })
+    }
+}
+
+fn stamp(clock: &Option<Clock>, ts: u64) -> Stamp {
+    let now = clock.as_ref().map_or(0, Clock::raw);
+    Stamp {
+        ts,
+        origin: now,
+        sent: now,
+    }
+}
+
+/// The stage threads of a [`Layout::Pinned`] engine whose host ends were split off
+/// ([`Engine::split`]).
+pub struct EngineHandle {
+    mode: Mode,
+    plan: Plan,
+}
+
+impl EngineHandle {
+    /// Whether every stage thread has ended: after [`EngineHandle::shutdown`] began, or once the
+    /// host dropped its [`CommandSender`] and [`IndexFeed`] (the stages take a dropped host end
+    /// for a stop message) and everything in flight was processed. Dropping the handle itself
+    /// detaches the threads; they still stop that way.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        match &self.mode {
+            Mode::Pinned(t) => {
+                t.risk.is_finished()
+                    && t.mark.is_finished()
+                    && t.books.iter().all(JoinHandle::is_finished)
+            }
+            _ => true,
+        }
+    }
+
+    /// Where the stages run and how they wait.
+    #[must_use]
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Stops the engine as [`Engine::shutdown`] does; needs the host ends back, because the
+    /// stop messages travel behind the last inputs on the host rings.
+    #[must_use]
+    pub fn shutdown(
+        self,
+        commands: CommandSender,
+        inputs: IndexFeed,
+        events: EventReceiver,
+    ) -> Report {
+        shutdown(self.mode, commands, inputs, events)
     }
 }
 
@@ -858,10 +988,9 @@ pub struct Report {
 /// assert_eq!(report.risk.risk().total_size(SymbolId(0)), 0);
 /// ```
 pub struct Engine {
-    commands: Producer<Flow<Command>>,
-    inputs: Producer<Flow<MarketInput>>,
+    commands: CommandSender,
+    inputs: IndexFeed,
     events: EventReceiver,
-    clock: Option<Clock>,
     mode: Mode,
     plan: Plan,
     book_capacity: usize,
@@ -881,28 +1010,13 @@ impl Engine {
         &self.plan
     }
 
-    fn stamp(&self, ts: u64) -> Stamp {
-        let now = self.clock.as_ref().map_or(0, Clock::raw);
-        Stamp {
-            ts,
-            origin: now,
-            sent: now,
-        }
-    }
-
     /// Sends a command at logical time `ts` (ms).
     ///
     /// # Errors
     ///
     /// [`SendError::Full`] hands the command back when the ring is full.
     pub fn send(&mut self, ts: u64, command: Command) -> Result<(), SendError<Command>> {
-        let stamp = self.stamp(ts);
-        self.commands
-            .push(Flow::Data(stamp, command))
-            .map_err(|PushError::Full(flow)| match flow {
-                Flow::Data(_, c) => SendError::Full(c),
-                _ => SendError::Full(command),
-            })
+        self.commands.send(ts, command)
     }
 
     /// Sends a market input (index tick, forced mark, clock) at logical time `ts` (ms).
@@ -911,13 +1025,25 @@ impl Engine {
     ///
     /// [`SendError::Full`] hands the input back when the ring is full.
     pub fn feed(&mut self, ts: u64, input: MarketInput) -> Result<(), SendError<MarketInput>> {
-        let stamp = self.stamp(ts);
-        self.inputs
-            .push(Flow::Data(stamp, input))
-            .map_err(|PushError::Full(flow)| match flow {
-                Flow::Data(_, i) => SendError::Full(i),
-                _ => SendError::Full(input),
-            })
+        self.inputs.send(ts, input)
+    }
+
+    /// [`Layout::Pinned`]: splits the host's ends off, so that commands, market inputs and
+    /// events can live on different host threads. A [`Layout::Single`] engine needs its
+    /// caller to run it and is handed back unchanged.
+    ///
+    /// # Errors
+    ///
+    /// The engine itself, when its layout is [`Layout::Single`].
+    pub fn split(
+        mut self,
+    ) -> Result<(CommandSender, IndexFeed, EventReceiver, EngineHandle), Box<Engine>> {
+        if !matches!(self.mode, Mode::Pinned(_)) {
+            return Err(Box::new(self));
+        }
+        let plan = self.plan.clone();
+        let (mode, commands, inputs, events) = self.take_parts();
+        Ok((commands, inputs, events, EngineHandle { mode, plan }))
     }
 
     /// The next event, if one is ready.
@@ -973,63 +1099,111 @@ impl Engine {
     /// state comes back with the counters, histograms and the events not yet received.
     #[must_use]
     pub fn shutdown(mut self) -> Report {
-        let mut events = Vec::new();
-        // The stop messages queue behind the last inputs; wait for room if a ring is full.
-        let mut stop_cmd = Some(Flow::Stop);
-        let mut stop_idx = Some(Flow::Stop);
-        let mut mode = std::mem::replace(&mut self.mode, Mode::Done);
-        loop {
-            if let Some(flow) = stop_cmd.take()
-                && let Err(PushError::Full(flow)) = self.commands.push(flow)
-            {
-                stop_cmd = Some(flow);
-            }
-            if let Some(flow) = stop_idx.take()
-                && let Err(PushError::Full(flow)) = self.inputs.push(flow)
-            {
-                stop_idx = Some(flow);
-            }
-            let done = match &mut mode {
-                Mode::Single(stages) => {
-                    let worked = stages.poll_all(&mut self.events);
-                    !worked && stages.finished()
-                }
-                Mode::Pinned(threads) => {
-                    threads.risk.is_finished()
-                        && threads.mark.is_finished()
-                        && threads.books.iter().all(JoinHandle::is_finished)
-                }
-                Mode::Done => true,
-            };
-            while let Some(e) = self.events.try_recv() {
-                events.push(e);
-            }
-            if done && stop_cmd.is_none() && stop_idx.is_none() {
-                break;
-            }
-            if matches!(mode, Mode::Pinned(_)) {
-                std::thread::yield_now();
-            }
-        }
-        let stages = match mode {
-            Mode::Single(stages) => *stages,
-            Mode::Pinned(threads) => Stages {
-                risk: threads.risk.join().expect("risk stage thread panicked"),
-                books: threads
-                    .books
-                    .into_iter()
-                    .map(|h| h.join().expect("book stage thread panicked"))
-                    .collect(),
-                mark: threads.mark.join().expect("mark stage thread panicked"),
-            },
-            Mode::Done => unreachable!("shutdown runs once"),
-        };
-        for source in 0..self.events.sources.len() {
-            self.events.collect(source);
-        }
-        events.extend(self.events.pending.drain(..));
-        report(stages, events)
+        let (mode, commands, inputs, events) = self.take_parts();
+        shutdown(mode, commands, inputs, events)
     }
+
+    /// Moves the running parts out, leaving inert ones (so `Drop` has nothing to stop).
+    fn take_parts(&mut self) -> (Mode, CommandSender, IndexFeed, EventReceiver) {
+        let mode = std::mem::replace(&mut self.mode, Mode::Done);
+        let commands = std::mem::replace(
+            &mut self.commands,
+            CommandSender {
+                ring: channel(2).0,
+                clock: None,
+            },
+        );
+        let inputs = std::mem::replace(
+            &mut self.inputs,
+            IndexFeed {
+                ring: channel(2).0,
+                clock: None,
+            },
+        );
+        let events = std::mem::replace(
+            &mut self.events,
+            EventReceiver {
+                sources: Vec::new(),
+                pending: VecDeque::new(),
+                next: 0,
+            },
+        );
+        (mode, commands, inputs, events)
+    }
+}
+
+impl Drop for Engine {
+    /// An engine dropped without [`Engine::shutdown`] is shut down all the same (its stage
+    /// threads would otherwise spin on forever); the report is discarded.
+    fn drop(&mut self) {
+        if !matches!(self.mode, Mode::Done) {
+            let (mode, commands, inputs, events) = self.take_parts();
+            let _ = shutdown(mode, commands, inputs, events);
+        }
+    }
+}
+
+fn shutdown(
+    mut mode: Mode,
+    mut commands: CommandSender,
+    mut inputs: IndexFeed,
+    mut receiver: EventReceiver,
+) -> Report {
+    let mut events = Vec::new();
+    // The stop messages queue behind the last inputs; wait for room if a ring is full.
+    let mut stop_cmd = Some(Flow::Stop);
+    let mut stop_idx = Some(Flow::Stop);
+    loop {
+        if let Some(flow) = stop_cmd.take()
+            && let Err(PushError::Full(flow)) = commands.ring.push(flow)
+        {
+            stop_cmd = Some(flow);
+        }
+        if let Some(flow) = stop_idx.take()
+            && let Err(PushError::Full(flow)) = inputs.ring.push(flow)
+        {
+            stop_idx = Some(flow);
+        }
+        let done = match &mut mode {
+            Mode::Single(stages) => {
+                let worked = stages.poll_all(&mut receiver);
+                !worked && stages.finished()
+            }
+            Mode::Pinned(threads) => {
+                threads.risk.is_finished()
+                    && threads.mark.is_finished()
+                    && threads.books.iter().all(JoinHandle::is_finished)
+            }
+            Mode::Done => true,
+        };
+        while let Some(e) = receiver.try_recv() {
+            events.push(e);
+        }
+        if done && stop_cmd.is_none() && stop_idx.is_none() {
+            break;
+        }
+        if matches!(mode, Mode::Pinned(_)) {
+            std::thread::yield_now();
+        }
+    }
+    let stages = match mode {
+        Mode::Single(stages) => *stages,
+        Mode::Pinned(threads) => Stages {
+            risk: threads.risk.join().expect("risk stage thread panicked"),
+            books: threads
+                .books
+                .into_iter()
+                .map(|h| h.join().expect("book stage thread panicked"))
+                .collect(),
+            mark: threads.mark.join().expect("mark stage thread panicked"),
+        },
+        Mode::Done => unreachable!("shutdown runs once"),
+    };
+    for source in 0..receiver.sources.len() {
+        receiver.collect(source);
+    }
+    events.extend(receiver.pending.drain(..));
+    report(stages, events)
 }
 
 fn report(stages: Stages, events: Vec<Event>) -> Report {

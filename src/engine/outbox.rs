@@ -17,7 +17,7 @@ pub(crate) const SPILL_RESERVE: usize = 1024;
 pub(crate) struct Outbox<T> {
     ring: Producer<T>,
     spill: VecDeque<T>,
-    /// Messages handed to `push` (ring or spill).
+    /// Data messages handed to `push` (ring or spill); control messages not counted.
     pub(crate) pushed: u64,
 }
 
@@ -38,16 +38,38 @@ impl<T> Outbox<T> {
         if self.spill.is_empty() {
             match self.ring.push(item) {
                 Ok(()) => {}
-                Err(PushError::Full(item)) => self.spill.push_back(item),
+                Err(PushError::Full(item)) => self.spill_or_discard(item),
             }
+        } else {
+            self.spill_or_discard(item);
+        }
+    }
+
+    /// Spills `item`, unless the consumer has gone: then nobody can ever take it (the host
+    /// dropped its event receiver, or a stage thread ended), and keeping it would only keep
+    /// this stage from finishing.
+    #[cold]
+    fn spill_or_discard(&mut self, item: T) {
+        if self.ring.is_abandoned() {
+            self.spill.clear();
         } else {
             self.spill.push_back(item);
         }
     }
 
+    /// Queues a control message (marker, stop): like [`Outbox::push`], not counted.
+    #[inline]
+    pub(crate) fn push_control(&mut self, item: T) {
+        self.push(item);
+        self.pushed -= 1;
+    }
+
     /// Moves spilled messages into the ring while it has room. Returns whether any moved.
     #[inline]
     pub(crate) fn flush(&mut self) -> bool {
+        if !self.spill.is_empty() && self.ring.is_abandoned() {
+            self.spill.clear();
+        }
         let mut moved = false;
         while let Some(item) = self.spill.pop_front() {
             match self.ring.push(item) {

@@ -1,7 +1,9 @@
 //! The replay text interface (`/work/shared/REPLAY.md`): JSON Lines in, JSON Lines out. This
-//! module is the I/O layer only — parsing a line into a typed [`ReplayCommand`], resolving its
+//! module holds the I/O layer — parsing a line into a typed [`ReplayCommand`], resolving its
 //! decimals against the market's grid ([`SymbolTable`]), and printing a [`ReplayEvent`]
-//! ([`write_event`]). The engine glue (book + mark + risk, single-threaded) calls it.
+//! ([`write_event`]) — and the driver on top of it, [`run_replay`] / [`Replay`], which runs a
+//! script through the engine (book + mark + risk stages, `Layout::Single`) and is what
+//! `liqcore replay` calls. The driver's own semantics: `run.rs`.
 //!
 //! # Format
 //!
@@ -140,8 +142,10 @@
 //!
 //! - A [`SymbolTable`] entry always has a valid [`crate::types::SymbolSpec`], at least one
 //!   margin tier starting at floor 0 with strictly ascending floors, and rates with at most 8
-//!   decimals; maintenance amounts are derived with each product rounded down (the requirement
-//!   `notional × mmr − cum` is never understated).
+//!   decimals; maintenance amounts are derived by the risk stage's
+//!   [`crate::risk::MarginTiers`] (exact sum, rounded down once: the requirement
+//!   `notional × mmr − cum` is never understated), and [`SymbolEntry::risk_config`] builds
+//!   the risk stage's configuration from the entry.
 //! - Resolved orders have positive lots and, where used, positive on-grid ticks.
 //!
 //! # Known limitations
@@ -163,12 +167,15 @@
 //! engine's preallocated stages. Parsing is O(line length) (serde_json builds a tree, then one
 //! pass over the fields; names are copied). Writing is O(output): the line is assembled in a
 //! fresh buffer (a few small allocations for the decimal strings) and written with one
-//! `write_all`, so a buffered writer sees one call per event. Nothing was measured
-//! (`perf/replay.md` does not exist); the I/O dominates.
+//! `write_all`, so a buffered writer sees one call per event. Measured (`perf/replay.md`,
+//! `cargo bench --bench replay`): parsing is about 3.4 µs of the 5.6 µs a script line costs end
+//! to end (2-core EPYC guest).
 
 mod command;
 mod event;
 mod parse;
+mod run;
+mod snapshot;
 mod symbols;
 
 pub use command::{
@@ -181,6 +188,10 @@ pub use event::{
     ReplayEvent, money_string, write_event,
 };
 pub use parse::{Expected, MalformedLine, MalformedReason, parse_line, parse_line_bytes};
+pub use run::{
+    REPLAY_ACCOUNTS, REPLAY_ORDERS, REPLAY_SYMBOLS, Replay, ReplayError, Summary, run_replay,
+};
+pub use snapshot::{account_snapshot, book_snapshot, insurance_balance};
 pub use symbols::{
     MarginTier, Reject, ResolvedLeverage, ResolvedMargin, ResolvedModify, ResolvedOrder,
     ResolvedPrice, SymbolEntry, SymbolTable, resolve_amount, resolve_insurance,

@@ -12,6 +12,7 @@ use super::command::{
 };
 use crate::book::{OrderCommand, OrderKind, RejectReason};
 use crate::mark::{MarkConfig, MarkPrice};
+use crate::risk::{ConfigError, Leverage, MarginTier as RiskTier, MarginTiers, SymbolRiskConfig};
 use crate::types::{AccountId, GridError, Money, OrderId, Price, Qty, Rate, SymbolId, SymbolSpec};
 
 /// Why a well-formed command is refused: the `reason` word of a `rejected` event.
@@ -84,8 +85,8 @@ pub struct MarginTier {
     /// 20×).
     pub max_leverage: Rate,
     /// Maintenance amount: `cum[0] = 0`, `cum[n] = cum[n−1] + floor[n] × (mmr[n] − mmr[n−1])`,
-    /// each product rounded **down** (toward −∞), so the requirement `notional × mmr − cum` is
-    /// never understated.
+    /// summed exactly and rounded **down** once (toward −∞) by the risk stage's
+    /// [`MarginTiers`], so the requirement `notional × mmr − cum` is never understated.
     pub maintenance_amount: Money,
 }
 
@@ -110,6 +111,47 @@ pub struct SymbolEntry {
     pub mm_basis: MmBasis,
     /// Mark-price configuration.
     pub mark: MarkConfig,
+}
+
+impl SymbolEntry {
+    /// The risk stage's configuration of this market: grid, maximum leverage, the tier table
+    /// (built by [`MarginTiers`], which derives the maintenance amounts), fees and the
+    /// maintenance basis.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] if the risk stage refuses it (a leverage below 1×, a fee outside its
+    /// range); [`SymbolTable::define`] refuses such a symbol up front (`invalid_symbol`), so an
+    /// entry of a table never fails here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use liqcore::replay::{ReplayCommand, SymbolTable, parse_line};
+    /// let mut table = SymbolTable::new();
+    /// let line = r#"{"op":"symbol","symbol":"BTC","tick_size":"0.5","lot_size":"0.001","max_leverage":"125","margin_tiers":[{"floor":"0","mmr":"0.004"},{"floor":"50000","mmr":"0.005"},{"floor":"250000","mmr":"0.01"}]}"#;
+    /// let Some(ReplayCommand::Symbol(def)) = parse_line(1, line).unwrap() else { unreachable!() };
+    /// let id = table.define(&def).unwrap();
+    /// let config = table.get(id).unwrap().risk_config().unwrap();
+    /// assert_eq!(config.tiers().maintenance_amount(2).to_decimal().to_string(), "1300");
+    /// ```
+    pub fn risk_config(&self) -> Result<SymbolRiskConfig, ConfigError> {
+        let rows: Vec<RiskTier> = self
+            .margin_tiers
+            .iter()
+            .map(|tier| RiskTier {
+                floor: tier.floor,
+                mmr: tier.mmr,
+                max_leverage: Some(Leverage(tier.max_leverage.0)),
+            })
+            .collect();
+        Ok(
+            SymbolRiskConfig::new(self.spec.clone(), Leverage(self.max_leverage.0), &rows)?
+                .with_fees(self.maker_fee, self.taker_fee)?
+                .with_liquidation_fee(self.liquidation_fee)?
+                .with_mm_basis(self.mm_basis),
+        )
+    }
 }
 
 /// A new order resolved against its symbol: ready for [`crate::book::Book::submit`].
@@ -275,6 +317,9 @@ impl SymbolTable {
             mm_basis: command.mm_basis,
             mark: command.mark,
         };
+        // The risk stage's own rules (leverage ≥ 1×, fee ranges) decide too: a symbol the
+        // engine would refuse is refused here, before it gets an id.
+        entry.risk_config().map_err(|_| Reject::InvalidSymbol)?;
         self.entries.push(entry);
         self.by_name.insert(command.symbol.clone(), id);
         Ok(id)
@@ -450,48 +495,34 @@ fn price_on_grid(spec: &SymbolSpec, price: Decimal) -> Result<Price, Reject> {
     })
 }
 
-/// The tiers of a `symbol` command in integers, with their maintenance amounts.
+/// The tiers of a `symbol` command in integers. The risk stage's [`MarginTiers`] validates
+/// them (floors strictly ascending from 0, rates in `[0, 1)` and non-decreasing, leverages at
+/// least 1×) and derives each maintenance amount (rounded down): one rule, in one place.
 fn tiers(command: &SymbolCommand, max_leverage: Rate) -> Result<Vec<MarginTier>, Reject> {
-    let mut out: Vec<MarginTier> = Vec::with_capacity(command.margin_tiers.len());
+    let mut rows = Vec::with_capacity(command.margin_tiers.len());
     for spec in &command.margin_tiers {
         let floor = Money::from_decimal(spec.floor).ok_or(Reject::InvalidSymbol)?;
         let mmr = Rate::from_decimal(spec.mmr).ok_or(Reject::InvalidSymbol)?;
-        let tier_leverage = match spec.max_leverage {
-            Some(d) => Rate::from_decimal(d).ok_or(Reject::InvalidSymbol)?,
-            None => max_leverage,
+        let max_leverage = match spec.max_leverage {
+            Some(d) => Some(Leverage::from_decimal(d).ok_or(Reject::InvalidSymbol)?),
+            None => None,
         };
-        if mmr < Rate::ZERO || mmr >= Rate::ONE || tier_leverage <= Rate::ZERO {
-            return Err(Reject::InvalidSymbol);
-        }
-        let maintenance_amount = match out.last() {
-            None if floor == Money::ZERO => Money::ZERO,
-            None => return Err(Reject::InvalidSymbol),
-            Some(previous) if floor <= previous.floor => return Err(Reject::InvalidSymbol),
-            Some(previous) => {
-                // floor (10⁻¹²) × Δmmr (10⁻⁸) / 10⁸, rounded down (div_euclid: toward −∞).
-                let step = floor
-                    .0
-                    .checked_mul(i128::from(mmr.0 - previous.mmr.0))
-                    .ok_or(Reject::InvalidSymbol)?
-                    .div_euclid(i128::from(Rate::ONE.0));
-                Money(
-                    previous
-                        .maintenance_amount
-                        .0
-                        .checked_add(step)
-                        .ok_or(Reject::InvalidSymbol)?,
-                )
-            }
-        };
-        out.push(MarginTier {
+        rows.push(RiskTier {
             floor,
             mmr,
-            max_leverage: tier_leverage,
-            maintenance_amount,
+            max_leverage,
         });
     }
-    if out.is_empty() {
-        return Err(Reject::InvalidSymbol);
-    }
-    Ok(out)
+    let derived =
+        MarginTiers::new(&rows, Leverage(max_leverage.0)).map_err(|_| Reject::InvalidSymbol)?;
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(t, row)| MarginTier {
+            floor: row.floor,
+            mmr: row.mmr,
+            max_leverage: Rate(derived.max_leverage(t).0),
+            maintenance_amount: derived.maintenance_amount(t),
+        })
+        .collect())
 }

@@ -1,4 +1,4 @@
-//! `cargo run --release -p liqcore-tools --bin compare -- <ring|book|mark|scan|all>`
+//! `cargo run --release -p liqcore-tools --bin compare -- <ring|book|mark|scan|e2e|all>`
 
 use liqcore_tools::{compare, machine};
 
@@ -8,11 +8,12 @@ fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".to_string());
     let all = what == "all";
     let mut ran = false;
-    let runs: [(&str, fn()); 4] = [
+    let runs: [(&str, fn()); 5] = [
         ("ring", compare::ring::run),
         ("book", compare::book::run),
         ("mark", compare::mark::run),
         ("scan", compare::scan::run),
+        ("e2e", compare::e2e::run),
     ];
     for (name, run) in runs {
         if all || what == name {
@@ -22,7 +23,7 @@ fn main() {
         }
     }
     if !ran {
-        eprintln!("usage: compare <ring|book|mark|scan|all>");
+        eprintln!("usage: compare <ring|book|mark|scan|e2e|all>");
         std::process::exit(2);
     }
 }

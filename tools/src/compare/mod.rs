@@ -1,6 +1,7 @@
 //! `compare -- <what>`: liqcore against its peers, in one process, one after another.
 
 pub mod book;
+pub mod e2e;
 pub mod mark;
 pub mod ring;
 pub mod scan;
