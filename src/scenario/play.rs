@@ -23,6 +23,33 @@ pub trait Observer {
 /// sent after it: the stream's order holds at every switch. A full ring runs the engine
 /// (Single) or yields to its threads (Pinned) and retries; nothing is dropped. In
 /// [`Layout::Pinned`] the two rings race, so a tick may overtake commands sent just before it.
+///
+/// # Examples
+///
+/// ```
+/// use liqcore::engine::{Event, Layout};
+/// use liqcore::mark::MarkConfig;
+/// use liqcore::risk::LiquidationEvent;
+/// use liqcore::scenario::{Observer, Scenario, ScenarioConfig, Step, play};
+///
+/// struct Liquidations(u64);
+/// impl Observer for Liquidations {
+///     fn input(&mut self, _step: &Step) {}
+///     fn event(&mut self, _ts: u64, event: &Event) {
+///         if let Event::Risk(LiquidationEvent::Liquidation { .. }) = event {
+///             self.0 += 1;
+///         }
+///     }
+/// }
+///
+/// let scenario = Scenario::generate(&ScenarioConfig::with_accounts(300));
+/// let mut engine = scenario.builder(MarkConfig::median3()).layout(Layout::Single).start().unwrap();
+/// let mut count = Liquidations(0);
+/// play(&mut engine, &scenario.steps, &mut count);
+/// assert!(count.0 > 0, "a 15 % crash liquidates the high-leverage longs");
+/// let report = engine.shutdown();
+/// assert_eq!(report.risk.risk().total_size(liqcore::types::SymbolId(0)), 0);
+/// ```
 pub fn play<O: Observer>(engine: &mut Engine, steps: &[Step], observer: &mut O) {
     let single = engine.plan().layout == Layout::Single;
     let mut market_last = None;

@@ -394,6 +394,119 @@ pub fn cascade_svg(
 mod tests {
     use super::*;
 
+    use super::super::report::Observation;
+    use hdrhistogram::Histogram;
+    use liqcore::scenario::ScenarioConfig;
+
+    /// A synthetic cascade: the index falls 15 % over the crash, the last trade wicks 5 %
+    /// under it once, liquidations every 100 ms.
+    fn synthetic() -> Collector {
+        let config = ScenarioConfig::with_accounts(10);
+        let mut c = Collector::new(&config);
+        let (start, end) = (config.crash_start_ms() - 10_000, config.end_ms());
+        let mut ts = start;
+        while ts <= end {
+            let fall = if ts < config.crash_start_ms() {
+                0
+            } else {
+                ((ts - config.crash_start_ms()).min(config.crash_ms) * 90_000 / config.crash_ms)
+                    as i64
+            };
+            let index = 600_000 - fall;
+            c.observe(Observation::Index {
+                symbol: 0,
+                ts,
+                price: index,
+            });
+            c.observe(Observation::Mark {
+                symbol: 0,
+                ts,
+                price: index,
+            });
+            let wick = ts == config.crash_end_ms() - 100;
+            let price = if wick { index * 95 / 100 } else { index - 3 };
+            c.observe(Observation::Trade {
+                symbol: 0,
+                ts,
+                price,
+                qty: 5,
+                liquidation: false,
+            });
+            if fall > 0 && ts < config.crash_end_ms() {
+                c.observe(Observation::Liquidation {
+                    symbol: 0,
+                    ts,
+                    qty: 1_000 + fall / 10,
+                });
+            }
+            ts += 100;
+        }
+        c.finish();
+        c
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("liqcore-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn cascade_chart_has_its_titles_labels_legend_and_wick() {
+        let c = synthetic();
+        let path = temp("cascade.svg");
+        cascade_svg(&path, &c, Some(&c), 0.1, 0.001, "synthetic").unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        for needle in [
+            "the liquidation cascade",
+            "seconds from the crash start",
+            "price (quote)",
+            "liquidated per 100 ms",
+            "index",
+            "mark price",
+            "last trade",
+            "marked at the last trade",
+            "5.0 % under the index",
+        ] {
+            assert!(svg.contains(needle), "no {needle:?}");
+        }
+    }
+
+    #[test]
+    fn latency_chart_labels_the_percentiles_and_every_line() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        for v in 1..=100_000u64 {
+            h.record(100 + v % 997 + v / 1000).unwrap();
+        }
+        let lines = [
+            Latency {
+                name: "risk.service".into(),
+                histogram: h.clone(),
+            },
+            Latency {
+                name: "e2e.order_to_report".into(),
+                histogram: h,
+            },
+        ];
+        let path = temp("latency.svg");
+        latency_svg(&path, &lines, "synthetic", "a note").unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        for needle in [
+            "latency by percentile",
+            "50%",
+            "90%",
+            "99%",
+            "99.9%",
+            "99.99%",
+            "latency, µs",
+            "risk.service",
+            "e2e.order_to_report",
+            "a note",
+        ] {
+            assert!(svg.contains(needle), "no {needle:?}");
+        }
+    }
+
     #[test]
     fn percentile_labels() {
         assert_eq!(percentile_label(2.0), "50%");

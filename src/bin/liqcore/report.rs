@@ -472,7 +472,7 @@ impl Report<'_> {
             config.crash_ms as f64 / 1000.0,
             config.recovery_ms as f64 / 1000.0,
         );
-        let _ = writeln!(s, "layout    {}", info.layout);
+        let _ = writeln!(s, "stages    {}", info.layout);
         let _ = writeln!(s, "mark      {}", info.mark);
         let _ = writeln!(
             s,
