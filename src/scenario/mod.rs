@@ -80,7 +80,7 @@
 pub mod market;
 mod play;
 
-pub use play::{Observer, play};
+pub use play::{Observer, SINGLE_BATCH, play};
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;

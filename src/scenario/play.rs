@@ -3,6 +3,11 @@
 use crate::engine::{Engine, Event, Layout, SendError};
 use crate::scenario::{Input, Step};
 
+/// In [`Layout::Single`], [`play`] runs the engine after this many inputs at most: an input
+/// waits behind at most this many others, so the latency histograms measure processing rather
+/// than a backlog the host built up (one poll of every stage per batch costs little).
+pub const SINGLE_BATCH: usize = 64;
+
 /// What [`play`] reports as it goes.
 pub trait Observer {
     /// A step is about to be fed (index ticks included).
@@ -20,7 +25,8 @@ pub trait Observer {
 /// Commands (to the risk stage) and market inputs (to the mark stage) travel on different
 /// rings. In [`Layout::Single`] the engine is run until idle whenever the kind of input
 /// changes, so each index tick is processed after the commands sent before it and before those
-/// sent after it: the stream's order holds at every switch. A full ring runs the engine
+/// sent after it: the stream's order holds at every switch; and after every [`SINGLE_BATCH`]
+/// inputs. A full ring runs the engine
 /// (Single) or yields to its threads (Pinned) and retries; nothing is dropped. In
 /// [`Layout::Pinned`] the two rings race, so a tick may overtake commands sent just before it.
 ///
@@ -54,12 +60,15 @@ pub fn play<O: Observer>(engine: &mut Engine, steps: &[Step], observer: &mut O) 
     let single = engine.plan().layout == Layout::Single;
     let mut market_last = None;
     let mut ts = 0;
+    let mut batch = 0;
     for (i, step) in steps.iter().enumerate() {
         let market = matches!(step.input, Input::Market(_));
-        if single && market_last.is_some_and(|m| m != market) {
+        if single && (batch == SINGLE_BATCH || market_last.is_some_and(|m| m != market)) {
             engine.run_until_idle();
             drain(engine, ts, observer);
+            batch = 0;
         }
+        batch += 1;
         market_last = Some(market);
         observer.input(step);
         ts = step.ts;

@@ -383,8 +383,9 @@ fn run(args: &RunArgs) -> Result<(), String> {
             .unwrap_or(0)] += 1;
     }
     let note = if layout == Layout::Single {
-        "single layout: the host queues up to 16,384 inputs before the stages run, so queue \
-         waits and end-to-end times include that batching; service times are per message"
+        "single layout: the stages run after every 64 inputs (and at every switch between \
+         commands and index ticks), so queue waits and end-to-end times include waiting \
+         behind up to 63 others"
     } else {
         "pinned layout: a thread per stage; end-to-end times run from the input's entry to the \
          event"
