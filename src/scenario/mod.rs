@@ -74,8 +74,8 @@
 //! # Performance
 //!
 //! Generation is O(steps) with one shadow-book operation per order command; it allocates the
-//! step vector (about 80 bytes a step; about one million steps for the 100,000-account
-//! default). It is not part of what `liqcore run` times.
+//! step vector (under 100 bytes a step; 716,775 steps for 100,000 accounts, generated in about
+//! 0.3 s in release). It is not part of what `liqcore run` times.
 
 pub mod market;
 mod play;
