@@ -171,6 +171,9 @@ pub struct Step {
     pub input: Input,
 }
 
+// Steps are held by the hundred thousand: keep them small.
+const _: () = assert!(size_of::<Step>() <= 96);
+
 /// Parameters of [`Scenario::generate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScenarioConfig {

@@ -52,6 +52,7 @@ pub enum MarkArg {
     Median3,
     /// Hyperliquid: median of index + basis EMA, the local median and an external reference;
     /// clamped to the index ± 5 %.
+    #[value(name = "ema_median")]
     EmaMedian,
 }
 
@@ -83,8 +84,8 @@ impl MarkArg {
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Leveraged accounts in the scenario (each deposits, sets a leverage of 1× to 100× and
-    /// opens a position against the market makers). The default keeps the whole run under
-    /// ~10 s on 2 cores: the comparison run marked at the last trade auto-deleverages
+    /// opens a position against the market makers). The default keeps the whole run to about
+    /// 10 s on 2 cores: the comparison run marked at the last trade auto-deleverages
     /// thousands of positions, and the risk stage ranks ADL counterparties in O(accounts)
     /// each, so its cost grows with the square of the accounts (100,000: minutes; use
     /// `--no-compare` for large runs).
@@ -106,8 +107,8 @@ pub struct RunArgs {
     /// Mark-price method of the main run (the comparison run always marks at the last trade).
     #[arg(long, value_enum, default_value_t = MarkArg::Median3)]
     pub mark: MarkArg,
-    /// How far the index falls in the crash, as a fraction (0.15 = −15 %, over 3 s of logical
-    /// time; it then climbs back two thirds of the way).
+    /// How far the index falls in the crash, as a fraction from 0 to 0.9 (0.15 = −15 %, over
+    /// 3 s of logical time; it then climbs back two thirds of the way).
     #[arg(long, default_value = "0.15")]
     pub drop: Decimal,
     /// Folder for the artefacts (.hgrm histograms, latency.svg, cascade.svg, report.txt).
@@ -303,8 +304,8 @@ pub fn main(args: RunArgs) -> ExitCode {
 fn run(args: &RunArgs) -> Result<(), String> {
     let machine = Machine::detect();
     let drop = Rate::from_decimal(args.drop)
-        .filter(|r| r.0 >= 0 && r.0 < Rate::ONE.0)
-        .ok_or("--drop must be a fraction in [0, 1), e.g. 0.15")?;
+        .filter(|r| r.0 >= 0 && r.0 <= 90_000_000)
+        .ok_or("--drop must be a fraction from 0 to 0.9, e.g. 0.15")?;
     let config = ScenarioConfig {
         seed: args.seed,
         symbols: args.symbols.clamp(1, 16),
