@@ -25,57 +25,71 @@ impl Latency {
         }
     }
 
-    /// Writes the histogram as an HdrHistogram percentile-distribution (`.hgrm`) text, values
-    /// in microseconds as the HdrHistogram tools print them.
+    /// Writes the histogram as an HdrHistogram percentile distribution (`.hgrm`): see
+    /// [`write_hgrm`].
     ///
     /// # Errors
     ///
     /// I/O errors of `out`.
     pub fn write_hgrm<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
-        let h = &self.histogram;
-        writeln!(
-            out,
-            "{:>12} {:>14} {:>10} {:>14}\n",
-            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
-        )?;
-        if h.is_empty() {
-            return Ok(());
-        }
-        for v in h.iter_quantiles(5) {
-            let q = v.quantile_iterated_to();
-            let inv = if q < 1.0 {
-                format!("{:>14.2}", 1.0 / (1.0 - q))
-            } else {
-                format!("{:>14}", "")
-            };
-            writeln!(
-                out,
-                "{:>12.3} {:>14.12} {:>10} {}",
-                v.value_iterated_to() as f64 / 1000.0,
-                q,
-                v.count_since_last_iteration(),
-                inv
-            )?;
-        }
-        writeln!(
-            out,
-            "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
-            h.mean() / 1000.0,
-            h.stdev() / 1000.0
-        )?;
-        writeln!(
-            out,
-            "#[Max     = {:>12.3}, Total count    = {:>12}]",
-            h.max() as f64 / 1000.0,
-            h.len()
-        )?;
-        writeln!(
-            out,
-            "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
-            h.buckets(),
-            h.distinct_values()
-        )
+        write_hgrm(&self.histogram, out)
     }
+}
+
+/// Writes `histogram` (values in ns) as HdrHistogram's percentile-distribution text (`.hgrm`,
+/// what `HistogramLogProcessor` and the online plotter read): values in µs, five ticks per
+/// half distance, cumulative `TotalCount`, then the mean / max / bucket footer.
+///
+/// # Errors
+///
+/// I/O errors of `out`.
+pub fn write_hgrm<W: std::io::Write>(
+    histogram: &Histogram<u64>,
+    out: &mut W,
+) -> std::io::Result<()> {
+    const SCALE: f64 = 1000.0; // ns → µs
+    writeln!(
+        out,
+        "{:>12} {:>14} {:>10} {:>14}\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    )?;
+    let mut total = 0u64;
+    if !histogram.is_empty() {
+        for v in histogram.iter_quantiles(5) {
+            total += v.count_since_last_iteration();
+            let value = v.value_iterated_to() as f64 / SCALE;
+            let q = v.quantile_iterated_to();
+            if q < 1.0 {
+                writeln!(
+                    out,
+                    "{value:>12.3} {q:>2.12} {total:>10} {:>14.2}",
+                    1.0 / (1.0 - q)
+                )?;
+            } else {
+                writeln!(out, "{value:>12.3} {q:>2.12} {total:>10}")?;
+            }
+        }
+    }
+    // The sub-bucket count the Java implementation prints: 2^⌈log2(2·10^sigfig)⌉.
+    let sub_buckets = (2 * 10u64.pow(u32::from(histogram.sigfig()))).next_power_of_two();
+    writeln!(
+        out,
+        "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
+        histogram.mean() / SCALE,
+        histogram.stdev() / SCALE
+    )?;
+    writeln!(
+        out,
+        "#[Max     = {:>12.3}, Total count    = {:>12}]",
+        histogram.max() as f64 / SCALE,
+        histogram.len()
+    )?;
+    writeln!(
+        out,
+        "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
+        histogram.buckets(),
+        sub_buckets
+    )
 }
 
 /// The clock and histograms one stage records into.

@@ -100,7 +100,7 @@ use std::thread::JoinHandle;
 use quanta::Clock;
 
 pub use book_stage::BookCounters;
-pub use latency::Latency;
+pub use latency::{Latency, write_hgrm};
 pub use mark_stage::MarkCounters;
 pub use msg::{Command, Event, MarketInput, Subject};
 pub use risk_stage::RiskCounters;

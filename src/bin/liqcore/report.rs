@@ -1,5 +1,5 @@
 //! What `liqcore run` observes of a run ([`Collector`]) and how it prints it ([`Report`]), plus
-//! the `.hgrm` writer for the latency histograms.
+//! the `.hgrm` writer for the latency histograms (the library's `engine::write_hgrm`).
 //!
 //! The collector is fed the scenario's index ticks and the engine's events in the order they
 //! come out ([`Observation`]); it keeps O(1) state per symbol, the cascade's rounds and the
@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 use hdrhistogram::Histogram;
 use liqcore::scenario::{Phase, ScenarioConfig};
@@ -766,59 +765,7 @@ impl Report<'_> {
     }
 }
 
-/// Writes `histogram` (values in ns) as HdrHistogram's percentile distribution text (`.hgrm`),
-/// values in microseconds, five ticks per half distance, as Java's
-/// `outputPercentileDistribution` does.
-///
-/// # Errors
-///
-/// Any error of `out`.
-pub fn write_hgrm<W: Write>(histogram: &Histogram<u64>, out: &mut W) -> io::Result<()> {
-    const SCALE: f64 = 1000.0; // ns → µs
-    writeln!(
-        out,
-        "{:>12} {:>14} {:>10} {:>14}\n",
-        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
-    )?;
-    let mut total = 0u64;
-    if !histogram.is_empty() {
-        for v in histogram.iter_quantiles(5) {
-            total += v.count_since_last_iteration();
-            let value = v.value_iterated_to() as f64 / SCALE;
-            let q = v.quantile_iterated_to();
-            if q < 1.0 {
-                writeln!(
-                    out,
-                    "{value:>12.3} {q:>2.12} {total:>10} {:>14.2}",
-                    1.0 / (1.0 - q)
-                )?;
-            } else {
-                writeln!(out, "{value:>12.3} {q:>2.12} {total:>10}")?;
-            }
-        }
-    }
-    // The sub-bucket count Java prints: 2^⌈log2(2·10^sigfig)⌉.
-    let sub_buckets = (2 * 10u64.pow(u32::from(histogram.sigfig()))).next_power_of_two();
-    writeln!(
-        out,
-        "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
-        histogram.mean() / SCALE,
-        histogram.stdev() / SCALE
-    )?;
-    writeln!(
-        out,
-        "#[Max     = {:>12.3}, Total count    = {:>12}]",
-        histogram.max() as f64 / SCALE,
-        histogram.len()
-    )?;
-    writeln!(
-        out,
-        "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
-        histogram.buckets(),
-        sub_buckets
-    )?;
-    Ok(())
-}
+pub use liqcore::engine::write_hgrm;
 
 #[cfg(test)]
 mod tests {
