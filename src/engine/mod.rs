@@ -186,6 +186,10 @@ pub struct Plan {
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "layout {:?}, {} cores", self.layout, self.cores)?;
+        if self.layout == Layout::Single {
+            let names: Vec<&str> = self.stages.iter().map(|s| s.0.as_str()).collect();
+            return write!(f, "; {} ({})", names.join(", "), self.note);
+        }
         for (name, core, wait) in &self.stages {
             match core {
                 Some(c) => write!(f, "; {name}: core {c}, {wait:?}")?,
@@ -431,7 +435,7 @@ impl EngineBuilder {
                     .into_iter()
                     .map(|n| (n, None, Wait::BusySpin))
                     .collect(),
-                note: "every stage polled in turn on the caller's thread".to_string(),
+                note: "polled in turn on the caller's thread".to_string(),
             };
             return (plan, Vec::new());
         }
