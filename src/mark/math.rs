@@ -76,6 +76,110 @@ pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
     }))
 }
 
+/// A fixed-point value kept as an unevaluated quotient: bits `base + ⌊num · 2⁴⁸ / den⌋`,
+/// exactly what `ratio_to_fixed(num, den)?.checked_add(base)` returns, for callers that only
+/// need the value **rounded to a tick** and can usually learn it without dividing.
+///
+/// # Semantics
+///
+/// [`Quotient::exact`] is the division (bit-identical to the expression above).
+/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, toward)` but first tests whether
+/// the value lies in the rounding cell of a remembered tick (or of its neighbour): two
+/// 64×64-bit products and comparisons instead of a 128-bit division. Only when the value has
+/// left both cells does it divide (and remember the new tick). The hint changes how fast the
+/// answer comes, never the answer.
+///
+/// # Invariants
+///
+/// Built only inside the mark module with `0 < den < 2⁶³` (the normalised divisor) and
+/// `|base| < 2¹¹²` (a tick price shifted by 48 bits); the cell tests run only when `|num| < 2⁷⁹` and `den ≥ 2¹⁶` (then the
+/// exact value exists and every product below fits `i128`); otherwise the division decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Quotient {
+    /// Added to the quotient, in `I80F48` bits.
+    pub(crate) base: i128,
+    /// Numerator (`|num| < 2⁷⁹` for the fast test).
+    pub(crate) num: i128,
+    /// Denominator, `1 ..< 2⁶³`.
+    pub(crate) den: i128,
+}
+
+/// Below this many bits the quotient may be too large for the cell products: divide instead.
+const QUOTIENT_FAST_MIN_DEN: i128 = 1 << 16;
+
+impl Quotient {
+    /// A whole number of ticks (no division at all).
+    #[must_use]
+    pub(crate) const fn whole(price: Price) -> Quotient {
+        Quotient {
+            base: (price.0 as i128) << FRAC_BITS,
+            num: 0,
+            den: 1,
+        }
+    }
+
+    /// The value, bit-identical to `ratio_to_fixed(num, den)?.checked_add(base)`.
+    #[must_use]
+    #[inline]
+    pub(crate) fn exact(&self) -> Option<I80F48> {
+        ratio_to_fixed(self.num, self.den)?.checked_add(I80F48::from_bits(self.base))
+    }
+
+    /// `exact ≥ bound` (bits), if the products fit; `None`: divide instead.
+    #[inline]
+    fn at_least(&self, bound: i128) -> Option<bool> {
+        // exact ≥ bound ⇔ ⌊num·2⁴⁸/den⌋ ≥ bound − base ⇔ num·2⁴⁸ ≥ (bound − base)·den.
+        let relative = i64::try_from(bound - self.base).ok()?;
+        // |relative| < 2⁶³ and den < 2⁶³: the product is below 2¹²⁶; |num|·2⁴⁸ < 2¹²⁷.
+        Some(self.num << FRAC_BITS >= i128::from(relative) * self.den)
+    }
+
+    /// `round_to_tick(self.exact()?, toward)`, using `hint` as a first guess and updating it.
+    ///
+    /// The cell of tick `t` is `[t − ½, t + ½]` in ticks, each end included only if
+    /// [`round_to_tick`]'s tie rule sends it to `t` (a tie goes up iff `toward > ⌊value⌋`).
+    #[must_use]
+    #[inline]
+    pub(crate) fn round_with_hint(&self, hint: &mut i64, toward: Option<Price>) -> Option<Price> {
+        if self.num.unsigned_abs() < 1 << 79
+            && self.den >= QUOTIENT_FAST_MIN_DEN
+            && let Some(tick) = self.cell_of(*hint, toward)
+        {
+            *hint = tick;
+            return Some(Price(tick));
+        }
+        let rounded = round_to_tick(self.exact()?, toward);
+        *hint = rounded.0;
+        Some(rounded)
+    }
+
+    /// The tick (the hint or a neighbour) whose rounding cell holds the value, if the
+    /// comparisons can tell; `None`: divide instead.
+    #[inline]
+    fn cell_of(&self, hint: i64, toward: Option<Price>) -> Option<i64> {
+        let tick = i128::from(hint);
+        let found = if !self.at_least(lowest_in_cell(tick, toward))? {
+            // Below the hint's cell: in the one below iff at least its lowest bits.
+            self.at_least(lowest_in_cell(tick - 1, toward))?
+                .then_some(tick - 1)?
+        } else if !self.at_least(lowest_in_cell(tick + 1, toward))? {
+            tick
+        } else {
+            // At or above the next cell: in it iff below the one after.
+            (!self.at_least(lowest_in_cell(tick + 2, toward))?).then_some(tick + 1)?
+        };
+        i64::try_from(found).ok()
+    }
+}
+
+/// The lowest bits that [`round_to_tick`] sends to `tick`: `tick − ½` itself if its tie goes
+/// up (`toward > tick − 1`), else one bit above it.
+#[inline]
+fn lowest_in_cell(tick: i128, toward: Option<Price>) -> i128 {
+    let tie_goes_up = toward.is_some_and(|target| i128::from(target.0) > tick - 1);
+    (tick << FRAC_BITS) - (1i128 << (FRAC_BITS - 1)) + i128::from(!tie_goes_up)
+}
+
 /// Fractional bits of a decay factor: `1.0` is `1 << 62` (so 1 itself is representable).
 pub(crate) const DECAY_FRAC_BITS: u32 = 62;
 const DECAY_ONE: u128 = 1 << DECAY_FRAC_BITS;

@@ -106,6 +106,7 @@ pub use ema::DecayingEma;
 pub use funding::{
     Funding, FundingConvention, HOUR_MS, MAX_FUNDING_INTERVAL_MS, funding_basis_price,
 };
+use funding::funding_quotient;
 pub use math::{
     Decay, MAX_PRICE_TICKS, MAX_TAU_MS, MAX_TRADE_QTY, median_of_present, median3, ratio_to_fixed,
     round_to_tick,
@@ -409,6 +410,9 @@ pub struct MarkPrice {
     funding: Funding,
     mark: Option<Price>,
     stale: bool,
+    /// Last rounded ticks of the divided components (funding price or basis-EMA price, and the
+    /// local-median EMA): `Quotient::round_with_hint` checks these cells before dividing.
+    tick_hints: [i64; 2],
 }
 
 fn check_price(price: Price) -> Result<(), MarkError> {
@@ -471,6 +475,7 @@ impl MarkPrice {
             funding: Funding::default(),
             mark: None,
             stale: false,
+            tick_hints: [0; 2],
         })
     }
 
@@ -838,16 +843,101 @@ impl MarkPrice {
         self.publish(ts, held_local)
     }
 
+    /// The method's value **rounded to a tick** (before clamping) and whether the index is
+    /// stale: `compute_with(now, local).0.map(|v| round_to_tick(v, self.index))`, bit for bit,
+    /// but without a division in the common cases.
+    ///
+    /// Rounding is monotone (for a fixed index), so the rounded median of three values is the
+    /// median of the three rounded values; each divided component (funding price, basis-EMA
+    /// price, local-median EMA) is then rounded from its undivided `Quotient` by a cell test
+    /// around the tick it rounded to last time. The mean of two components does not commute
+    /// with rounding: those cases (and every rare one) take the exact path.
+    #[inline]
+    fn compute_rounded(&mut self, now: u64, local: Option<I80F48>) -> (Option<Price>, bool) {
+        let stale = self.needs_index() && !self.index_is_fresh(now);
+        let index = self.index;
+        let round = |value: I80F48| round_to_tick(value, index);
+        if stale {
+            match self.config.stale_fallback {
+                StaleFallback::HoldMark => return (None, true),
+                StaleFallback::LocalMedian => return (local.map(round), true),
+                StaleFallback::StaleIndex => {}
+            }
+        }
+        let fast = match &self.state {
+            MethodState::Last => return (self.last_trade, stale),
+            MethodState::Mid => return (self.mid(BasisSource::Mid).map(round), stale),
+            MethodState::Median3 {
+                config,
+                basis_average,
+            } => match (
+                index,
+                basis_average
+                    .value()
+                    .and_then(|average| self.basis_price(Some(average), config.basis_source)),
+                self.last_trade,
+            ) {
+                (Some(index_price), Some(basis_price), Some(last)) => {
+                    match funding_quotient(
+                        index_price,
+                        &self.funding,
+                        now,
+                        config.funding_convention,
+                    ) {
+                        Some(funding) => funding
+                            .round_with_hint(&mut self.tick_hints[0], index)
+                            .map(|funding| median3_ticks(funding, round(basis_price), last)),
+                        None => None,
+                    }
+                }
+                _ => None,
+            },
+            MethodState::EmaMedian {
+                basis_ema,
+                local_ema,
+                ..
+            } => {
+                let reference = self.reference_if_fresh(now);
+                let basis = index.and_then(|index_price| basis_ema.quotient(index_price.0));
+                match (basis, local, reference) {
+                    (Some(basis), Some(local), Some(reference)) => basis
+                        .round_with_hint(&mut self.tick_hints[0], index)
+                        .map(|basis| median3_ticks(basis, round(local), round(reference))),
+                    // Two components: the third is the local median's EMA (if it has weight).
+                    (Some(basis), Some(other), None) | (Some(basis), None, Some(other)) => {
+                        match local_ema.quotient(0) {
+                            Some(local_smooth) => basis
+                                .round_with_hint(&mut self.tick_hints[0], index)
+                                .zip(
+                                    local_smooth.round_with_hint(&mut self.tick_hints[1], index),
+                                )
+                                .map(|(basis, local_smooth)| {
+                                    median3_ticks(basis, round(other), local_smooth)
+                                }),
+                            None => None,
+                        }
+                    }
+                    _ => None,
+                }
+            }
+        };
+        match fast {
+            Some(price) => (Some(price), stale),
+            None => {
+                let (raw, stale) = self.compute_with(now, local);
+                (raw.map(round), stale)
+            }
+        }
+    }
+
     fn publish(&mut self, ts: u64, local: Option<I80F48>) -> Option<MarkUpdate> {
-        let (raw, stale) = self.compute_with(ts, local);
+        let (rounded, stale) = self.compute_rounded(ts, local);
         let clamp = !(stale && self.config.stale_fallback == StaleFallback::LocalMedian);
         // Without a value the mark holds — but it is still clamped to a fresh index's band, so
         // the band invariant holds after every input.
-        let unclamped = raw
-            .map(|value| round_to_tick(value, self.index))
-            .or(self.mark);
+        let unclamped = rounded.or(self.mark);
         let target = match (unclamped, self.band) {
-            (Some(price), Some((lower, upper))) if clamp && !(stale && raw.is_none()) => {
+            (Some(price), Some((lower, upper))) if clamp && !(stale && rounded.is_none()) => {
                 Some(price.clamp(lower, upper))
             }
             (price, _) => price,
@@ -866,17 +956,27 @@ impl MarkPrice {
     }
 }
 
+/// The median of three tick prices.
+#[inline]
+fn median3_ticks(a: Price, b: Price, c: Price) -> Price {
+    Price(a.0.min(b.0).max(c.0.min(a.0.max(b.0))))
+}
+
 /// `[⌈index·(1−band)⌉, ⌊index·(1+band)⌋]`: rounded inward, so both bounds are inside the band
 /// and `lower ≤ index ≤ upper`.
+///
+/// Exact in `u64` with only constant divisors (multiplications after compilation): with
+/// `index = w·10⁸ + r`, `index·f/10⁸ = w·f + r·f/10⁸`, and `r·f < 10⁸ · 2·10⁸ < 2⁵⁵`.
 fn band_bounds(index: Price, band: Rate) -> (Price, Price) {
-    let one = i128::from(Rate::ONE.0);
-    let index_wide = i128::from(index.0);
-    let band = i128::from(band.0);
-    let lower_num = index_wide * (one - band);
-    let upper_num = index_wide * (one + band);
-    // Ceiling of a positive quotient, then floor.
-    let lower = (lower_num + one - 1).div_euclid(one);
-    let upper = upper_num.div_euclid(one);
+    const ONE: u64 = Rate::ONE.0 as u64;
+    // index in 1..=2⁴⁰ (checked at input), band in (0, 1) (checked at construction).
+    let index = index.0.unsigned_abs();
+    let band = band.0.unsigned_abs();
+    let (whole, rest) = (index / ONE, index % ONE);
+    let (lower_factor, upper_factor) = (ONE - band, ONE + band);
+    // Ceiling of the lower bound, floor of the upper; both fit i64 (≤ 2·2⁴⁰).
+    let lower = whole * lower_factor + (rest * lower_factor).div_ceil(ONE);
+    let upper = whole * upper_factor + rest * upper_factor / ONE;
     (Price(lower as i64), Price(upper as i64))
 }
 
