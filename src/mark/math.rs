@@ -456,6 +456,53 @@ mod tests {
         }
     }
 
+    /// `round_with_hint` against dividing, on exact ties (each side of every tie rule), values
+    /// one bit off a tie, random values, and hints on, next to and far from the answer.
+    #[test]
+    fn quotient_rounding_with_any_hint_equals_dividing() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let half = 1i128 << (FRAC_BITS - 1);
+        let mut checked = 0;
+        for case in 0..4_000 {
+            let den = i128::from(next() >> (1 + next() % 47)).max(1 << 16);
+            let base = (i128::from(next() % 400_000) - 200_000) << FRAC_BITS;
+            let target_bits = match case % 4 {
+                // An exact half tick, one bit below or above it, or anywhere.
+                0 => (i128::from(next() % 200) - 100) * (1 << FRAC_BITS) + half,
+                1 => (i128::from(next() % 200) - 100) * (1 << FRAC_BITS) + half - 1,
+                2 => (i128::from(next() % 200) - 100) * (1 << FRAC_BITS) + half + 1,
+                _ => (i128::from(next()) - i128::from(u64::MAX / 2)) >> 8,
+            };
+            // num · 2⁴⁸ / den lands on target_bits (floor), ±den/2⁴⁸ of slack.
+            let num = ((target_bits * den) >> FRAC_BITS) + i128::from(next() % 3) - 1;
+            let quotient = Quotient { base, num, den };
+            let Some(exact) = quotient.exact() else {
+                continue;
+            };
+            let whole = (exact.to_bits() >> FRAC_BITS) as i64;
+            for toward in [None, Some(Price(whole - 1)), Some(Price(whole)), Some(Price(whole + 1))] {
+                let want = round_to_tick(exact, toward);
+                for hint in [want.0, want.0 - 1, want.0 + 1, want.0 - 2, want.0 + 2, 0, i64::MAX] {
+                    let mut hint_now = hint;
+                    let got = quotient.round_with_hint(&mut hint_now, toward);
+                    assert_eq!(got, Some(want), "{quotient:?} toward {toward:?} hint {hint}");
+                    assert_eq!(hint_now, want.0);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50_000, "{checked}");
+        // Not dividable: no value, whatever the hint.
+        let none = Quotient { base: 0, num: 1 << 100, den: 1 };
+        assert_eq!(none.round_with_hint(&mut 0, None), None);
+    }
+
     #[test]
     fn decay_matches_the_exponential() {
         for tau in [1u64, 7, 1_000, 30_000, 150_000, MAX_TAU_MS] {
