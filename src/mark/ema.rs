@@ -112,15 +112,15 @@ impl DecayingEma {
     #[must_use]
     #[inline]
     pub fn value(&self) -> Option<I80F48> {
-        self.quotient(0)?.exact()
+        self.quotient()?.exact()
     }
 
-    /// `value + shift_ticks` as an undivided [`Quotient`] (`None` exactly when [`value`] is):
-    /// the mark rounds it to a tick, usually without dividing.
+    /// The value as an undivided [`Quotient`] (`None` exactly when [`value`] is): the mark
+    /// rounds it to a tick, usually without dividing.
     ///
     /// [`value`]: DecayingEma::value
     #[inline]
-    pub(crate) fn quotient(&self, shift_ticks: i64) -> Option<Quotient> {
+    pub(crate) fn quotient(&self) -> Option<Quotient> {
         let den = self.den.to_bits();
         if den < MIN_WEIGHT_BITS {
             return None;
@@ -134,7 +134,7 @@ impl DecayingEma {
         // done here so the quotient's denominator is the one actually divided by.
         let shift = (128 - den.leading_zeros()).saturating_sub(63);
         Some(Quotient {
-            base: (anchor + i128::from(shift_ticks)) << 48,
+            base: anchor << 48,
             num: offset >> shift,
             den: den >> shift,
         })

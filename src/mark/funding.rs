@@ -95,13 +95,15 @@ pub fn funding_basis_price(
     now_ms: u64,
     convention: FundingConvention,
 ) -> Option<I80F48> {
-    funding_quotient(index, funding, now_ms, convention)?.exact()
+    funding_adjustment(index, funding, now_ms, convention)?
+        .exact()?
+        .checked_add(ticks(index))
 }
 
-/// [`funding_basis_price`] before its division: `None` only when the numerator overflows
-/// (then the price is `None` too).
+/// The adjustment `index × rate × ttf / unit` of [`funding_basis_price`] before its division:
+/// `None` only when the numerator overflows (then the price is `None` too).
 #[inline]
-pub(crate) fn funding_quotient(
+pub(crate) fn funding_adjustment(
     index: Price,
     funding: &Funding,
     now_ms: u64,
@@ -116,7 +118,7 @@ pub(crate) fn funding_quotient(
         FundingConvention::ProRata => funding.interval_ms,
     };
     if funding.rate.0 == 0 || ttf == 0 {
-        return Some(Quotient::whole(index));
+        return Some(Quotient::whole(Price(0)));
     }
     // Through `MarkPrice`: |index| ≤ 2⁴⁰, |rate| ≤ 10⁸ < 2²⁷, ttf ≤ 2³², so the product is below
     // 2⁹⁹; called directly with wilder values, an overflow gives `None`, never a panic.
@@ -125,7 +127,7 @@ pub(crate) fn funding_quotient(
         .checked_mul(i128::from(ttf))?;
     // 10⁸ · unit ≤ 10⁸ · 2³² < 2⁶³: `ratio_to_fixed` divides by it unshifted.
     Some(Quotient {
-        base: ticks(index).to_bits(),
+        base: 0,
         num: numerator,
         den: i128::from(Rate::ONE.0) * i128::from(unit),
     })

@@ -126,7 +126,7 @@ impl Quotient {
     }
 
     /// `exact ≥ bound` (bits), if the products fit; `None`: divide instead.
-    #[inline]
+    #[inline(always)]
     fn at_least(&self, bound: i128) -> Option<bool> {
         // exact ≥ bound ⇔ ⌊num·2⁴⁸/den⌋ ≥ bound − base ⇔ num·2⁴⁸ ≥ (bound − base)·den.
         let relative = i64::try_from(bound - self.base).ok()?;
@@ -139,7 +139,7 @@ impl Quotient {
     /// The cell of tick `t` is `[t − ½, t + ½]` in ticks, each end included only if
     /// [`round_to_tick`]'s tie rule sends it to `t` (a tie goes up iff `toward > ⌊value⌋`).
     #[must_use]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn round_with_hint(&self, hint: &mut i64, toward: Option<Price>) -> Option<Price> {
         if self.num.unsigned_abs() < 1 << 79
             && self.den >= QUOTIENT_FAST_MIN_DEN
@@ -148,6 +148,13 @@ impl Quotient {
             *hint = tick;
             return Some(Price(tick));
         }
+        self.round_dividing(hint, toward)
+    }
+
+    /// The rare path of [`Quotient::round_with_hint`]: divide, and remember the tick.
+    #[cold]
+    #[inline(never)]
+    fn round_dividing(&self, hint: &mut i64, toward: Option<Price>) -> Option<Price> {
         let rounded = round_to_tick(self.exact()?, toward);
         *hint = rounded.0;
         Some(rounded)
@@ -155,7 +162,7 @@ impl Quotient {
 
     /// The tick (the hint or a neighbour) whose rounding cell holds the value, if the
     /// comparisons can tell; `None`: divide instead.
-    #[inline]
+    #[inline(always)]
     fn cell_of(&self, hint: i64, toward: Option<Price>) -> Option<i64> {
         let tick = i128::from(hint);
         let found = if !self.at_least(lowest_in_cell(tick, toward))? {
@@ -390,6 +397,7 @@ pub(crate) fn mean2(x: I80F48, y: I80F48) -> I80F48 {
 /// (the index price: the tie goes to the side closer to the fair price), or down without one.
 /// Saturates at `±MAX_PRICE_TICKS`-scale bounds rather than overflowing.
 #[must_use]
+#[inline]
 pub fn round_to_tick(value: I80F48, toward: Option<Price>) -> Price {
     let bits = value.to_bits();
     let floor = bits >> FRAC_BITS; // arithmetic shift: floor toward −∞

@@ -106,7 +106,7 @@ pub use ema::DecayingEma;
 pub use funding::{
     Funding, FundingConvention, HOUR_MS, MAX_FUNDING_INTERVAL_MS, funding_basis_price,
 };
-use funding::funding_quotient;
+use funding::funding_adjustment;
 pub use math::{
     Decay, MAX_PRICE_TICKS, MAX_TAU_MS, MAX_TRADE_QTY, median_of_present, median3, ratio_to_fixed,
     round_to_tick,
@@ -878,15 +878,20 @@ impl MarkPrice {
                 self.last_trade,
             ) {
                 (Some(index_price), Some(basis_price), Some(last)) => {
-                    match funding_quotient(
+                    // Price 1 = index + adjustment: rounded as `index + round(adjustment)`
+                    // with ties toward zero (see `shifted_round`), so the remembered tick
+                    // survives index moves.
+                    match funding_adjustment(
                         index_price,
                         &self.funding,
                         now,
                         config.funding_convention,
                     ) {
-                        Some(funding) => funding
-                            .round_with_hint(&mut self.tick_hints[0], index)
-                            .map(|funding| median3_ticks(funding, round(basis_price), last)),
+                        Some(adjustment) => {
+                            shifted_round(&adjustment, &mut self.tick_hints[0], index_price).map(
+                                |funding| median3_ticks(funding, round(basis_price), last),
+                            )
+                        }
                         None => None,
                     }
                 }
@@ -898,20 +903,23 @@ impl MarkPrice {
                 ..
             } => {
                 let reference = self.reference_if_fresh(now);
-                let basis = index.and_then(|index_price| basis_ema.quotient(index_price.0));
+                // index + basis EMA, rounded as `index + round(EMA)` (see `shifted_round`).
+                let basis = match (index, basis_ema.quotient()) {
+                    (Some(index_price), Some(smoothed)) => {
+                        shifted_round(&smoothed, &mut self.tick_hints[0], index_price)
+                    }
+                    _ => None,
+                };
                 match (basis, local, reference) {
-                    (Some(basis), Some(local), Some(reference)) => basis
-                        .round_with_hint(&mut self.tick_hints[0], index)
-                        .map(|basis| median3_ticks(basis, round(local), round(reference))),
+                    (Some(basis), Some(local), Some(reference)) => {
+                        Some(median3_ticks(basis, round(local), round(reference)))
+                    }
                     // Two components: the third is the local median's EMA (if it has weight).
                     (Some(basis), Some(other), None) | (Some(basis), None, Some(other)) => {
-                        match local_ema.quotient(0) {
-                            Some(local_smooth) => basis
-                                .round_with_hint(&mut self.tick_hints[0], index)
-                                .zip(
-                                    local_smooth.round_with_hint(&mut self.tick_hints[1], index),
-                                )
-                                .map(|(basis, local_smooth)| {
+                        match local_ema.quotient() {
+                            Some(local_smooth) => local_smooth
+                                .round_with_hint(&mut self.tick_hints[1], index)
+                                .map(|local_smooth| {
                                     median3_ticks(basis, round(other), local_smooth)
                                 }),
                             None => None,
@@ -954,6 +962,17 @@ impl MarkPrice {
             price_changed,
         })
     }
+}
+
+/// `round_to_tick(index + value, Some(index))` for an undivided `value`, as
+/// `index + round_to_tick(value, Some(0))`: the floor and the fraction of `index + value` are
+/// `index + ⌊value⌋` and `value`'s, and a tie goes up iff `index > index + ⌊value⌋`, i.e. iff
+/// `0 > ⌊value⌋` — so the value's own tick is remembered, whatever the index does. `None`
+/// when the value is `None` or the sum leaves the `i64` range (the exact path then decides).
+#[inline(always)]
+fn shifted_round(value: &math::Quotient, hint: &mut i64, index: Price) -> Option<Price> {
+    let offset = value.round_with_hint(hint, Some(Price(0)))?;
+    index.0.checked_add(offset.0).map(Price)
 }
 
 /// The median of three tick prices.
