@@ -83,7 +83,7 @@ pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
 /// # Semantics
 ///
 /// [`Quotient::exact`] is the division (bit-identical to the expression above).
-/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, toward)` but first tests whether
+/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, Some(toward))` but first tests whether
 /// the value lies in the rounding cell of a remembered tick (or of its neighbour): two
 /// 64×64-bit products and comparisons instead of a 128-bit division. Only when the value has
 /// left both cells does it divide (and remember the new tick). The hint changes how fast the
@@ -125,26 +125,15 @@ impl Quotient {
         ratio_to_fixed(self.num, self.den)?.checked_add(I80F48::from_bits(self.base))
     }
 
-    /// `exact ≥ bound` (bits), if the products fit; `None`: divide instead.
-    #[inline(always)]
-    fn at_least(&self, bound: i128) -> Option<bool> {
-        // exact ≥ bound ⇔ ⌊num·2⁴⁸/den⌋ ≥ bound − base ⇔ num·2⁴⁸ ≥ (bound − base)·den.
-        let relative = i64::try_from(bound - self.base).ok()?;
-        // |relative| < 2⁶³ and den < 2⁶³: the product is below 2¹²⁶; |num|·2⁴⁸ < 2¹²⁷.
-        Some(self.num << FRAC_BITS >= i128::from(relative) * self.den)
-    }
-
-    /// `round_to_tick(self.exact()?, toward)`, using `hint` as a first guess and updating it.
+    /// `round_to_tick(self.exact()?, Some(toward))`, using `hint` as a first guess and
+    /// updating it.
     ///
     /// The cell of tick `t` is `[t − ½, t + ½]` in ticks, each end included only if
     /// [`round_to_tick`]'s tie rule sends it to `t` (a tie goes up iff `toward > ⌊value⌋`).
     #[must_use]
     #[inline(always)]
-    pub(crate) fn round_with_hint(&self, hint: &mut i64, toward: Option<Price>) -> Option<Price> {
-        if self.num.unsigned_abs() < 1 << 79
-            && self.den >= QUOTIENT_FAST_MIN_DEN
-            && let Some(tick) = self.cell_of(*hint, toward)
-        {
+    pub(crate) fn round_with_hint(&self, hint: &mut i64, toward: i64) -> Option<Price> {
+        if let Some(tick) = self.cell_of(*hint, toward) {
             *hint = tick;
             return Some(Price(tick));
         }
@@ -154,37 +143,55 @@ impl Quotient {
     /// The rare path of [`Quotient::round_with_hint`]: divide, and remember the tick.
     #[cold]
     #[inline(never)]
-    fn round_dividing(&self, hint: &mut i64, toward: Option<Price>) -> Option<Price> {
-        let rounded = round_to_tick(self.exact()?, toward);
+    fn round_dividing(&self, hint: &mut i64, toward: i64) -> Option<Price> {
+        let rounded = round_to_tick(self.exact()?, Some(Price(toward)));
         *hint = rounded.0;
         Some(rounded)
     }
 
     /// The tick (the hint or a neighbour) whose rounding cell holds the value, if the
     /// comparisons can tell; `None`: divide instead.
+    ///
+    /// With `c = hint·2⁴⁸ − base`, the value is at least `c + k` bits above `base` iff
+    /// `⌊num·2⁴⁸/den⌋ ≥ c + k` iff `num·2⁴⁸ ≥ (c + k)·den`: one 64×64-bit product per bound
+    /// (`|c + k| < 2⁶³`, `den < 2⁶³`), against `num·2⁴⁸ < 2¹²⁷`.
     #[inline(always)]
-    fn cell_of(&self, hint: i64, toward: Option<Price>) -> Option<i64> {
-        let tick = i128::from(hint);
-        let found = if !self.at_least(lowest_in_cell(tick, toward))? {
-            // Below the hint's cell: in the one below iff at least its lowest bits.
-            self.at_least(lowest_in_cell(tick - 1, toward))?
-                .then_some(tick - 1)?
-        } else if !self.at_least(lowest_in_cell(tick + 1, toward))? {
-            tick
-        } else {
-            // At or above the next cell: in it iff below the one after.
-            (!self.at_least(lowest_in_cell(tick + 2, toward))?).then_some(tick + 1)?
-        };
-        i64::try_from(found).ok()
+    fn cell_of(&self, hint: i64, toward: i64) -> Option<i64> {
+        if self.num.unsigned_abs() >= 1 << 79 || self.den < QUOTIENT_FAST_MIN_DEN {
+            return None;
+        }
+        let centre = i64::try_from((i128::from(hint) << FRAC_BITS) - self.base).ok()?;
+        if centre.unsigned_abs() >= 1 << 62 {
+            return None;
+        }
+        let scaled = self.num << FRAC_BITS;
+        // den < 2⁶³ (construction): the products below are single 64×64-bit multiplications.
+        let den = i128::from(self.den as i64);
+        let at_least = |relative: i64| scaled >= i128::from(relative) * den;
+        let (one, half) = (1i64 << FRAC_BITS, 1i64 << (FRAC_BITS - 1));
+        // The lowest bits tick t owns, relative to the hint: t − ½ itself if its tie goes up
+        // (`toward > t − 1`), else one bit above.
+        let lowest = |steps: i64, tick: i64| centre + steps * one - half + i64::from(toward < tick);
+        if !at_least(lowest(0, hint)) {
+            let below = hint.checked_sub(1)?;
+            return at_least(lowest(-1, below)).then_some(below);
+        }
+        let above = hint.checked_add(1)?;
+        if !at_least(lowest(1, above)) {
+            return Some(hint);
+        }
+        let two_above = above.checked_add(1)?;
+        (!at_least(lowest(2, two_above))).then_some(above)
     }
 }
 
-/// The lowest bits that [`round_to_tick`] sends to `tick`: `tick − ½` itself if its tie goes
-/// up (`toward > tick − 1`), else one bit above it.
-#[inline]
-fn lowest_in_cell(tick: i128, toward: Option<Price>) -> i128 {
-    let tie_goes_up = toward.is_some_and(|target| i128::from(target.0) > tick - 1);
-    (tick << FRAC_BITS) - (1i128 << (FRAC_BITS - 1)) + i128::from(!tie_goes_up)
+/// `round_to_tick(doubled / 2, Some(toward))` for a price in half ticks: an odd `doubled` is a
+/// tie, which goes up iff `toward > ⌊doubled / 2⌋`.
+#[must_use]
+#[inline(always)]
+pub(crate) fn round_half_ticks(doubled: i64, toward: i64) -> i64 {
+    let floor = doubled >> 1;
+    floor + i64::from(doubled & 1 == 1 && toward > floor)
 }
 
 /// Fractional bits of a decay factor: `1.0` is `1 << 62` (so 1 itself is representable).
@@ -494,8 +501,8 @@ mod tests {
                 continue;
             };
             let whole = (exact.to_bits() >> FRAC_BITS) as i64;
-            for toward in [None, Some(Price(whole - 1)), Some(Price(whole)), Some(Price(whole + 1))] {
-                let want = round_to_tick(exact, toward);
+            for toward in [i64::MIN, whole - 1, whole, whole + 1] {
+                let want = round_to_tick(exact, Some(Price(toward)));
                 for hint in [want.0, want.0 - 1, want.0 + 1, want.0 - 2, want.0 + 2, 0, i64::MAX] {
                     let mut hint_now = hint;
                     let got = quotient.round_with_hint(&mut hint_now, toward);
@@ -508,7 +515,20 @@ mod tests {
         assert!(checked > 50_000, "{checked}");
         // Not dividable: no value, whatever the hint.
         let none = Quotient { base: 0, num: 1 << 100, den: 1 };
-        assert_eq!(none.round_with_hint(&mut 0, None), None);
+        assert_eq!(none.round_with_hint(&mut 0, 0), None);
+    }
+
+    #[test]
+    fn half_ticks_round_like_round_to_tick() {
+        for doubled in -9i64..=9 {
+            for toward in [i64::MIN, -5, -1, 0, 1, 5] {
+                let want = round_to_tick(
+                    I80F48::from_bits(i128::from(doubled) << 47),
+                    Some(Price(toward)),
+                );
+                assert_eq!(round_half_ticks(doubled, toward), want.0, "{doubled} {toward}");
+            }
+        }
     }
 
     #[test]

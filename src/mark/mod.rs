@@ -114,7 +114,7 @@ pub use math::{
 pub use sampled::{SampledAverage, SampledError};
 pub use window::{Twap, Vwap, WindowError};
 
-use math::ticks;
+use math::{round_half_ticks, ticks};
 
 use crate::types::{Price, Qty, Rate};
 
@@ -716,15 +716,18 @@ impl MarkPrice {
     /// `median(best bid, best ask, last)` of those present, in integers (two → their exact
     /// mean, a half tick at worst).
     fn local_median(&self) -> Option<I80F48> {
-        let half_ticks = |doubled: i64| I80F48::from_bits(i128::from(doubled) << 47);
+        self.local_median_doubled().map(half_ticks)
+    }
+
+    /// [`MarkPrice::local_median`] doubled (in half ticks), exact in `i64`.
+    #[inline]
+    fn local_median_doubled(&self) -> Option<i64> {
         match (self.book.best_bid, self.book.best_ask, self.last_trade) {
-            (Some(a), Some(b), Some(c)) => {
-                Some(ticks(Price(a.0.min(b.0).max(c.0.min(a.0.max(b.0))))))
-            }
+            (Some(a), Some(b), Some(c)) => Some(2 * a.0.min(b.0).max(c.0.min(a.0.max(b.0)))),
             (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
-                Some(half_ticks(x.0 + y.0))
+                Some(x.0 + y.0)
             }
-            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => Some(ticks(x)),
+            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => Some(2 * x.0),
             (None, None, None) => None,
         }
     }
@@ -749,15 +752,16 @@ impl MarkPrice {
     }
 
     fn reference_if_fresh(&self, now: u64) -> Option<I80F48> {
+        self.reference_price_if_fresh(now).map(ticks)
+    }
+
+    #[inline]
+    fn reference_price_if_fresh(&self, now: u64) -> Option<Price> {
         let fresh = self
             .config
             .stale_after_ms
             .is_none_or(|limit| now.saturating_sub(self.reference_ts) <= limit);
-        if fresh {
-            self.reference.map(ticks)
-        } else {
-            None
-        }
+        if fresh { self.reference } else { None }
     }
 
     fn needs_index(&self) -> bool {
@@ -822,7 +826,8 @@ impl MarkPrice {
     /// After an input: refreshes the held values of the smoothing, recomputes the mark and
     /// reports a change.
     fn refresh(&mut self, ts: u64) -> Option<MarkUpdate> {
-        let held_local = self.local_median();
+        let local_doubled = self.local_median_doubled();
+        let held_local = local_doubled.map(half_ticks);
         let held_basis = match &self.state {
             MethodState::Last | MethodState::Mid => None,
             MethodState::Median3 { config, .. } => self.basis(config.basis_source),
@@ -840,7 +845,7 @@ impl MarkPrice {
                 local_ema.hold(held_local);
             }
         }
-        self.publish(ts, held_local)
+        self.publish(ts, local_doubled)
     }
 
     /// The method's value **rounded to a tick** (before clamping) and whether the index is
@@ -853,20 +858,29 @@ impl MarkPrice {
     /// around the tick it rounded to last time. The mean of two components does not commute
     /// with rounding: those cases (and every rare one) take the exact path.
     #[inline]
-    fn compute_rounded(&mut self, now: u64, local: Option<I80F48>) -> (Option<Price>, bool) {
+    fn compute_rounded(&mut self, now: u64, local_doubled: Option<i64>) -> (Option<Price>, bool) {
         let stale = self.needs_index() && !self.index_is_fresh(now);
         let index = self.index;
+        // Ties go toward the index; without one, down (as `round_to_tick(_, None)`).
+        let toward = index.map_or(i64::MIN, |price| price.0);
         let round = |value: I80F48| round_to_tick(value, index);
+        let round_half = |doubled: i64| Price(round_half_ticks(doubled, toward));
         if stale {
             match self.config.stale_fallback {
                 StaleFallback::HoldMark => return (None, true),
-                StaleFallback::LocalMedian => return (local.map(round), true),
+                StaleFallback::LocalMedian => return (local_doubled.map(round_half), true),
                 StaleFallback::StaleIndex => {}
             }
         }
         let fast = match &self.state {
             MethodState::Last => return (self.last_trade, stale),
-            MethodState::Mid => return (self.mid(BasisSource::Mid).map(round), stale),
+            MethodState::Mid => {
+                let mid = match (self.book.best_bid, self.book.best_ask) {
+                    (Some(bid), Some(ask)) => Some(round_half(bid.0 + ask.0)),
+                    _ => None,
+                };
+                return (mid, stale);
+            }
             MethodState::Median3 {
                 config,
                 basis_average,
@@ -888,9 +902,10 @@ impl MarkPrice {
                         config.funding_convention,
                     ) {
                         Some(adjustment) => {
-                            shifted_round(&adjustment, &mut self.tick_hints[0], index_price).map(
-                                |funding| median3_ticks(funding, round(basis_price), last),
-                            )
+                            shifted_round(&adjustment, &mut self.tick_hints[0], index_price)
+                                .map(|funding| {
+                                    median3_ticks(funding, round(basis_price), last)
+                                })
                         }
                         None => None,
                     }
@@ -902,7 +917,8 @@ impl MarkPrice {
                 local_ema,
                 ..
             } => {
-                let reference = self.reference_if_fresh(now);
+                let reference = self.reference_price_if_fresh(now);
+                let local = local_doubled.map(round_half);
                 // index + basis EMA, rounded as `index + round(EMA)` (see `shifted_round`).
                 let basis = match (index, basis_ema.quotient()) {
                     (Some(index_price), Some(smoothed)) => {
@@ -912,16 +928,14 @@ impl MarkPrice {
                 };
                 match (basis, local, reference) {
                     (Some(basis), Some(local), Some(reference)) => {
-                        Some(median3_ticks(basis, round(local), round(reference)))
+                        Some(median3_ticks(basis, local, reference))
                     }
                     // Two components: the third is the local median's EMA (if it has weight).
                     (Some(basis), Some(other), None) | (Some(basis), None, Some(other)) => {
                         match local_ema.quotient() {
                             Some(local_smooth) => local_smooth
-                                .round_with_hint(&mut self.tick_hints[1], index)
-                                .map(|local_smooth| {
-                                    median3_ticks(basis, round(other), local_smooth)
-                                }),
+                                .round_with_hint(&mut self.tick_hints[1], toward)
+                                .map(|local_smooth| median3_ticks(basis, other, local_smooth)),
                             None => None,
                         }
                     }
@@ -932,14 +946,14 @@ impl MarkPrice {
         match fast {
             Some(price) => (Some(price), stale),
             None => {
-                let (raw, stale) = self.compute_with(now, local);
+                let (raw, stale) = self.compute_with(now, local_doubled.map(half_ticks));
                 (raw.map(round), stale)
             }
         }
     }
 
-    fn publish(&mut self, ts: u64, local: Option<I80F48>) -> Option<MarkUpdate> {
-        let (rounded, stale) = self.compute_rounded(ts, local);
+    fn publish(&mut self, ts: u64, local_doubled: Option<i64>) -> Option<MarkUpdate> {
+        let (rounded, stale) = self.compute_rounded(ts, local_doubled);
         let clamp = !(stale && self.config.stale_fallback == StaleFallback::LocalMedian);
         // Without a value the mark holds — but it is still clamped to a fresh index's band, so
         // the band invariant holds after every input.
@@ -971,8 +985,14 @@ impl MarkPrice {
 /// when the value is `None` or the sum leaves the `i64` range (the exact path then decides).
 #[inline(always)]
 fn shifted_round(value: &math::Quotient, hint: &mut i64, index: Price) -> Option<Price> {
-    let offset = value.round_with_hint(hint, Some(Price(0)))?;
+    let offset = value.round_with_hint(hint, 0)?;
     index.0.checked_add(offset.0).map(Price)
+}
+
+/// A price in half ticks as a fixed-point value (exact: prices are below 2⁴¹ half ticks).
+#[inline]
+fn half_ticks(doubled: i64) -> I80F48 {
+    I80F48::from_bits(i128::from(doubled) << 47)
 }
 
 /// The median of three tick prices.
