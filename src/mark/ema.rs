@@ -24,7 +24,7 @@
 
 use fixed::types::I80F48;
 
-use super::math::{Decay, Quotient, mul_decay};
+use super::math::{Decay, Quotient, mul_decay, mul_decay_nonnegative};
 
 /// Below this weight (2⁻¹⁶ ms) the quotient is too imprecise to report.
 const MIN_WEIGHT_BITS: i128 = 1 << 32;
@@ -69,7 +69,7 @@ impl DecayingEma {
 
     /// Weights the held sample by the time since the last advance and decays the old weight
     /// (no-op for a timestamp at or before the last one).
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, ts: u64) {
         let Some(last) = self.last_ts else {
             self.last_ts = Some(ts);
@@ -82,7 +82,7 @@ impl DecayingEma {
         self.last_ts = Some(ts);
         let factor = self.decay.factor(dt);
         self.num = mul_decay(self.num, factor);
-        self.den = mul_decay(self.den, factor);
+        self.den = mul_decay_nonnegative(self.den, factor);
         if let Some(x) = self.held {
             let weight = dt.min(self.decay.cutoff_ms());
             // |x| < 2⁴¹ ticks (2⁸⁹ bits) and weight ≤ 44·2³⁰ < 2³⁶: the product is below 2¹²⁵,

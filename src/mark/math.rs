@@ -370,6 +370,23 @@ pub(crate) fn mul_decay(x: I80F48, factor: u64) -> I80F48 {
     I80F48::from_bits(if bits < 0 { -product } else { product })
 }
 
+/// [`mul_decay`] for a weight (`x ≥ 0`, the EMA's `den`): the same bits without the sign
+/// handling on the common path.
+#[must_use]
+#[inline]
+pub(crate) fn mul_decay_nonnegative(x: I80F48, factor: u64) -> I80F48 {
+    let bits = x.to_bits();
+    if !(0..1 << 126).contains(&bits) {
+        return mul_decay(x, factor);
+    }
+    let (high, low) = ((bits >> 64) as u64, bits as u64);
+    let factor = u128::from(factor);
+    // As `mul_decay`: high < 2⁶², factor ≤ 2⁶², no overflow.
+    let product =
+        ((u128::from(high) * factor) << 2) + ((u128::from(low) * factor) >> DECAY_FRAC_BITS);
+    I80F48::from_bits(product as i128)
+}
+
 /// The median of three values (exact; symmetric in its arguments).
 #[must_use]
 pub fn median3(a: I80F48, b: I80F48, c: I80F48) -> I80F48 {
@@ -582,6 +599,16 @@ mod tests {
             }
         }
         assert_eq!(mul_decay(I80F48::from_bits(77), 1 << 62).to_bits(), 77);
+        for x in [0i128, 1, 77, (1 << 64) + 5, (1 << 90) - 1, (1 << 126) - 1, 1 << 126, -3] {
+            for dt in [0u64, 1, 500, 3_000] {
+                let factor = decay.factor(dt);
+                assert_eq!(
+                    mul_decay_nonnegative(I80F48::from_bits(x), factor),
+                    mul_decay(I80F48::from_bits(x), factor),
+                    "x {x} dt {dt}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -410,6 +410,11 @@ pub struct MarkPrice {
     funding: Funding,
     mark: Option<Price>,
     stale: bool,
+    /// From the config, decided once: a method that needs the index (`median3`, `ema_median`,
+    /// or any with a clamp) is stale without a fresh one.
+    needs_index: bool,
+    /// `config.stale_after_ms`, `u64::MAX` for "never stale" (one comparison per read).
+    stale_limit_ms: u64,
     /// Last rounded ticks of the divided components (funding price or basis-EMA price, and the
     /// local-median EMA): `Quotient::round_with_hint` checks these cells before dividing.
     tick_hints: [i64; 2],
@@ -461,7 +466,14 @@ impl MarkPrice {
                 local_ema: DecayingEma::new(method.local_tau_ms).ok_or(ConfigError::BadTau)?,
             },
         };
+        let needs_index = config.clamp_band.is_some()
+            || matches!(
+                state,
+                MethodState::Median3 { .. } | MethodState::EmaMedian { .. }
+            );
         Ok(MarkPrice {
+            needs_index,
+            stale_limit_ms: config.stale_after_ms.unwrap_or(u64::MAX),
             config,
             state,
             now: None,
@@ -743,12 +755,9 @@ impl MarkPrice {
         funding_basis_price(self.index?, &self.funding, now, config.funding_convention)
     }
 
+    #[inline]
     fn index_is_fresh(&self, now: u64) -> bool {
-        self.index.is_some()
-            && self
-                .config
-                .stale_after_ms
-                .is_none_or(|limit| now.saturating_sub(self.index_ts) <= limit)
+        self.index.is_some() && now.saturating_sub(self.index_ts) <= self.stale_limit_ms
     }
 
     fn reference_if_fresh(&self, now: u64) -> Option<I80F48> {
@@ -757,19 +766,13 @@ impl MarkPrice {
 
     #[inline]
     fn reference_price_if_fresh(&self, now: u64) -> Option<Price> {
-        let fresh = self
-            .config
-            .stale_after_ms
-            .is_none_or(|limit| now.saturating_sub(self.reference_ts) <= limit);
+        let fresh = now.saturating_sub(self.reference_ts) <= self.stale_limit_ms;
         if fresh { self.reference } else { None }
     }
 
+    #[inline]
     fn needs_index(&self) -> bool {
-        self.config.clamp_band.is_some()
-            || matches!(
-                self.state,
-                MethodState::Median3 { .. } | MethodState::EmaMedian { .. }
-            )
+        self.needs_index
     }
 
     /// The method's value before rounding and clamping, and whether the index is stale.
