@@ -195,11 +195,27 @@ const GOLDEN: [(&str, u64, u64); 9] = [
     ("last_clamped", 0xadc80add26398a08, 0xcd6792a5f9cb93d3),
     ("mid_clamped", 0x88f19683b94018d0, 0xb8956990ae1847ec),
     ("median3", 0x81a8272fe2a43c84, 0x04e1e9e48c7f3448),
-    ("median3_impact_local", 0x4613520cecdd4089, 0x7dd060789e6f17c0),
-    ("median3_noclamp_staleindex", 0x2d60f260f740c8f8, 0x88f73e7901aedf78),
+    (
+        "median3_impact_local",
+        0x4613520cecdd4089,
+        0x7dd060789e6f17c0,
+    ),
+    (
+        "median3_noclamp_staleindex",
+        0x2d60f260f740c8f8,
+        0x88f73e7901aedf78,
+    ),
     ("ema_median", 0xc15402304ae5ea86, 0xd8fa2aba365cd533),
-    ("ema_median_impact_local", 0x06d240ea950a6c0f, 0xe252343274ff2e0b),
-    ("ema_median_noclamp_staleindex", 0x3046859cc9a0be4f, 0x828e502852fed445),
+    (
+        "ema_median_impact_local",
+        0x06d240ea950a6c0f,
+        0xe252343274ff2e0b,
+    ),
+    (
+        "ema_median_noclamp_staleindex",
+        0x3046859cc9a0be4f,
+        0x828e502852fed445,
+    ),
 ];
 
 #[test]

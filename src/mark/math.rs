@@ -1,5 +1,5 @@
-//! Deterministic fixed-point helpers: exact ratios, the exponential decay table, medians and
-//! rounding to a tick.
+//! Deterministic fixed-point helpers: exact ratios, undivided quotients rounded to a tick
+//! without dividing (`Quotient`), the exponential decay table, medians and rounding to a tick.
 //!
 //! Everything here is integer arithmetic on `i128`/`u128` or on the bits of [`I80F48`], so the
 //! results are bit-identical on every platform and run. No `f64` is used (tests compare
@@ -520,10 +520,22 @@ mod tests {
             let whole = (exact.to_bits() >> FRAC_BITS) as i64;
             for toward in [i64::MIN, whole - 1, whole, whole + 1] {
                 let want = round_to_tick(exact, Some(Price(toward)));
-                for hint in [want.0, want.0 - 1, want.0 + 1, want.0 - 2, want.0 + 2, 0, i64::MAX] {
+                for hint in [
+                    want.0,
+                    want.0 - 1,
+                    want.0 + 1,
+                    want.0 - 2,
+                    want.0 + 2,
+                    0,
+                    i64::MAX,
+                ] {
                     let mut hint_now = hint;
                     let got = quotient.round_with_hint(&mut hint_now, toward);
-                    assert_eq!(got, Some(want), "{quotient:?} toward {toward:?} hint {hint}");
+                    assert_eq!(
+                        got,
+                        Some(want),
+                        "{quotient:?} toward {toward:?} hint {hint}"
+                    );
                     assert_eq!(hint_now, want.0);
                     checked += 1;
                 }
@@ -531,7 +543,11 @@ mod tests {
         }
         assert!(checked > 50_000, "{checked}");
         // Not dividable: no value, whatever the hint.
-        let none = Quotient { base: 0, num: 1 << 100, den: 1 };
+        let none = Quotient {
+            base: 0,
+            num: 1 << 100,
+            den: 1,
+        };
         assert_eq!(none.round_with_hint(&mut 0, 0), None);
     }
 
@@ -543,7 +559,11 @@ mod tests {
                     I80F48::from_bits(i128::from(doubled) << 47),
                     Some(Price(toward)),
                 );
-                assert_eq!(round_half_ticks(doubled, toward), want.0, "{doubled} {toward}");
+                assert_eq!(
+                    round_half_ticks(doubled, toward),
+                    want.0,
+                    "{doubled} {toward}"
+                );
             }
         }
     }
@@ -599,7 +619,16 @@ mod tests {
             }
         }
         assert_eq!(mul_decay(I80F48::from_bits(77), 1 << 62).to_bits(), 77);
-        for x in [0i128, 1, 77, (1 << 64) + 5, (1 << 90) - 1, (1 << 126) - 1, 1 << 126, -3] {
+        for x in [
+            0i128,
+            1,
+            77,
+            (1 << 64) + 5,
+            (1 << 90) - 1,
+            (1 << 126) - 1,
+            1 << 126,
+            -3,
+        ] {
             for dt in [0u64, 1, 500, 3_000] {
                 let factor = decay.factor(dt);
                 assert_eq!(

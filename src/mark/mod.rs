@@ -83,16 +83,23 @@
 //!
 //! # Performance
 //!
-//! An update is O(1): a few comparisons, a few 64×64-bit multiplications (the decay factor is
-//! one table load for `Δt < 256` ms, else one product per set bit of `Δt`) and at most two
-//! 128-by-64-bit divisions (`ratio_to_fixed`: the EMA read-outs, or `median3`'s funding price;
-//! the sampled average is divided once per sample, not per update). No allocation after [`MarkPrice::new`] (checked
-//! by `tests/mark_alloc.rs`), no locks, no syscalls, no panics. Measured per update
-//! (`cargo run --release -p liqcore-tools --bin compare -- mark`, AMD EPYC Zen 3, 2 shared
-//! cores, ~10 ns of timer overhead included; runs and method in `perf/mark.md`): `last` and
-//! `mid` p50 20 ns / p99 40 ns; `median3` p50 40–50 ns / p99 70–80 ns; `ema_median` p50 60 ns /
-//! p99 90–100 ns, and 80 / 110 ns without an external reference (it then reads the local EMA
-//! too: a second division).
+//! An update is O(1) and, in the common case, divides nothing: a few comparisons, a few
+//! 64×64-bit multiplications (the decay factor is one table load for `Δt < 256` ms, else one
+//! product per set bit of `Δt`), two exact EMA steps for `ema_median`. The components that are
+//! quotients — the EMA read-outs and `median3`'s funding price — are kept undivided
+//! (`math::Quotient`) and rounded to a tick by testing the rounding cell of the tick they
+//! rounded to last time (two 64×64-bit products); they are divided only when that tick moves
+//! by more than one. Since rounding is monotone, the rounded median of three components is the
+//! median of the rounded components, so results stay bit-identical to dividing first
+//! (`tests/mark_golden.rs` pins every output bit). Config decisions (needs an index, staleness
+//! limit) are made once in [`MarkPrice::new`]; the clamp bounds once per index tick, in `u64`
+//! with constant divisors. The sampled average is divided once per sample, not per update.
+//! No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no locks, no
+//! syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools --bin
+//! compare -- mark`, AMD EPYC Zen 3 KVM guest, 2 cores shared with other builds, ~10 ns of
+//! timer overhead included; runs, spread and method in `perf/mark.md`): see the table there —
+//! `last`/`mid` p50 20–30 ns, `median3` p50 ~50 ns, `ema_median` p50 ~70 ns on a quiet core;
+//! p99 moves with the load on this shared machine.
 
 mod ema;
 mod funding;
@@ -103,10 +110,10 @@ mod window;
 use fixed::types::I80F48;
 
 pub use ema::DecayingEma;
+use funding::funding_adjustment;
 pub use funding::{
     Funding, FundingConvention, HOUR_MS, MAX_FUNDING_INTERVAL_MS, funding_basis_price,
 };
-use funding::funding_adjustment;
 pub use math::{
     Decay, MAX_PRICE_TICKS, MAX_TAU_MS, MAX_TRADE_QTY, median_of_present, median3, ratio_to_fixed,
     round_to_tick,
@@ -906,9 +913,7 @@ impl MarkPrice {
                     ) {
                         Some(adjustment) => {
                             shifted_round(&adjustment, &mut self.tick_hints[0], index_price)
-                                .map(|funding| {
-                                    median3_ticks(funding, round(basis_price), last)
-                                })
+                                .map(|funding| median3_ticks(funding, round(basis_price), last))
                         }
                         None => None,
                     }

@@ -300,7 +300,7 @@ pub fn run() {
             let cells: Vec<String> = KINDS
                 .iter()
                 .zip(&runner.by_kind)
-                .filter(|(_, hist)| hist.len() > 0)
+                .filter(|(_, hist)| !hist.is_empty())
                 .map(|(kind, hist)| {
                     format!(
                         "{kind} {}/{} ({:.0} %)",
