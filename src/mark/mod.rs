@@ -977,7 +977,8 @@ impl MarkPrice {
         let price = target?;
         let price_changed = self.mark != Some(price);
         self.mark = Some(price);
-        (price_changed || stale_changed).then_some(MarkUpdate {
+        // `|`, not `||`: the price changes on ~half the updates, so no branch here.
+        (price_changed | stale_changed).then_some(MarkUpdate {
             price,
             ts,
             stale,
