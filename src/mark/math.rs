@@ -108,13 +108,14 @@ pub(crate) struct Quotient {
 const QUOTIENT_FAST_MIN_DEN: i128 = 1 << 16;
 
 impl Quotient {
-    /// A whole number of ticks (no division at all).
+    /// A whole number of ticks: numerator 0, so the cell test answers at once (any
+    /// denominator gives the same exact value; 2⁶² keeps it on the fast path).
     #[must_use]
     pub(crate) const fn whole(price: Price) -> Quotient {
         Quotient {
             base: (price.0 as i128) << FRAC_BITS,
             num: 0,
-            den: 1,
+            den: 1 << 62,
         }
     }
 
@@ -542,6 +543,11 @@ mod tests {
             }
         }
         assert!(checked > 50_000, "{checked}");
+        // A whole number of ticks (e.g. a zero funding adjustment) never needs the division.
+        let whole = Quotient::whole(Price(5));
+        assert_eq!(whole.cell_of(5, 0), Some(5));
+        assert_eq!(whole.cell_of(4, 0), Some(5));
+        assert_eq!(whole.exact(), Some(I80F48::from_num(5)));
         // Not dividable: no value, whatever the hint.
         let none = Quotient {
             base: 0,
