@@ -158,6 +158,10 @@ impl Quotient {
     /// (`|c + k| < 2⁶³`, `den < 2⁶³`), against `num·2⁴⁸ < 2¹²⁷`.
     #[inline(always)]
     fn cell_of(&self, hint: i64, toward: i64) -> Option<i64> {
+        if self.num == 0 && self.base & ((1 << FRAC_BITS) - 1) == 0 {
+            // A whole number of ticks (e.g. no funding adjustment): it is its own rounding.
+            return i64::try_from(self.base >> FRAC_BITS).ok();
+        }
         if self.num.unsigned_abs() >= 1 << 79 || self.den < QUOTIENT_FAST_MIN_DEN {
             return None;
         }
