@@ -54,12 +54,19 @@ fn stream(len: usize) -> Vec<(u64, Input)> {
         .collect()
 }
 
-fn apply(mark: &mut MarkPrice, ts: u64, input: Input) -> Result<Option<MarkUpdate>, MarkError> {
+/// Feeds one input; without a reference feed its slots become clock ticks.
+fn apply(
+    mark: &mut MarkPrice,
+    ts: u64,
+    input: Input,
+    with_reference: bool,
+) -> Result<Option<MarkUpdate>, MarkError> {
     match input {
         Input::Index(price) => mark.on_index(ts, price),
         Input::Book(top) => mark.on_book(ts, top),
         Input::Trade(price, qty) => mark.on_trade(ts, price, qty),
-        Input::Reference(price) => mark.on_reference(ts, price),
+        Input::Reference(price) if with_reference => mark.on_reference(ts, price),
+        Input::Reference(_) => mark.on_clock(ts),
     }
 }
 
@@ -68,11 +75,13 @@ fn methods(c: &mut Criterion) {
     let span = inputs.last().map_or(0, |&(ts, _)| ts + 1);
     let band = Some(Rate(5_000_000));
     let mut group = c.benchmark_group("mark_update");
-    for (name, config) in [
-        ("last", MarkConfig::last().with_clamp(band)),
-        ("mid", MarkConfig::mid().with_clamp(band)),
-        ("median3", MarkConfig::median3()),
-        ("ema_median", MarkConfig::ema_median()),
+    for (name, config, with_reference) in [
+        ("last", MarkConfig::last().with_clamp(band), true),
+        ("mid", MarkConfig::mid().with_clamp(band), true),
+        ("median3", MarkConfig::median3(), true),
+        ("ema_median", MarkConfig::ema_median(), true),
+        // No reference: the local-median EMA is the third component on every update.
+        ("ema_median_noref", MarkConfig::ema_median(), false),
     ] {
         let mut mark = MarkPrice::new(config).unwrap();
         let mut next = 0usize;
@@ -80,7 +89,7 @@ fn methods(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let (ts, input) = inputs[next];
-                let result = apply(&mut mark, ts + offset, input);
+                let result = apply(&mut mark, ts + offset, input, with_reference);
                 next += 1;
                 if next == inputs.len() {
                     next = 0;

@@ -24,7 +24,7 @@
 
 use fixed::types::I80F48;
 
-use super::math::{Decay, mul_decay, ratio_to_fixed};
+use super::math::{Decay, Quotient, mul_decay, mul_decay_nonnegative};
 
 /// Below this weight (2⁻¹⁶ ms) the quotient is too imprecise to report.
 const MIN_WEIGHT_BITS: i128 = 1 << 32;
@@ -69,7 +69,7 @@ impl DecayingEma {
 
     /// Weights the held sample by the time since the last advance and decays the old weight
     /// (no-op for a timestamp at or before the last one).
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, ts: u64) {
         let Some(last) = self.last_ts else {
             self.last_ts = Some(ts);
@@ -82,7 +82,7 @@ impl DecayingEma {
         self.last_ts = Some(ts);
         let factor = self.decay.factor(dt);
         self.num = mul_decay(self.num, factor);
-        self.den = mul_decay(self.den, factor);
+        self.den = mul_decay_nonnegative(self.den, factor);
         if let Some(x) = self.held {
             let weight = dt.min(self.decay.cutoff_ms());
             // |x| < 2⁴¹ ticks (2⁸⁹ bits) and weight ≤ 44·2³⁰ < 2³⁶: the product is below 2¹²⁵,
@@ -112,6 +112,15 @@ impl DecayingEma {
     #[must_use]
     #[inline]
     pub fn value(&self) -> Option<I80F48> {
+        self.quotient()?.exact()
+    }
+
+    /// The value as an undivided [`Quotient`] (`None` exactly when [`value`] is): the mark
+    /// rounds it to a tick, usually without dividing.
+    ///
+    /// [`value`]: DecayingEma::value
+    #[inline]
+    pub(crate) fn quotient(&self) -> Option<Quotient> {
         let den = self.den.to_bits();
         if den < MIN_WEIGHT_BITS {
             return None;
@@ -121,7 +130,14 @@ impl DecayingEma {
         // hardware divide. |A| < 2⁴¹ and den < 2⁸⁵ (module bounds): A·den cannot wrap.
         let anchor = self.held.map_or(0, |x| x.to_bits() >> 48);
         let offset = self.num.to_bits().saturating_sub(anchor.wrapping_mul(den));
-        ratio_to_fixed(offset, den)?.checked_add(I80F48::from_bits(anchor << 48))
+        // The normalisation `ratio_to_fixed` applies (den below 2⁶³, both shifted toward −∞),
+        // done here so the quotient's denominator is the one actually divided by.
+        let shift = (128 - den.leading_zeros()).saturating_sub(63);
+        Some(Quotient {
+            base: anchor << 48,
+            num: offset >> shift,
+            den: den >> shift,
+        })
     }
 
     /// The accumulated weight `den` in milliseconds.

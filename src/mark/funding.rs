@@ -17,11 +17,11 @@
 //! - [`FundingConvention::ProRata`]: `index × (1 + rate × ttf_ms / interval_ms)`.
 //!
 //! `ttf_ms = next_funding_ms − now`, clamped to `0 ..= interval_ms`. Both forms are exact
-//! rationals; the result is rounded toward −∞ at 2⁻⁴⁸ ([`ratio_to_fixed`]).
+//! rationals; the result is rounded toward −∞ at 2⁻⁴⁸ ([`super::ratio_to_fixed`]).
 
 use fixed::types::I80F48;
 
-use super::math::{ratio_to_fixed, ticks};
+use super::math::{Quotient, ticks};
 use crate::types::{Price, Rate};
 
 /// Milliseconds in an hour: the unit of "time until funding" in the default convention.
@@ -95,6 +95,20 @@ pub fn funding_basis_price(
     now_ms: u64,
     convention: FundingConvention,
 ) -> Option<I80F48> {
+    funding_adjustment(index, funding, now_ms, convention)?
+        .exact()?
+        .checked_add(ticks(index))
+}
+
+/// The adjustment `index × rate × ttf / unit` of [`funding_basis_price`] before its division:
+/// `None` only when the numerator overflows (then the price is `None` too).
+#[inline]
+pub(crate) fn funding_adjustment(
+    index: Price,
+    funding: &Funding,
+    now_ms: u64,
+    convention: FundingConvention,
+) -> Option<Quotient> {
     let ttf = funding
         .next_funding_ms
         .saturating_sub(now_ms)
@@ -104,14 +118,17 @@ pub fn funding_basis_price(
         FundingConvention::ProRata => funding.interval_ms,
     };
     if funding.rate.0 == 0 || ttf == 0 {
-        return Some(ticks(index));
+        return Some(Quotient::whole(Price(0)));
     }
     // Through `MarkPrice`: |index| ≤ 2⁴⁰, |rate| ≤ 10⁸ < 2²⁷, ttf ≤ 2³², so the product is below
     // 2⁹⁹; called directly with wilder values, an overflow gives `None`, never a panic.
     let numerator = i128::from(index.0)
         .checked_mul(i128::from(funding.rate.0))?
         .checked_mul(i128::from(ttf))?;
-    let denominator = i128::from(Rate::ONE.0) * i128::from(unit);
-    let adjustment = ratio_to_fixed(numerator, denominator)?;
-    ticks(index).checked_add(adjustment)
+    // 10⁸ · unit ≤ 10⁸ · 2³² < 2⁶³: `ratio_to_fixed` divides by it unshifted.
+    Some(Quotient {
+        base: 0,
+        num: numerator,
+        den: i128::from(Rate::ONE.0) * i128::from(unit),
+    })
 }

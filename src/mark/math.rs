@@ -1,5 +1,5 @@
-//! Deterministic fixed-point helpers: exact ratios, the exponential decay table, medians and
-//! rounding to a tick.
+//! Deterministic fixed-point helpers: exact ratios, undivided quotients rounded to a tick
+//! without dividing (`Quotient`), the exponential decay table, medians and rounding to a tick.
 //!
 //! Everything here is integer arithmetic on `i128`/`u128` or on the bits of [`I80F48`], so the
 //! results are bit-identical on every platform and run. No `f64` is used (tests compare
@@ -74,6 +74,129 @@ pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
     } else {
         bits
     }))
+}
+
+/// A fixed-point value kept as an unevaluated quotient: bits `base + ⌊num · 2⁴⁸ / den⌋`,
+/// exactly what `ratio_to_fixed(num, den)?.checked_add(base)` returns, for callers that only
+/// need the value **rounded to a tick** and can usually learn it without dividing.
+///
+/// # Semantics
+///
+/// [`Quotient::exact`] is the division (bit-identical to the expression above).
+/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, Some(toward))` but first tests whether
+/// the value lies in the rounding cell of a remembered tick (or of its neighbour): two
+/// 64×64-bit products and comparisons instead of a 128-bit division. Only when the value has
+/// left both cells does it divide (and remember the new tick). The hint changes how fast the
+/// answer comes, never the answer.
+///
+/// # Invariants
+///
+/// Built only inside the mark module with `0 < den < 2⁶³` (the normalised divisor) and
+/// `|base| < 2¹¹²` (a tick price shifted by 48 bits); the cell tests run only when `|num| < 2⁷⁹` and `den ≥ 2¹⁶` (then the
+/// exact value exists and every product below fits `i128`); otherwise the division decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Quotient {
+    /// Added to the quotient, in `I80F48` bits.
+    pub(crate) base: i128,
+    /// Numerator (`|num| < 2⁷⁹` for the fast test).
+    pub(crate) num: i128,
+    /// Denominator, `1 ..< 2⁶³`.
+    pub(crate) den: i128,
+}
+
+/// Below this many bits the quotient may be too large for the cell products: divide instead.
+const QUOTIENT_FAST_MIN_DEN: i128 = 1 << 16;
+
+impl Quotient {
+    /// A whole number of ticks: numerator 0, so the cell test answers at once (any
+    /// denominator gives the same exact value; 2⁶² keeps it on the fast path).
+    #[must_use]
+    pub(crate) const fn whole(price: Price) -> Quotient {
+        Quotient {
+            base: (price.0 as i128) << FRAC_BITS,
+            num: 0,
+            den: 1 << 62,
+        }
+    }
+
+    /// The value, bit-identical to `ratio_to_fixed(num, den)?.checked_add(base)`.
+    #[must_use]
+    #[inline]
+    pub(crate) fn exact(&self) -> Option<I80F48> {
+        ratio_to_fixed(self.num, self.den)?.checked_add(I80F48::from_bits(self.base))
+    }
+
+    /// `round_to_tick(self.exact()?, Some(toward))`, using `hint` as a first guess and
+    /// updating it.
+    ///
+    /// The cell of tick `t` is `[t − ½, t + ½]` in ticks, each end included only if
+    /// [`round_to_tick`]'s tie rule sends it to `t` (a tie goes up iff `toward > ⌊value⌋`).
+    #[must_use]
+    #[inline(always)]
+    pub(crate) fn round_with_hint(&self, hint: &mut i64, toward: i64) -> Option<Price> {
+        if let Some(tick) = self.cell_of(*hint, toward) {
+            *hint = tick;
+            return Some(Price(tick));
+        }
+        self.round_dividing(hint, toward)
+    }
+
+    /// The rare path of [`Quotient::round_with_hint`]: divide, and remember the tick.
+    #[cold]
+    #[inline(never)]
+    fn round_dividing(&self, hint: &mut i64, toward: i64) -> Option<Price> {
+        let rounded = round_to_tick(self.exact()?, Some(Price(toward)));
+        *hint = rounded.0;
+        Some(rounded)
+    }
+
+    /// The tick (the hint or a neighbour) whose rounding cell holds the value, if the
+    /// comparisons can tell; `None`: divide instead.
+    ///
+    /// With `c = hint·2⁴⁸ − base`, the value is at least `c + k` bits above `base` iff
+    /// `⌊num·2⁴⁸/den⌋ ≥ c + k` iff `num·2⁴⁸ ≥ (c + k)·den`: one 64×64-bit product per bound
+    /// (`|c + k| < 2⁶³`, `den < 2⁶³`), against `num·2⁴⁸ < 2¹²⁷`.
+    #[inline(always)]
+    fn cell_of(&self, hint: i64, toward: i64) -> Option<i64> {
+        if self.num == 0 && self.base & ((1 << FRAC_BITS) - 1) == 0 {
+            // A whole number of ticks (e.g. no funding adjustment): it is its own rounding.
+            return i64::try_from(self.base >> FRAC_BITS).ok();
+        }
+        if self.num.unsigned_abs() >= 1 << 79 || self.den < QUOTIENT_FAST_MIN_DEN {
+            return None;
+        }
+        let centre = i64::try_from((i128::from(hint) << FRAC_BITS) - self.base).ok()?;
+        if centre.unsigned_abs() >= 1 << 62 {
+            return None;
+        }
+        let scaled = self.num << FRAC_BITS;
+        // den < 2⁶³ (construction): the products below are single 64×64-bit multiplications.
+        let den = i128::from(self.den as i64);
+        let at_least = |relative: i64| scaled >= i128::from(relative) * den;
+        let (one, half) = (1i64 << FRAC_BITS, 1i64 << (FRAC_BITS - 1));
+        // The lowest bits tick t owns, relative to the hint: t − ½ itself if its tie goes up
+        // (`toward > t − 1`), else one bit above.
+        let lowest = |steps: i64, tick: i64| centre + steps * one - half + i64::from(toward < tick);
+        if !at_least(lowest(0, hint)) {
+            let below = hint.checked_sub(1)?;
+            return at_least(lowest(-1, below)).then_some(below);
+        }
+        let above = hint.checked_add(1)?;
+        if !at_least(lowest(1, above)) {
+            return Some(hint);
+        }
+        let two_above = above.checked_add(1)?;
+        (!at_least(lowest(2, two_above))).then_some(above)
+    }
+}
+
+/// `round_to_tick(doubled / 2, Some(toward))` for a price in half ticks: an odd `doubled` is a
+/// tie, which goes up iff `toward > ⌊doubled / 2⌋`.
+#[must_use]
+#[inline(always)]
+pub(crate) fn round_half_ticks(doubled: i64, toward: i64) -> i64 {
+    let floor = doubled >> 1;
+    floor + i64::from(doubled & 1 == 1 && toward > floor)
 }
 
 /// Fractional bits of a decay factor: `1.0` is `1 << 62` (so 1 itself is representable).
@@ -252,6 +375,23 @@ pub(crate) fn mul_decay(x: I80F48, factor: u64) -> I80F48 {
     I80F48::from_bits(if bits < 0 { -product } else { product })
 }
 
+/// [`mul_decay`] for a weight (`x ≥ 0`, the EMA's `den`): the same bits without the sign
+/// handling on the common path.
+#[must_use]
+#[inline]
+pub(crate) fn mul_decay_nonnegative(x: I80F48, factor: u64) -> I80F48 {
+    let bits = x.to_bits();
+    if !(0..1 << 126).contains(&bits) {
+        return mul_decay(x, factor);
+    }
+    let (high, low) = ((bits >> 64) as u64, bits as u64);
+    let factor = u128::from(factor);
+    // As `mul_decay`: high < 2⁶², factor ≤ 2⁶², no overflow.
+    let product =
+        ((u128::from(high) * factor) << 2) + ((u128::from(low) * factor) >> DECAY_FRAC_BITS);
+    I80F48::from_bits(product as i128)
+}
+
 /// The median of three values (exact; symmetric in its arguments).
 #[must_use]
 pub fn median3(a: I80F48, b: I80F48, c: I80F48) -> I80F48 {
@@ -286,6 +426,7 @@ pub(crate) fn mean2(x: I80F48, y: I80F48) -> I80F48 {
 /// (the index price: the tie goes to the side closer to the fair price), or down without one.
 /// Saturates at `±MAX_PRICE_TICKS`-scale bounds rather than overflowing.
 #[must_use]
+#[inline]
 pub fn round_to_tick(value: I80F48, toward: Option<Price>) -> Price {
     let bits = value.to_bits();
     let floor = bits >> FRAC_BITS; // arithmetic shift: floor toward −∞
@@ -352,6 +493,91 @@ mod tests {
         }
     }
 
+    /// `round_with_hint` against dividing, on exact ties (each side of every tie rule), values
+    /// one bit off a tie, random values, and hints on, next to and far from the answer.
+    #[test]
+    fn quotient_rounding_with_any_hint_equals_dividing() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let half = 1i128 << (FRAC_BITS - 1);
+        let mut checked = 0;
+        for case in 0..4_000 {
+            let den = i128::from(next() >> (1 + next() % 47)).max(1 << 16);
+            let base = (i128::from(next() % 400_000) - 200_000) << FRAC_BITS;
+            let target_bits = match case % 4 {
+                // An exact half tick, one bit below or above it, or anywhere.
+                0 => (i128::from(next() % 200) - 100) * (1 << FRAC_BITS) + half,
+                1 => (i128::from(next() % 200) - 100) * (1 << FRAC_BITS) + half - 1,
+                2 => (i128::from(next() % 200) - 100) * (1 << FRAC_BITS) + half + 1,
+                _ => (i128::from(next()) - i128::from(u64::MAX / 2)) >> 8,
+            };
+            // num · 2⁴⁸ / den lands on target_bits (floor), ±den/2⁴⁸ of slack.
+            let num = ((target_bits * den) >> FRAC_BITS) + i128::from(next() % 3) - 1;
+            let quotient = Quotient { base, num, den };
+            let Some(exact) = quotient.exact() else {
+                continue;
+            };
+            let whole = (exact.to_bits() >> FRAC_BITS) as i64;
+            for toward in [i64::MIN, whole - 1, whole, whole + 1] {
+                let want = round_to_tick(exact, Some(Price(toward)));
+                for hint in [
+                    want.0,
+                    want.0 - 1,
+                    want.0 + 1,
+                    want.0 - 2,
+                    want.0 + 2,
+                    0,
+                    i64::MAX,
+                ] {
+                    let mut hint_now = hint;
+                    let got = quotient.round_with_hint(&mut hint_now, toward);
+                    assert_eq!(
+                        got,
+                        Some(want),
+                        "{quotient:?} toward {toward:?} hint {hint}"
+                    );
+                    assert_eq!(hint_now, want.0);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50_000, "{checked}");
+        // A whole number of ticks (e.g. a zero funding adjustment) never needs the division.
+        let whole = Quotient::whole(Price(5));
+        assert_eq!(whole.cell_of(5, 0), Some(5));
+        assert_eq!(whole.cell_of(4, 0), Some(5));
+        assert_eq!(whole.exact(), Some(I80F48::from_num(5)));
+        // Not dividable: no value, whatever the hint.
+        let none = Quotient {
+            base: 0,
+            num: 1 << 100,
+            den: 1,
+        };
+        assert_eq!(none.round_with_hint(&mut 0, 0), None);
+    }
+
+    #[test]
+    fn half_ticks_round_like_round_to_tick() {
+        for doubled in -9i64..=9 {
+            for toward in [i64::MIN, -5, -1, 0, 1, 5] {
+                let want = round_to_tick(
+                    I80F48::from_bits(i128::from(doubled) << 47),
+                    Some(Price(toward)),
+                );
+                assert_eq!(
+                    round_half_ticks(doubled, toward),
+                    want.0,
+                    "{doubled} {toward}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn decay_matches_the_exponential() {
         for tau in [1u64, 7, 1_000, 30_000, 150_000, MAX_TAU_MS] {
@@ -403,6 +629,25 @@ mod tests {
             }
         }
         assert_eq!(mul_decay(I80F48::from_bits(77), 1 << 62).to_bits(), 77);
+        for x in [
+            0i128,
+            1,
+            77,
+            (1 << 64) + 5,
+            (1 << 90) - 1,
+            (1 << 126) - 1,
+            1 << 126,
+            -3,
+        ] {
+            for dt in [0u64, 1, 500, 3_000] {
+                let factor = decay.factor(dt);
+                assert_eq!(
+                    mul_decay_nonnegative(I80F48::from_bits(x), factor),
+                    mul_decay(I80F48::from_bits(x), factor),
+                    "x {x} dt {dt}"
+                );
+            }
+        }
     }
 
     #[test]

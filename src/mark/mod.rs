@@ -83,16 +83,23 @@
 //!
 //! # Performance
 //!
-//! An update is O(1): a few comparisons, a few 64×64-bit multiplications (the decay factor is
-//! one table load for `Δt < 256` ms, else one product per set bit of `Δt`) and at most two
-//! 128-by-64-bit divisions (`ratio_to_fixed`: the EMA read-outs, or `median3`'s funding price;
-//! the sampled average is divided once per sample, not per update). No allocation after [`MarkPrice::new`] (checked
-//! by `tests/mark_alloc.rs`), no locks, no syscalls, no panics. Measured per update
-//! (`cargo run --release -p liqcore-tools --bin compare -- mark`, AMD EPYC Zen 3, 2 shared
-//! cores, ~10 ns of timer overhead included; runs and method in `perf/mark.md`): `last` and
-//! `mid` p50 20 ns / p99 40 ns; `median3` p50 40–50 ns / p99 70–80 ns; `ema_median` p50 60 ns /
-//! p99 90–100 ns, and 80 / 110 ns without an external reference (it then reads the local EMA
-//! too: a second division).
+//! An update is O(1) and, in the common case, divides nothing: a few comparisons, a few
+//! 64×64-bit multiplications (the decay factor is one table load for `Δt < 256` ms, else one
+//! product per set bit of `Δt`), two exact EMA steps for `ema_median`. The components that are
+//! quotients — the EMA read-outs and `median3`'s funding price — are kept undivided
+//! (`math::Quotient`) and rounded to a tick by testing the rounding cell of the tick they
+//! rounded to last time (two 64×64-bit products); they are divided only when that tick moves
+//! by more than one. Since rounding is monotone, the rounded median of three components is the
+//! median of the rounded components, so results stay bit-identical to dividing first
+//! (`tests/mark_golden.rs` pins every output bit). Config decisions (needs an index, staleness
+//! limit) are made once in [`MarkPrice::new`]; the clamp bounds once per index tick, in `u64`
+//! with constant divisors. The sampled average is divided once per sample, not per update.
+//! No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no locks, no
+//! syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools --bin
+//! compare -- mark`, AMD EPYC Zen 3 KVM guest, 2 cores shared with other builds, ~10 ns of
+//! timer overhead included; runs, spread and method in `perf/mark.md`): see the table there —
+//! `last`/`mid` p50 20–30 ns, `median3` p50 ~50 ns, `ema_median` p50 ~70 ns on a quiet core;
+//! p99 moves with the load on this shared machine.
 
 mod ema;
 mod funding;
@@ -103,6 +110,7 @@ mod window;
 use fixed::types::I80F48;
 
 pub use ema::DecayingEma;
+use funding::funding_adjustment;
 pub use funding::{
     Funding, FundingConvention, HOUR_MS, MAX_FUNDING_INTERVAL_MS, funding_basis_price,
 };
@@ -113,7 +121,7 @@ pub use math::{
 pub use sampled::{SampledAverage, SampledError};
 pub use window::{Twap, Vwap, WindowError};
 
-use math::ticks;
+use math::{round_half_ticks, ticks};
 
 use crate::types::{Price, Qty, Rate};
 
@@ -409,6 +417,14 @@ pub struct MarkPrice {
     funding: Funding,
     mark: Option<Price>,
     stale: bool,
+    /// From the config, decided once: a method that needs the index (`median3`, `ema_median`,
+    /// or any with a clamp) is stale without a fresh one.
+    needs_index: bool,
+    /// `config.stale_after_ms`, `u64::MAX` for "never stale" (one comparison per read).
+    stale_limit_ms: u64,
+    /// Last rounded ticks of the divided components (funding price or basis-EMA price, and the
+    /// local-median EMA): `Quotient::round_with_hint` checks these cells before dividing.
+    tick_hints: [i64; 2],
 }
 
 fn check_price(price: Price) -> Result<(), MarkError> {
@@ -457,7 +473,14 @@ impl MarkPrice {
                 local_ema: DecayingEma::new(method.local_tau_ms).ok_or(ConfigError::BadTau)?,
             },
         };
+        let needs_index = config.clamp_band.is_some()
+            || matches!(
+                state,
+                MethodState::Median3 { .. } | MethodState::EmaMedian { .. }
+            );
         Ok(MarkPrice {
+            needs_index,
+            stale_limit_ms: config.stale_after_ms.unwrap_or(u64::MAX),
             config,
             state,
             now: None,
@@ -471,6 +494,7 @@ impl MarkPrice {
             funding: Funding::default(),
             mark: None,
             stale: false,
+            tick_hints: [0; 2],
         })
     }
 
@@ -711,15 +735,18 @@ impl MarkPrice {
     /// `median(best bid, best ask, last)` of those present, in integers (two → their exact
     /// mean, a half tick at worst).
     fn local_median(&self) -> Option<I80F48> {
-        let half_ticks = |doubled: i64| I80F48::from_bits(i128::from(doubled) << 47);
+        self.local_median_doubled().map(half_ticks)
+    }
+
+    /// [`MarkPrice::local_median`] doubled (in half ticks), exact in `i64`.
+    #[inline]
+    fn local_median_doubled(&self) -> Option<i64> {
         match (self.book.best_bid, self.book.best_ask, self.last_trade) {
-            (Some(a), Some(b), Some(c)) => {
-                Some(ticks(Price(a.0.min(b.0).max(c.0.min(a.0.max(b.0))))))
-            }
+            (Some(a), Some(b), Some(c)) => Some(2 * a.0.min(b.0).max(c.0.min(a.0.max(b.0)))),
             (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
-                Some(half_ticks(x.0 + y.0))
+                Some(x.0 + y.0)
             }
-            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => Some(ticks(x)),
+            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => Some(2 * x.0),
             (None, None, None) => None,
         }
     }
@@ -735,32 +762,24 @@ impl MarkPrice {
         funding_basis_price(self.index?, &self.funding, now, config.funding_convention)
     }
 
+    #[inline]
     fn index_is_fresh(&self, now: u64) -> bool {
-        self.index.is_some()
-            && self
-                .config
-                .stale_after_ms
-                .is_none_or(|limit| now.saturating_sub(self.index_ts) <= limit)
+        self.index.is_some() && now.saturating_sub(self.index_ts) <= self.stale_limit_ms
     }
 
     fn reference_if_fresh(&self, now: u64) -> Option<I80F48> {
-        let fresh = self
-            .config
-            .stale_after_ms
-            .is_none_or(|limit| now.saturating_sub(self.reference_ts) <= limit);
-        if fresh {
-            self.reference.map(ticks)
-        } else {
-            None
-        }
+        self.reference_price_if_fresh(now).map(ticks)
     }
 
+    #[inline]
+    fn reference_price_if_fresh(&self, now: u64) -> Option<Price> {
+        let fresh = now.saturating_sub(self.reference_ts) <= self.stale_limit_ms;
+        if fresh { self.reference } else { None }
+    }
+
+    #[inline]
     fn needs_index(&self) -> bool {
-        self.config.clamp_band.is_some()
-            || matches!(
-                self.state,
-                MethodState::Median3 { .. } | MethodState::EmaMedian { .. }
-            )
+        self.needs_index
     }
 
     /// The method's value before rounding and clamping, and whether the index is stale.
@@ -817,7 +836,8 @@ impl MarkPrice {
     /// After an input: refreshes the held values of the smoothing, recomputes the mark and
     /// reports a change.
     fn refresh(&mut self, ts: u64) -> Option<MarkUpdate> {
-        let held_local = self.local_median();
+        let local_doubled = self.local_median_doubled();
+        let held_local = local_doubled.map(half_ticks);
         let held_basis = match &self.state {
             MethodState::Last | MethodState::Mid => None,
             MethodState::Median3 { config, .. } => self.basis(config.basis_source),
@@ -835,19 +855,119 @@ impl MarkPrice {
                 local_ema.hold(held_local);
             }
         }
-        self.publish(ts, held_local)
+        self.publish(ts, local_doubled)
     }
 
-    fn publish(&mut self, ts: u64, local: Option<I80F48>) -> Option<MarkUpdate> {
-        let (raw, stale) = self.compute_with(ts, local);
+    /// The method's value **rounded to a tick** (before clamping) and whether the index is
+    /// stale: `compute_with(now, local).0.map(|v| round_to_tick(v, self.index))`, bit for bit,
+    /// but without a division in the common cases.
+    ///
+    /// Rounding is monotone (for a fixed index), so the rounded median of three values is the
+    /// median of the three rounded values; each divided component (funding price, basis-EMA
+    /// price, local-median EMA) is then rounded from its undivided `Quotient` by a cell test
+    /// around the tick it rounded to last time. The mean of two components does not commute
+    /// with rounding: those cases (and every rare one) take the exact path.
+    #[inline]
+    fn compute_rounded(&mut self, now: u64, local_doubled: Option<i64>) -> (Option<Price>, bool) {
+        let stale = self.needs_index() && !self.index_is_fresh(now);
+        let index = self.index;
+        // Ties go toward the index; without one, down (as `round_to_tick(_, None)`).
+        let toward = index.map_or(i64::MIN, |price| price.0);
+        let round = |value: I80F48| round_to_tick(value, index);
+        let round_half = |doubled: i64| Price(round_half_ticks(doubled, toward));
+        if stale {
+            match self.config.stale_fallback {
+                StaleFallback::HoldMark => return (None, true),
+                StaleFallback::LocalMedian => return (local_doubled.map(round_half), true),
+                StaleFallback::StaleIndex => {}
+            }
+        }
+        let fast = match &self.state {
+            MethodState::Last => return (self.last_trade, stale),
+            MethodState::Mid => {
+                let mid = match (self.book.best_bid, self.book.best_ask) {
+                    (Some(bid), Some(ask)) => Some(round_half(bid.0 + ask.0)),
+                    _ => None,
+                };
+                return (mid, stale);
+            }
+            MethodState::Median3 {
+                config,
+                basis_average,
+            } => match (
+                index,
+                basis_average
+                    .value()
+                    .and_then(|average| self.basis_price(Some(average), config.basis_source)),
+                self.last_trade,
+            ) {
+                (Some(index_price), Some(basis_price), Some(last)) => {
+                    // Price 1 = index + adjustment: rounded as `index + round(adjustment)`
+                    // with ties toward zero (see `shifted_round`), so the remembered tick
+                    // survives index moves.
+                    match funding_adjustment(
+                        index_price,
+                        &self.funding,
+                        now,
+                        config.funding_convention,
+                    ) {
+                        Some(adjustment) => {
+                            shifted_round(&adjustment, &mut self.tick_hints[0], index_price)
+                                .map(|funding| median3_ticks(funding, round(basis_price), last))
+                        }
+                        None => None,
+                    }
+                }
+                _ => None,
+            },
+            MethodState::EmaMedian {
+                basis_ema,
+                local_ema,
+                ..
+            } => {
+                let reference = self.reference_price_if_fresh(now);
+                let local = local_doubled.map(round_half);
+                // index + basis EMA, rounded as `index + round(EMA)` (see `shifted_round`).
+                let basis = match (index, basis_ema.quotient()) {
+                    (Some(index_price), Some(smoothed)) => {
+                        shifted_round(&smoothed, &mut self.tick_hints[0], index_price)
+                    }
+                    _ => None,
+                };
+                match (basis, local, reference) {
+                    (Some(basis), Some(local), Some(reference)) => {
+                        Some(median3_ticks(basis, local, reference))
+                    }
+                    // Two components: the third is the local median's EMA (if it has weight).
+                    (Some(basis), Some(other), None) | (Some(basis), None, Some(other)) => {
+                        match local_ema.quotient() {
+                            Some(local_smooth) => local_smooth
+                                .round_with_hint(&mut self.tick_hints[1], toward)
+                                .map(|local_smooth| median3_ticks(basis, other, local_smooth)),
+                            None => None,
+                        }
+                    }
+                    _ => None,
+                }
+            }
+        };
+        match fast {
+            Some(price) => (Some(price), stale),
+            None => {
+                let (raw, stale) = self.compute_with(now, local_doubled.map(half_ticks));
+                (raw.map(round), stale)
+            }
+        }
+    }
+
+    fn publish(&mut self, ts: u64, local_doubled: Option<i64>) -> Option<MarkUpdate> {
+        let (rounded, stale) = self.compute_rounded(ts, local_doubled);
         let clamp = !(stale && self.config.stale_fallback == StaleFallback::LocalMedian);
         // Without a value the mark holds — but it is still clamped to a fresh index's band, so
         // the band invariant holds after every input.
-        let unclamped = raw
-            .map(|value| round_to_tick(value, self.index))
-            .or(self.mark);
+        let unclamped = rounded.or(self.mark);
         let target = match (unclamped, self.band) {
-            (Some(price), Some((lower, upper))) if clamp && !(stale && raw.is_none()) => {
+            (Some(price), Some((lower, upper))) if clamp && !(stale && rounded.is_none()) => {
                 Some(price.clamp(lower, upper))
             }
             (price, _) => price,
@@ -857,7 +977,8 @@ impl MarkPrice {
         let price = target?;
         let price_changed = self.mark != Some(price);
         self.mark = Some(price);
-        (price_changed || stale_changed).then_some(MarkUpdate {
+        // `|`, not `||`: the price changes on ~half the updates, so no branch here.
+        (price_changed | stale_changed).then_some(MarkUpdate {
             price,
             ts,
             stale,
@@ -866,17 +987,44 @@ impl MarkPrice {
     }
 }
 
+/// `round_to_tick(index + value, Some(index))` for an undivided `value`, as
+/// `index + round_to_tick(value, Some(0))`: the floor and the fraction of `index + value` are
+/// `index + ⌊value⌋` and `value`'s, and a tie goes up iff `index > index + ⌊value⌋`, i.e. iff
+/// `0 > ⌊value⌋` — so the value's own tick is remembered, whatever the index does. `None`
+/// when the value is `None` or the sum leaves the `i64` range (the exact path then decides).
+#[inline(always)]
+fn shifted_round(value: &math::Quotient, hint: &mut i64, index: Price) -> Option<Price> {
+    let offset = value.round_with_hint(hint, 0)?;
+    index.0.checked_add(offset.0).map(Price)
+}
+
+/// A price in half ticks as a fixed-point value (exact: prices are below 2⁴¹ half ticks).
+#[inline]
+fn half_ticks(doubled: i64) -> I80F48 {
+    I80F48::from_bits(i128::from(doubled) << 47)
+}
+
+/// The median of three tick prices.
+#[inline]
+fn median3_ticks(a: Price, b: Price, c: Price) -> Price {
+    Price(a.0.min(b.0).max(c.0.min(a.0.max(b.0))))
+}
+
 /// `[⌈index·(1−band)⌉, ⌊index·(1+band)⌋]`: rounded inward, so both bounds are inside the band
 /// and `lower ≤ index ≤ upper`.
+///
+/// Exact in `u64` with only constant divisors (multiplications after compilation): with
+/// `index = w·10⁸ + r`, `index·f/10⁸ = w·f + r·f/10⁸`, and `r·f < 10⁸ · 2·10⁸ < 2⁵⁵`.
 fn band_bounds(index: Price, band: Rate) -> (Price, Price) {
-    let one = i128::from(Rate::ONE.0);
-    let index_wide = i128::from(index.0);
-    let band = i128::from(band.0);
-    let lower_num = index_wide * (one - band);
-    let upper_num = index_wide * (one + band);
-    // Ceiling of a positive quotient, then floor.
-    let lower = (lower_num + one - 1).div_euclid(one);
-    let upper = upper_num.div_euclid(one);
+    const ONE: u64 = Rate::ONE.0 as u64;
+    // index in 1..=2⁴⁰ (checked at input), band in (0, 1) (checked at construction).
+    let index = index.0.unsigned_abs();
+    let band = band.0.unsigned_abs();
+    let (whole, rest) = (index / ONE, index % ONE);
+    let (lower_factor, upper_factor) = (ONE - band, ONE + band);
+    // Ceiling of the lower bound, floor of the upper; both fit i64 (≤ 2·2⁴⁰).
+    let lower = whole * lower_factor + (rest * lower_factor).div_ceil(ONE);
+    let upper = whole * upper_factor + rest * upper_factor / ONE;
     (Price(lower as i64), Price(upper as i64))
 }
 

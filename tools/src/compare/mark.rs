@@ -122,7 +122,23 @@ struct Runner {
     p99s: Vec<u64>,
     p999s: Vec<u64>,
     merged: Histogram<u64>,
+    /// Per input kind (index, book, trade, reference, clock), all measured rounds.
+    by_kind: [Histogram<u64>; 5],
 }
+
+impl Input {
+    fn kind(self) -> usize {
+        match self {
+            Input::Index(_) => 0,
+            Input::Book(_) => 1,
+            Input::Trade(..) => 2,
+            Input::Reference(_) => 3,
+            Input::Clock => 4,
+        }
+    }
+}
+
+const KINDS: [&str; 5] = ["index", "book", "trade", "reference", "clock"];
 
 impl Runner {
     fn new(name: &'static str, config: MarkConfig, with_reference: bool) -> Runner {
@@ -144,6 +160,7 @@ impl Runner {
             p99s: Vec::new(),
             p999s: Vec::new(),
             merged: histogram(),
+            by_kind: std::array::from_fn(|_| histogram()),
         }
     }
 
@@ -176,7 +193,9 @@ impl Runner {
             }
             if let Some(hist) = hist.as_deref_mut() {
                 // Saturate a preempted outlier rather than fail the run.
-                hist.saturating_record(clock.delta_as_nanos(start, end).max(1));
+                let nanos = clock.delta_as_nanos(start, end).max(1);
+                hist.saturating_record(nanos);
+                self.by_kind[input.kind()].saturating_record(nanos);
             }
         }
     }
@@ -210,7 +229,8 @@ fn timer_overhead(clock: &Clock) -> (u64, u64) {
 
 /// Runs the comparison and prints its table and `key=value` lines.
 ///
-/// `LIQCORE_MARK_ONLY=<name>` measures one row only (for profiling).
+/// `LIQCORE_MARK_ONLY=<name>` measures one row only (for profiling);
+/// `LIQCORE_MARK_BY_INPUT=1` adds p50/p99 per input kind (where a tail comes from).
 pub fn run() {
     if let Some(core) = core_affinity::get_core_ids().and_then(|ids| ids.last().copied()) {
         core_affinity::set_for_current(core);
@@ -272,6 +292,26 @@ pub fn run() {
             runner.changes
         );
         rows.push((runner.name, p50, p99));
+    }
+    if std::env::var_os("LIQCORE_MARK_BY_INPUT").is_some() {
+        println!("# by input kind (all rounds merged): p50 / p99 ns (share of updates)");
+        for runner in &runners {
+            let total = runner.merged.len().max(1);
+            let cells: Vec<String> = KINDS
+                .iter()
+                .zip(&runner.by_kind)
+                .filter(|(_, hist)| !hist.is_empty())
+                .map(|(kind, hist)| {
+                    format!(
+                        "{kind} {}/{} ({:.0} %)",
+                        hist.value_at_quantile(0.5),
+                        hist.value_at_quantile(0.99),
+                        100.0 * hist.len() as f64 / total as f64
+                    )
+                })
+                .collect();
+            println!("{:<18} {}", runner.name, cells.join(", "));
+        }
     }
     for &(name, p50, p99) in &rows {
         println!("mark.{name}.update_p50_ns={p50}");
