@@ -227,9 +227,7 @@ impl SymbolState {
     /// `price · qty · m`, saturating (exact under [`MAX_MONEY`]-sized results).
     #[inline]
     pub(crate) fn notional_sat(&self, price: Price, qty: i64) -> i128 {
-        i128::from(price.0)
-            .saturating_mul(i128::from(qty))
-            .saturating_mul(self.m())
+        mul3_sat(price.0, qty, self.m())
     }
 
     /// The notional the maintenance margin is taken on (absolute).
@@ -284,6 +282,18 @@ impl SymbolState {
             MarginMode::Cross => self.initial_margin(pos).saturating_add(orders),
             MarginMode::Isolated => orders,
         }
+    }
+}
+
+/// `a · b · m`, saturating. `a · b` of two `i64` is exact in `i128` (below 2¹²⁶); when it and
+/// `m` also fit in `i64` the second product is exact too, so the common case takes two plain
+/// multiplies instead of two overflow-checked 128-bit ones.
+#[inline]
+pub(crate) fn mul3_sat(a: i64, b: i64, m: i128) -> i128 {
+    let ab = i128::from(a) * i128::from(b);
+    match (i64::try_from(ab), i64::try_from(m)) {
+        (Ok(ab), Ok(m)) => i128::from(ab) * i128::from(m),
+        _ => ab.saturating_mul(m),
     }
 }
 
@@ -949,13 +959,13 @@ impl RiskEngine {
     /// Cross equity: collateral plus every cross position's unrealized PnL. O(active symbols).
     #[must_use]
     pub fn equity(&self, idx: AccountIdx) -> Money {
-        Money(self.cross_totals(idx).equity)
+        Money(self.cross_maintenance(idx).equity)
     }
 
     /// Σ maintenance margin of the account's cross positions. O(active symbols).
     #[must_use]
     pub fn maintenance_margin(&self, idx: AccountIdx) -> Money {
-        Money(self.cross_totals(idx).maintenance)
+        Money(self.cross_maintenance(idx).maintenance)
     }
 
     /// Available margin: cross equity − cross initial margin − the initial margin of what every
@@ -969,8 +979,7 @@ impl RiskEngine {
     /// holds a cross position.
     #[must_use]
     pub fn cross_liquidatable(&self, idx: AccountIdx) -> bool {
-        let t = self.cross_totals(idx);
-        t.has_cross && t.equity <= t.maintenance
+        self.cross_maintenance(idx).liquidatable()
     }
 
     /// An isolated position's equity (`margin + unrealized PnL`) and maintenance margin, or
@@ -1158,6 +1167,31 @@ impl RiskEngine {
         t
     }
 
+    /// [`RiskEngine::cross_totals`] without the initial margin (a division per position):
+    /// what the maintenance test and the liquidation and bankruptcy solves need.
+    pub(crate) fn cross_maintenance(&self, idx: AccountIdx) -> CrossMaintenance {
+        let acct = &self.accounts[idx.0 as usize];
+        let mut t = CrossMaintenance {
+            equity: acct.collateral,
+            maintenance: 0,
+            has_cross: false,
+        };
+        let base = idx.0 as usize * self.max_symbols;
+        for s in bits(acct.position_mask) {
+            let pos = &self.positions[base + s];
+            if pos.mode != MarginMode::Cross {
+                continue;
+            }
+            let Some(state) = self.symbols[s].as_ref() else {
+                continue;
+            };
+            t.has_cross = true;
+            t.equity = t.equity.saturating_add(state.upnl(pos));
+            t.maintenance = t.maintenance.saturating_add(state.maintenance_margin(pos));
+        }
+        t
+    }
+
     pub(crate) fn available_margin_raw(&self, idx: AccountIdx) -> i128 {
         let acct = &self.accounts[idx.0 as usize];
         let mut equity = acct.collateral;
@@ -1177,6 +1211,17 @@ impl RiskEngine {
     }
 
     pub(crate) fn solve_input(&self, idx: AccountIdx, symbol: SymbolId) -> Option<SolveInput<'_>> {
+        self.solve_input_with(idx, symbol, None)
+    }
+
+    /// [`RiskEngine::solve_input`] with the account's cross totals when the caller has them
+    /// already (they must be current: nothing changed the account since).
+    pub(crate) fn solve_input_with(
+        &self,
+        idx: AccountIdx,
+        symbol: SymbolId,
+        cross: Option<&CrossMaintenance>,
+    ) -> Option<SolveInput<'_>> {
         let state = self.sym(symbol)?;
         let pos = self.position_slot(idx, symbol)?;
         if pos.size == 0 {
@@ -1185,7 +1230,10 @@ impl RiskEngine {
         let (base, other_mm) = match pos.mode {
             MarginMode::Isolated => (pos.margin.checked_sub(pos.entry_notional)?, 0),
             MarginMode::Cross => {
-                let totals = self.cross_totals(idx);
+                let totals = match cross {
+                    Some(t) => *t,
+                    None => self.cross_maintenance(idx),
+                };
                 let own_mm = state.maintenance_margin(pos);
                 let base = totals
                     .equity
@@ -1203,6 +1251,22 @@ impl RiskEngine {
             basis: state.config.mm_basis(),
             entry_notional_abs: pos.entry_notional.saturating_abs(),
         })
+    }
+}
+
+/// The cross-margined part of an account at the current marks, without initial margin.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CrossMaintenance {
+    pub(crate) equity: i128,
+    pub(crate) maintenance: i128,
+    pub(crate) has_cross: bool,
+}
+
+impl CrossMaintenance {
+    /// Cross equity at or below cross maintenance margin, with a cross position held.
+    #[inline]
+    pub(crate) fn liquidatable(&self) -> bool {
+        self.has_cross && self.equity <= self.maintenance
     }
 }
 

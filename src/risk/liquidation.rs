@@ -103,7 +103,8 @@
 use crate::book::{MAX_PRICE, OrderCommand, OrderKind, TimeInForce};
 use crate::risk::account::AccountIdx;
 use crate::risk::engine::{
-    Fill, FillError, FundsError, LeverageError, Liquidity, MarkError, RiskEngine, bits,
+    CrossMaintenance, Fill, FillError, FundsError, LeverageError, Liquidity, MarkError,
+    RiskEngine, bits,
 };
 use crate::risk::index::{KeyHeap, WatchList};
 use crate::risk::num::RATE_DEN;
@@ -634,8 +635,18 @@ impl LiquidationEngine {
         sink: &mut S,
     ) -> Fired {
         let sym = SymbolId(s as u32);
-        if self.risk.is_liquidatable(idx, sym) {
-            match self.liquidate(idx, s, sink) {
+        // One evaluation of the account decides and, for a cross position, feeds the
+        // bankruptcy solve of the orders that follow.
+        let (due, cross) = match self.risk.position_slot(idx, sym) {
+            Some(pos) if pos.size != 0 && pos.mode == MarginMode::Cross => {
+                let totals = self.risk.cross_maintenance(idx);
+                (totals.liquidatable(), Some(totals))
+            }
+            Some(pos) if pos.size != 0 => (self.risk.is_liquidatable(idx, sym), None),
+            _ => (false, None),
+        };
+        if due {
+            match self.liquidate_with(idx, s, cross, sink) {
                 Started::Yes => return Fired::Started,
                 Started::Full => return Fired::Full,
                 Started::NotDue => {}
@@ -660,6 +671,18 @@ impl LiquidationEngine {
     // ----- the liquidation sequence ------------------------------------------------------------
 
     fn liquidate<S: RiskSink>(&mut self, idx: AccountIdx, s: usize, sink: &mut S) -> Started {
+        self.liquidate_with(idx, s, None, sink)
+    }
+
+    /// The liquidation sequence; `cross`: the account's cross totals if the caller has them
+    /// (current: cancelling open orders does not change them).
+    fn liquidate_with<S: RiskSink>(
+        &mut self,
+        idx: AccountIdx,
+        s: usize,
+        cross: Option<CrossMaintenance>,
+        sink: &mut S,
+    ) -> Started {
         let sym = SymbolId(s as u32);
         let Some(pos) = self.risk.position_slot(idx, sym).copied() else {
             return Started::NotDue;
@@ -710,9 +733,15 @@ impl LiquidationEngine {
             self.rekey(idx);
             return Started::NotDue;
         }
-        // 2. One reduce-only IOC per target position at its bankruptcy price.
+        // 2. One reduce-only IOC per target position at its bankruptcy price. Every target
+        // of a cross liquidation is solved on the same cross totals.
+        let cross = match (pos.mode, cross) {
+            (MarginMode::Cross, Some(t)) => Some(t),
+            (MarginMode::Cross, None) => Some(self.risk.cross_maintenance(idx)),
+            (MarginMode::Isolated, _) => None,
+        };
         for t in bits(targets) {
-            self.start_flight(idx, t, sink);
+            self.start_flight(idx, t, cross.as_ref(), sink);
         }
         if several_cross {
             // Keep the account watched where other cross slots still depend on these marks.
@@ -721,7 +750,13 @@ impl LiquidationEngine {
         Started::Yes
     }
 
-    fn start_flight<S: RiskSink>(&mut self, idx: AccountIdx, t: usize, sink: &mut S) {
+    fn start_flight<S: RiskSink>(
+        &mut self,
+        idx: AccountIdx,
+        t: usize,
+        cross: Option<&CrossMaintenance>,
+        sink: &mut S,
+    ) {
         let sym = SymbolId(t as u32);
         let base = idx.0 as usize * self.risk.max_symbols;
         let size = self.risk.positions[base + t].size;
@@ -730,7 +765,11 @@ impl LiquidationEngine {
         };
         self.unindex(idx, t);
         let long = size > 0;
-        let bankrupt = self.risk.bankruptcy_price(idx, sym).map(|p| p.0);
+        let bankrupt = self
+            .risk
+            .solve_input_with(idx, sym, cross)
+            .and_then(|input| solve::bankruptcy_price(&input))
+            .map(|p| p.0);
         let limit = match bankrupt {
             Some(b) => b.clamp(1, MAX_PRICE),
             None if long => 1,
@@ -1048,7 +1087,7 @@ impl LiquidationEngine {
         let pct = upnl.saturating_mul(RATE_DEN).div_euclid(entry);
         let equity = match pos.mode {
             MarginMode::Isolated => pos.margin.saturating_add(upnl),
-            MarginMode::Cross => self.risk.cross_totals(idx).equity,
+            MarginMode::Cross => self.risk.cross_maintenance(idx).equity,
         };
         let notional = state
             .reference_price()
