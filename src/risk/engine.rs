@@ -756,9 +756,27 @@ impl RiskEngine {
     }
 
     fn change_open(&mut self, account: AccountId, symbol: SymbolId, side: Side, d: i64) -> bool {
-        let (Some(idx), Some(_)) = (self.index_of(account), self.sym(symbol)) else {
+        match self.index_of(account) {
+            Some(idx) => self.change_open_at(idx, symbol, side, d),
+            None => false,
+        }
+    }
+
+    /// [`RiskEngine::release_open`] for the account at `idx` (no id lookup).
+    pub(crate) fn release_open_at(
+        &mut self,
+        idx: AccountIdx,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+    ) -> bool {
+        self.change_open_at(idx, symbol, side, -qty.0.max(0))
+    }
+
+    fn change_open_at(&mut self, idx: AccountIdx, symbol: SymbolId, side: Side, d: i64) -> bool {
+        if self.sym(symbol).is_none() || idx.0 as usize >= self.accounts.len() {
             return false;
-        };
+        }
         let s = symbol.0 as usize;
         let slot = self.slot(idx, s);
         self.add_open_at(idx, slot, s, side, d);
@@ -821,15 +839,32 @@ impl RiskEngine {
         fill: &Fill,
         fee_override: Option<i128>,
     ) -> Result<FillOutcome, FillError> {
+        if self.sym(fill.symbol).is_none() {
+            return Err(FillError::UnknownSymbol);
+        }
+        let idx = self
+            .index_of(fill.account)
+            .ok_or(FillError::UnknownAccount)?;
+        self.apply_fill_at(idx, fill, fee_override)
+    }
+
+    /// [`RiskEngine::apply_fill_with_fee`] for the account at `idx` (the caller looked it up:
+    /// `fill.account` is not read again).
+    pub(crate) fn apply_fill_at(
+        &mut self,
+        idx: AccountIdx,
+        fill: &Fill,
+        fee_override: Option<i128>,
+    ) -> Result<FillOutcome, FillError> {
         let s = fill.symbol.0 as usize;
         let state = self
             .symbols
             .get(s)
             .and_then(Option::as_ref)
             .ok_or(FillError::UnknownSymbol)?;
-        let idx = self
-            .index_of(fill.account)
-            .ok_or(FillError::UnknownAccount)?;
+        if idx.0 as usize >= self.accounts.len() {
+            return Err(FillError::UnknownAccount);
+        }
         if fill.qty.0 <= 0 || fill.price.0 <= 0 {
             return Err(FillError::InvalidFill);
         }
@@ -1165,6 +1200,24 @@ impl RiskEngine {
             t.initial = t.initial.saturating_add(state.initial_margin(pos));
         }
         t
+    }
+
+    /// Cross equity alone: collateral plus every cross position's unrealized PnL (what the
+    /// ADL ranking needs for each candidate).
+    pub(crate) fn cross_equity(&self, idx: AccountIdx) -> i128 {
+        let acct = &self.accounts[idx.0 as usize];
+        let mut equity = acct.collateral;
+        let base = idx.0 as usize * self.max_symbols;
+        for s in bits(acct.position_mask) {
+            let pos = &self.positions[base + s];
+            if pos.mode != MarginMode::Cross {
+                continue;
+            }
+            if let Some(state) = self.symbols[s].as_ref() {
+                equity = equity.saturating_add(state.upnl(pos));
+            }
+        }
+        equity
     }
 
     /// [`RiskEngine::cross_totals`] without the initial margin (a division per position):

@@ -107,7 +107,7 @@ use crate::risk::engine::{
     RiskEngine, bits,
 };
 use crate::risk::index::{KeyHeap, WatchList};
-use crate::risk::num::RATE_DEN;
+use crate::risk::num::{RATE_DEN, div_floor, div_trunc};
 use crate::risk::solve;
 use crate::risk::tiers::{Leverage, MarginMode};
 use crate::types::{AccountId, Money, OrderId, Price, Qty, Rate, Side, SymbolId};
@@ -890,6 +890,31 @@ impl LiquidationEngine {
             .risk
             .index_of(fill.account)
             .ok_or(FillError::UnknownAccount)?;
+        self.on_fill_at(idx, fill, sink)
+    }
+
+    /// [`LiquidationEngine::on_fill`] when the caller knows the account's dense index (the risk
+    /// stage keeps it per order): no id lookup. A `hint` that does not name `fill.account`
+    /// falls back to the lookup.
+    pub(crate) fn on_fill_hinted<S: RiskSink>(
+        &mut self,
+        hint: AccountIdx,
+        fill: &Fill,
+        sink: &mut S,
+    ) -> Result<(), FillError> {
+        if self.risk.id_of(hint) == Some(fill.account) {
+            self.on_fill_at(hint, fill, sink)
+        } else {
+            self.on_fill(fill, sink)
+        }
+    }
+
+    fn on_fill_at<S: RiskSink>(
+        &mut self,
+        idx: AccountIdx,
+        fill: &Fill,
+        sink: &mut S,
+    ) -> Result<(), FillError> {
         let s = fill.symbol.0 as usize;
         if s >= self.risk.max_symbols {
             return Err(FillError::UnknownSymbol);
@@ -902,7 +927,7 @@ impl LiquidationEngine {
         {
             return self.settle_fill(fi, idx, fill, sink);
         }
-        self.risk.apply_fill(fill)?;
+        self.risk.apply_fill_at(idx, fill, None)?;
         self.refresh(idx, sink);
         Ok(())
     }
@@ -919,7 +944,7 @@ impl LiquidationEngine {
         if fill.side != expected {
             return Err(FillError::InvalidFill);
         }
-        self.risk.apply_fill_with_fee(fill, Some(0))?;
+        self.risk.apply_fill_at(idx, fill, Some(0))?;
         let state = self.risk.symbols[f.symbol as usize]
             .as_ref()
             .ok_or(FillError::UnknownSymbol)?;
@@ -1084,25 +1109,25 @@ impl LiquidationEngine {
         let upnl = state.upnl(pos);
         let entry = pos.entry_notional.saturating_abs().max(1);
         // PnL% in 10⁻⁸, rounded down.
-        let pct = upnl.saturating_mul(RATE_DEN).div_euclid(entry);
+        let pct = div_floor(upnl.saturating_mul(RATE_DEN), entry).unwrap_or(i128::MIN);
         let equity = match pos.mode {
             MarginMode::Isolated => pos.margin.saturating_add(upnl),
-            MarginMode::Cross => self.risk.cross_maintenance(idx).equity,
+            MarginMode::Cross => self.risk.cross_equity(idx),
         };
         let notional = state
             .reference_price()
             .map_or(entry, |p| state.notional_sat(p, pos.size).saturating_abs());
         // Effective leverage in 10⁻⁸, rounded down; infinite without positive equity.
         let lev = if equity > 0 {
-            notional.saturating_mul(RATE_DEN) / equity
+            div_trunc(notional.saturating_mul(RATE_DEN), equity)
         } else {
             i128::MAX
         }
         .max(1);
         let score = if pct >= 0 {
-            pct.saturating_mul(lev) / RATE_DEN
+            div_trunc(pct.saturating_mul(lev), RATE_DEN)
         } else {
-            pct.saturating_mul(RATE_DEN) / lev
+            div_trunc(pct.saturating_mul(RATE_DEN), lev)
         };
         score.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
@@ -1124,15 +1149,23 @@ impl LiquidationEngine {
                 buf.push((self.adl_score(AccountIdx(j as u32), s), j as u32));
             }
         }
-        buf.sort_unstable_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        // Best ranked first: a max-heap built in O(n), popped only as far as the quantity
+        // needs (usually one or two counterparties), instead of sorting every candidate.
+        // Popped entries collect at the end of `buf`, best at the very end.
+        heapify(&mut buf);
+        let mut heap_len = buf.len();
         let price = Price(f.limit);
         let liquidated = self.risk.accounts[f.account.0 as usize].id;
         let liq_side = if f.side_sell { Side::Sell } else { Side::Buy };
         let mut used = 0;
-        for &(_, j) in &buf {
+        while heap_len > 0 {
             if r == 0 {
                 break;
             }
+            heap_len -= 1;
+            buf.swap(0, heap_len);
+            sift_down_ranked(&mut buf[..heap_len], 0);
+            let j = buf[heap_len].1;
             let counter = self.risk.accounts[j as usize].id;
             let q = r.min(self.risk.positions[j as usize * ms + s].size.abs());
             let fill = |account, side, liquidity| Fill {
@@ -1173,7 +1206,8 @@ impl LiquidationEngine {
             r -= q;
             used += 1;
         }
-        for &(_, j) in buf.iter().take(used) {
+        // The first `used` counterparties in rank order (as a sorted list would give them).
+        for &(_, j) in buf.iter().rev().take(used) {
             self.refresh(AccountIdx(j), sink);
         }
         self.adl_buf = buf;
@@ -1327,6 +1361,40 @@ impl LiquidationEngine {
             }
             Some(c)
         }
+    }
+}
+
+/// ADL rank order: `x` goes before `y` (higher score first, then the lower account index).
+#[inline]
+fn ranked_before(x: &(i64, u32), y: &(i64, u32)) -> bool {
+    x.0 > y.0 || (x.0 == y.0 && x.1 < y.1)
+}
+
+/// Restores the heap property below `at` in a binary heap ordered by [`ranked_before`].
+fn sift_down_ranked(heap: &mut [(i64, u32)], mut at: usize) {
+    loop {
+        let left = 2 * at + 1;
+        if left >= heap.len() {
+            return;
+        }
+        let right = left + 1;
+        let best = if right < heap.len() && ranked_before(&heap[right], &heap[left]) {
+            right
+        } else {
+            left
+        };
+        if !ranked_before(&heap[best], &heap[at]) {
+            return;
+        }
+        heap.swap(at, best);
+        at = best;
+    }
+}
+
+/// Arranges `heap` as a binary heap with the best-ranked entry first, in O(n).
+fn heapify(heap: &mut [(i64, u32)]) {
+    for at in (0..heap.len() / 2).rev() {
+        sift_down_ranked(heap, at);
     }
 }
 

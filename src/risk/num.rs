@@ -31,6 +31,18 @@ pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
     })
 }
 
+/// `n / d` rounded toward zero (Rust's `/`) for `d > 0`, in 64 bits when both fit.
+#[inline]
+pub(crate) fn div_trunc(n: i128, d: i128) -> i128 {
+    debug_assert!(d > 0);
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d))
+        && d > 0
+    {
+        return i128::from(n / d);
+    }
+    n.checked_div(d).unwrap_or(0)
+}
+
 /// `⌈n / d⌉`; `None` if `d == 0` or the quotient overflows.
 #[inline]
 pub(crate) fn div_ceil(n: i128, d: i128) -> Option<i128> {
@@ -128,6 +140,9 @@ mod tests {
                 assert_eq!(div_ceil(n, d), Some(exact.ceil() as i128), "{n}/{d}");
             }
         }
+        assert_eq!(div_trunc(-7, 2), -3);
+        assert_eq!(div_trunc(7 << 80, 2), 7 << 79);
+        assert_eq!(div_trunc(-(7 << 80) - 1, 1 << 81), -3);
         assert_eq!(div_floor(1, 0), None);
         assert_eq!(div_ceil(i128::MIN, -1), None);
         // The 64-bit path agrees with the 128-bit one, at its edges too.
