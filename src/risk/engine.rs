@@ -392,6 +392,11 @@ pub struct RiskEngine {
     pub(crate) insurance_fund: i128,
     pub(crate) deposited: i128,
     pub(crate) withdrawn: i128,
+    /// Per (symbol, side) a bit per account holding a position on that side: word
+    /// `(s · 2 + side) · holder_words + a / 64` (side 0 long, 1 short). What ADL walks to find
+    /// opposite positions without reading every account's slot.
+    pub(crate) holders: Vec<u64>,
+    pub(crate) holder_words: usize,
 }
 
 impl RiskEngine {
@@ -421,6 +426,8 @@ impl RiskEngine {
             insurance_fund: 0,
             deposited: 0,
             withdrawn: 0,
+            holders: vec![0; max_symbols * 2 * config.max_accounts.div_ceil(64)],
+            holder_words: config.max_accounts.div_ceil(64),
         }
     }
 
@@ -948,6 +955,10 @@ impl RiskEngine {
 
         // Commit.
         self.positions[slot] = next;
+        if q.signum() != new_size.signum() {
+            self.set_holder(idx, s, q, false);
+            self.set_holder(idx, s, new_size, true);
+        }
         let acct = &mut self.accounts[idx.0 as usize];
         // Saturating: balances stay far below i128::MAX under the MAX_MONEY bounds; this only
         // guarantees no overflow panic for absurd input sequences.
@@ -1200,6 +1211,35 @@ impl RiskEngine {
             t.initial = t.initial.saturating_add(state.initial_margin(pos));
         }
         t
+    }
+
+    /// Marks (or clears) the account as holding a position of `size`'s sign in symbol `s`
+    /// (nothing for a zero size).
+    #[inline]
+    fn set_holder(&mut self, idx: AccountIdx, s: usize, size: i64, on: bool) {
+        if size == 0 {
+            return;
+        }
+        let side = usize::from(size < 0);
+        let a = idx.0 as usize;
+        let word = (s * 2 + side) * self.holder_words + a / 64;
+        if let Some(w) = self.holders.get_mut(word) {
+            let bit = 1u64 << (a % 64);
+            if on {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
+        }
+    }
+
+    /// The bit set (a bit per account index) of accounts holding a short (`short`) or long
+    /// position in symbol `s`.
+    pub(crate) fn holders(&self, s: usize, short: bool) -> &[u64] {
+        let start = (s * 2 + usize::from(short)) * self.holder_words;
+        self.holders
+            .get(start..start + self.holder_words)
+            .unwrap_or(&[])
     }
 
     /// Cross equity alone: collateral plus every cross position's unrealized PnL (what the

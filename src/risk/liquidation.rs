@@ -107,7 +107,7 @@ use crate::risk::engine::{
     RiskEngine, bits,
 };
 use crate::risk::index::{KeyHeap, WatchList};
-use crate::risk::num::{RATE_DEN, div_floor, div_trunc};
+use crate::risk::num::{RATE_DEN, div_floor, div_trunc, mul_sat};
 use crate::risk::solve;
 use crate::risk::tiers::{Leverage, MarginMode};
 use crate::types::{AccountId, Money, OrderId, Price, Qty, Rate, Side, SymbolId};
@@ -1109,7 +1109,7 @@ impl LiquidationEngine {
         let upnl = state.upnl(pos);
         let entry = pos.entry_notional.saturating_abs().max(1);
         // PnL% in 10⁻⁸, rounded down.
-        let pct = div_floor(upnl.saturating_mul(RATE_DEN), entry).unwrap_or(i128::MIN);
+        let pct = div_floor(mul_sat(upnl, RATE_DEN), entry).unwrap_or(i128::MIN);
         let equity = match pos.mode {
             MarginMode::Isolated => pos.margin.saturating_add(upnl),
             MarginMode::Cross => self.risk.cross_equity(idx),
@@ -1119,15 +1119,15 @@ impl LiquidationEngine {
             .map_or(entry, |p| state.notional_sat(p, pos.size).saturating_abs());
         // Effective leverage in 10⁻⁸, rounded down; infinite without positive equity.
         let lev = if equity > 0 {
-            div_trunc(notional.saturating_mul(RATE_DEN), equity)
+            div_trunc(mul_sat(notional, RATE_DEN), equity)
         } else {
             i128::MAX
         }
         .max(1);
         let score = if pct >= 0 {
-            div_trunc(pct.saturating_mul(lev), RATE_DEN)
+            div_trunc(mul_sat(pct, lev), RATE_DEN)
         } else {
-            div_trunc(pct.saturating_mul(RATE_DEN), lev)
+            div_trunc(mul_sat(pct, RATE_DEN), lev)
         };
         score.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
@@ -1140,13 +1140,16 @@ impl LiquidationEngine {
         let want_short = f.side_sell;
         let mut buf = std::mem::take(&mut self.adl_buf);
         buf.clear();
-        for j in 0..self.risk.account_count() {
-            if j == f.account.0 as usize || self.slot_flight[j * ms + s] != ABSENT {
-                continue;
-            }
-            let size = self.risk.positions[j * ms + s].size;
-            if (want_short && size < 0) || (!want_short && size > 0) {
-                buf.push((self.adl_score(AccountIdx(j as u32), s), j as u32));
+        // Only accounts holding the opposite side, from the engine's holder bit set (in
+        // account order, as a walk over every account would find them).
+        for (w, &word) in self.risk.holders(s, want_short).iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let j = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if j != f.account.0 as usize && self.slot_flight[j * ms + s] == ABSENT {
+                    buf.push((self.adl_score(AccountIdx(j as u32), s), j as u32));
+                }
             }
         }
         // Best ranked first: a max-heap built in O(n), popped only as far as the quantity

@@ -31,6 +31,15 @@ pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
     })
 }
 
+/// `a · b`, saturating; a plain multiply when both fit in `i64` (the product is exact then).
+#[inline]
+pub(crate) fn mul_sat(a: i128, b: i128) -> i128 {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => i128::from(a) * i128::from(b),
+        _ => a.saturating_mul(b),
+    }
+}
+
 /// `n / d` rounded toward zero (Rust's `/`) for `d > 0`, in 64 bits when both fit.
 #[inline]
 pub(crate) fn div_trunc(n: i128, d: i128) -> i128 {
@@ -140,6 +149,9 @@ mod tests {
                 assert_eq!(div_ceil(n, d), Some(exact.ceil() as i128), "{n}/{d}");
             }
         }
+        assert_eq!(mul_sat(-3, 1 << 62), -3 << 62);
+        assert_eq!(mul_sat(i128::MAX / 2, 3), i128::MAX);
+        assert_eq!(mul_sat(i128::MIN / 2, 3), i128::MIN);
         assert_eq!(div_trunc(-7, 2), -3);
         assert_eq!(div_trunc(7 << 80, 2), 7 << 79);
         assert_eq!(div_trunc(-(7 << 80) - 1, 1 << 81), -3);
