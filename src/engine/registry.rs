@@ -5,7 +5,7 @@
 //! order it was and how much of the account's open-order reservation to release, and, for a
 //! liquidation, every order of the account in a symbol. Everything is preallocated for
 //! `capacity` orders: an open-addressing id index (linear probing, backward-shift deletion, at
-//! most half full), a slab of entries with a free list, and per account an intrusive
+//! most half full; each bucket holds the id and its entry slot, 16 bytes), a slab of entries with a free list, and per account an intrusive
 //! doubly-linked list of its orders.
 
 use crate::types::{AccountId, Side, SymbolId};

@@ -1078,7 +1078,42 @@ impl RiskEngine {
     /// The bankruptcy price of a position (see [`PositionView::bankruptcy_price`]).
     #[must_use]
     pub fn bankruptcy_price(&self, idx: AccountIdx, symbol: SymbolId) -> Option<Price> {
-        solve::bankruptcy_price(&self.solve_input(idx, symbol)?)
+        // The zero-equity root needs only the equity at mark 0 (`base`): no maintenance
+        // margin, and for a cross account only the other positions' PnL (the same value the
+        // full solve input derives as `equity − own PnL − entry notional`).
+        let state = self.sym(symbol)?;
+        let pos = self.position_slot(idx, symbol)?;
+        if pos.size == 0 {
+            return None;
+        }
+        let base = match pos.mode {
+            MarginMode::Isolated => pos.margin.checked_sub(pos.entry_notional)?,
+            MarginMode::Cross => {
+                let acct = &self.accounts[idx.0 as usize];
+                let first = idx.0 as usize * self.max_symbols;
+                let own = symbol.0 as usize;
+                let mut equity = acct.collateral;
+                for t in bits(acct.position_mask & !(1u64 << own)) {
+                    let other = &self.positions[first + t];
+                    if other.mode != MarginMode::Cross {
+                        continue;
+                    }
+                    if let Some(other_state) = self.symbols[t].as_ref() {
+                        equity = equity.saturating_add(other_state.upnl(other));
+                    }
+                }
+                equity.checked_sub(pos.entry_notional)?
+            }
+        };
+        solve::bankruptcy_price(&SolveInput {
+            size: pos.size,
+            money_per_tick_lot: state.m(),
+            base,
+            other_mm: 0,
+            tiers: state.config.tiers(),
+            basis: state.config.mm_basis(),
+            entry_notional_abs: pos.entry_notional.saturating_abs(),
+        })
     }
 
     /// Both prices of a position from one evaluation of the account: `(liquidation,
@@ -1304,17 +1339,6 @@ impl RiskEngine {
     }
 
     pub(crate) fn solve_input(&self, idx: AccountIdx, symbol: SymbolId) -> Option<SolveInput<'_>> {
-        self.solve_input_with(idx, symbol, None)
-    }
-
-    /// [`RiskEngine::solve_input`] with the account's cross totals when the caller has them
-    /// already (they must be current: nothing changed the account since).
-    pub(crate) fn solve_input_with(
-        &self,
-        idx: AccountIdx,
-        symbol: SymbolId,
-        cross: Option<&CrossMaintenance>,
-    ) -> Option<SolveInput<'_>> {
         let state = self.sym(symbol)?;
         let pos = self.position_slot(idx, symbol)?;
         if pos.size == 0 {
@@ -1323,10 +1347,7 @@ impl RiskEngine {
         let (base, other_mm) = match pos.mode {
             MarginMode::Isolated => (pos.margin.checked_sub(pos.entry_notional)?, 0),
             MarginMode::Cross => {
-                let totals = match cross {
-                    Some(t) => *t,
-                    None => self.cross_maintenance(idx),
-                };
+                let totals = self.cross_maintenance(idx);
                 let own_mm = state.maintenance_margin(pos);
                 let base = totals
                     .equity

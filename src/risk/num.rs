@@ -170,8 +170,16 @@ mod tests {
             let d = i128::from((x.rotate_left(29) as i64) >> (x % 60)).max(1);
             for (n, d) in [(n, d), (-n, d), (n, -d), (n << 70, d), (n, d << 70)] {
                 let (q, r) = (n / d, n % d);
-                let floor = if r != 0 && ((r < 0) != (d < 0)) { q - 1 } else { q };
-                let ceil = if r != 0 && ((r > 0) == (d > 0)) { q + 1 } else { q };
+                let floor = if r != 0 && ((r < 0) != (d < 0)) {
+                    q - 1
+                } else {
+                    q
+                };
+                let ceil = if r != 0 && ((r > 0) == (d > 0)) {
+                    q + 1
+                } else {
+                    q
+                };
                 assert_eq!(div_floor(n, d), Some(floor), "{n}/{d}");
                 assert_eq!(div_ceil(n, d), Some(ceil), "{n}/{d}");
             }
