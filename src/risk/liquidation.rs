@@ -106,7 +106,7 @@
 //! maintenance margin at all (for a one-position account: `collateral − entry notional` and
 //! one division), and the heap removal compares a node's four children as a tournament on one
 //! slice. Divisions and notionals take 64-bit
-//! paths when their operands fit. About 1,700 instructions a liquidation at 1 M positions
+//! paths when their operands fit. About 1,440 instructions a liquidation at 1 M positions
 //! (callgrind; 2,370 before these changes). Measured: `perf/scan.md` (`compare -- scan`).
 
 use crate::book::{MAX_PRICE, OrderCommand, OrderKind, TimeInForce};
