@@ -109,42 +109,6 @@ impl KeyHeap {
         }
     }
 
-    /// Where the heap position of `item` is stored (for a prefetch).
-    #[inline]
-    pub(crate) fn position_slot(&self, item: u32) -> Option<&u32> {
-        self.pos.get(item as usize)
-    }
-
-    /// Calls `f` for up to `limit` items whose key is at least `threshold` (the entries a
-    /// pop loop with that threshold will take first; they form a subtree at the top), in
-    /// depth-first order. No allocation: a fixed stack bounds the walk.
-    pub(crate) fn for_each_at_least(&self, threshold: i64, limit: usize, mut f: impl FnMut(u32)) {
-        const STACK: usize = 64;
-        let mut stack = [0usize; STACK];
-        let mut depth = 0;
-        if self.entries.first().is_some_and(|e| e.key >= threshold) {
-            stack[0] = 0;
-            depth = 1;
-        }
-        let mut visited = 0;
-        while depth > 0 && visited < limit {
-            depth -= 1;
-            let at = stack[depth];
-            let Some(e) = self.entries.get(at) else {
-                continue;
-            };
-            f(e.item);
-            visited += 1;
-            let first = ARITY * at + 1;
-            for c in first..(first + ARITY).min(self.entries.len()) {
-                if self.entries[c].key >= threshold && depth < STACK {
-                    stack[depth] = c;
-                    depth += 1;
-                }
-            }
-        }
-    }
-
     /// Removes and returns the top entry.
     #[cfg(test)]
     pub(crate) fn pop(&mut self) -> Option<(i64, u32)> {
@@ -322,23 +286,6 @@ mod tests {
             }
             assert_eq!(heap.len(), model.iter().filter(|k| k.is_some()).count());
         }
-    }
-
-    #[test]
-    fn walks_the_entries_at_or_above_a_threshold() {
-        let mut heap = KeyHeap::with_capacity(100);
-        for item in 0..100u32 {
-            heap.upsert(item, i64::from((item * 37) % 100));
-        }
-        let mut seen = Vec::new();
-        heap.for_each_at_least(90, usize::MAX, |i| seen.push(i));
-        seen.sort_unstable();
-        let mut expected: Vec<u32> = (0..100).filter(|i| (i * 37) % 100 >= 90).collect();
-        expected.sort_unstable();
-        assert_eq!(seen, expected);
-        let mut few = 0;
-        heap.for_each_at_least(0, 7, |_| few += 1);
-        assert_eq!(few, 7);
     }
 
     #[test]

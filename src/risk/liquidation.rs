@@ -125,8 +125,6 @@ use crate::types::{AccountId, Money, OrderId, Price, Qty, Rate, Side, SymbolId};
 pub const LIQUIDATION_ID_BASE: u64 = 1 << 63;
 
 const ABSENT: u32 = u32::MAX;
-/// Crossed entries per side whose state a scan loads up front (see `LiquidationEngine::warm`).
-const WARM_LIMIT: usize = 32;
 const LONG: usize = 0;
 const SHORT: usize = 1;
 const WATCH: usize = 2;
@@ -587,10 +585,6 @@ impl LiquidationEngine {
         if s >= self.index.len() {
             return 0;
         }
-        // Prefetch the state of the positions this scan will liquidate first, all at once: on
-        // cold caches their misses overlap instead of arriving one liquidation at a time. A
-        // hint only (bounded, no effect on the result).
-        self.warm(s, mark.0);
         let mut started = 0;
         // Longs: fire when mark ≤ key.
         while let Some((key, a)) = self.index[s].longs.peek() {
@@ -637,29 +631,6 @@ impl LiquidationEngine {
             i += 1;
         }
         started
-    }
-
-    /// Prefetches the account, position, index-mask, heap-position and in-flight lines of the
-    /// first [`WARM_LIMIT`] entries of each side that `mark` crosses.
-    fn warm(&self, s: usize, mark: i64) {
-        let ms = self.risk.max_symbols;
-        let index = &self.index[s];
-        let touch = |a: u32, heap: &KeyHeap| {
-            prefetch(heap.position_slot(a));
-            let a = a as usize;
-            prefetch(self.risk.accounts.get(a));
-            prefetch(self.risk.positions.get(a * ms + s));
-            prefetch(self.masks.get(a));
-            prefetch(self.slot_flight.get(a * ms + s));
-        };
-        index
-            .longs
-            .for_each_at_least(mark, WARM_LIMIT, |a| touch(a, &index.longs));
-        index
-            .shorts
-            .for_each_at_least(mark.saturating_neg(), WARM_LIMIT, |a| {
-                touch(a, &index.shorts);
-            });
     }
 
     fn fire<S: RiskSink>(
@@ -1364,22 +1335,6 @@ impl LiquidationEngine {
             Some(c)
         }
     }
-}
-
-/// Asks the CPU to load the cache line of `r` (a hint: no effect on results; a no-op off x86-64).
-#[inline(always)]
-fn prefetch<T>(r: Option<&T>) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(r) = r {
-        // SAFETY: a prefetch only hints the cache and never faults; `r` is a live reference.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                std::ptr::from_ref(r).cast(),
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
 }
 
 /// ADL rank order: `x` goes before `y` (higher score first, then the lower account index).
