@@ -5,7 +5,7 @@
 //! order it was and how much of the account's open-order reservation to release, and, for a
 //! liquidation, every order of the account in a symbol. Everything is preallocated for
 //! `capacity` orders: an open-addressing id index (linear probing, backward-shift deletion, at
-//! most half full), a slab of entries with a free list, and per account an intrusive
+//! most half full; each bucket holds the id and its entry slot, 16 bytes), a slab of entries with a free list, and per account an intrusive
 //! doubly-linked list of its orders.
 
 use crate::types::{AccountId, Side, SymbolId};
@@ -35,13 +35,21 @@ pub(crate) struct Entry {
 
 /// The live-order table (see the module docs).
 pub(crate) struct OrderRegistry {
-    keys: Vec<u64>,
-    slots: Vec<u32>,
+    /// The id index: an order id and its entry slot side by side, so a lookup reads one
+    /// cache line of the index (16-byte buckets, four to a line).
+    buckets: Vec<Bucket>,
     mask: usize,
     shift: u32,
     entries: Vec<Entry>,
     free: Vec<u32>,
     account_head: Vec<u32>,
+}
+
+/// One bucket of the id index ([`EMPTY_KEY`]: free).
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    key: u64,
+    slot: u32,
 }
 
 /// The table is full.
@@ -66,8 +74,13 @@ impl OrderRegistry {
             next: NONE,
         };
         OrderRegistry {
-            keys: vec![EMPTY_KEY; size],
-            slots: vec![NONE; size],
+            buckets: vec![
+                Bucket {
+                    key: EMPTY_KEY,
+                    slot: NONE,
+                };
+                size
+            ],
             mask: size - 1,
             shift: 64 - size.trailing_zeros(),
             entries: vec![blank; capacity],
@@ -92,9 +105,10 @@ impl OrderRegistry {
     pub(crate) fn find(&self, id: u64) -> Option<u32> {
         let mut i = self.home(id);
         loop {
-            let key = self.keys[i];
+            let bucket = self.buckets[i];
+            let key = bucket.key;
             if key == id && key != EMPTY_KEY {
-                return Some(self.slots[i]);
+                return Some(bucket.slot);
             }
             if key == EMPTY_KEY {
                 return None;
@@ -128,11 +142,13 @@ impl OrderRegistry {
         }
         self.entries[slot as usize] = entry;
         let mut i = self.home(entry.id);
-        while self.keys[i] != EMPTY_KEY {
+        while self.buckets[i].key != EMPTY_KEY {
             i = (i + 1) & self.mask;
         }
-        self.keys[i] = entry.id;
-        self.slots[i] = slot;
+        self.buckets[i] = Bucket {
+            key: entry.id,
+            slot,
+        };
         Ok(slot)
     }
 
@@ -175,29 +191,30 @@ impl OrderRegistry {
         self.free.push(slot);
         // Backward-shift deletion: pull later members of the probe run into the gap.
         let mut i = self.home(entry.id);
-        while self.keys[i] != entry.id {
+        while self.buckets[i].key != entry.id {
             i = (i + 1) & self.mask;
         }
         let mut gap = i;
         let mut j = (gap + 1) & self.mask;
         loop {
-            let key = self.keys[j];
-            if key == EMPTY_KEY {
+            let bucket = self.buckets[j];
+            if bucket.key == EMPTY_KEY {
                 break;
             }
-            let home = self.home(key);
+            let home = self.home(bucket.key);
             // Move `j` into the gap unless its home lies cyclically in (gap, j].
             let dist_home = j.wrapping_sub(home) & self.mask;
             let dist_gap = j.wrapping_sub(gap) & self.mask;
             if dist_home >= dist_gap {
-                self.keys[gap] = key;
-                self.slots[gap] = self.slots[j];
+                self.buckets[gap] = bucket;
                 gap = j;
             }
             j = (j + 1) & self.mask;
         }
-        self.keys[gap] = EMPTY_KEY;
-        self.slots[gap] = NONE;
+        self.buckets[gap] = Bucket {
+            key: EMPTY_KEY,
+            slot: NONE,
+        };
     }
 
     /// The first order of an account (walk with [`OrderRegistry::next_of`]).

@@ -8,7 +8,7 @@ use crate::engine::msg::{
 use crate::engine::registry::OrderRegistry;
 use crate::engine::words;
 use crate::risk::{
-    LIQUIDATION_ID_BASE, LiquidationEnd, LiquidationEngine, OrderRequest, RiskOutput,
+    AccountIdx, LIQUIDATION_ID_BASE, LiquidationEnd, LiquidationEngine, OrderRequest, RiskOutput,
 };
 use crate::types::{OrderId, Qty, Side, SymbolId};
 
@@ -108,7 +108,7 @@ impl RiskStage {
                 if risk.symbol(symbol).is_some() && self.engine.slot_in_flight(idx, symbol) {
                     return self.reject(subject, "liquidation_in_progress", out);
                 }
-                let approved = match self.engine.risk_mut().check_order(&request) {
+                let approved = match self.engine.risk_mut().check_order_at(idx, &request) {
                     Ok(approved) => approved,
                     Err(e) => return self.reject(subject, words::order(e), out),
                 };
@@ -124,7 +124,7 @@ impl RiskStage {
                 );
                 entry.limit = request.limit_price.map_or(0, |p| p.0);
                 if self.registry.insert(entry).is_err() {
-                    self.release(order.account, symbol, order.side, reserved);
+                    self.release(idx.0, symbol, order.side, reserved);
                     return self.reject(subject, "too_many_orders", out);
                 }
                 self.counters.orders_approved += 1;
@@ -159,7 +159,8 @@ impl RiskStage {
                         limit_price: (limit > 0).then_some(crate::types::Price(limit)),
                         reduce_only: false,
                     };
-                    match self.engine.risk_mut().check_order(&request) {
+                    let idx = AccountIdx(entry.account_idx);
+                    match self.engine.risk_mut().check_order_at(idx, &request) {
                         Ok(approved) => self.registry.get_mut(slot).pending = approved.qty.0,
                         Err(e) => return self.reject(Subject::Order(id), words::order(e), out),
                     }
@@ -230,18 +231,30 @@ impl RiskStage {
         match *report {
             BookReport::Fill { order, fill } => {
                 self.counters.fills += 1;
-                if self.engine.on_fill(&fill, &mut self.scratch).is_err() {
+                // The order's registry entry names the account's dense index: the fill needs
+                // no account-id lookup then.
+                let slot = if order.0 < LIQUIDATION_ID_BASE {
+                    self.registry.find(order.0)
+                } else {
+                    None
+                };
+                let applied = match slot {
+                    Some(slot) => {
+                        let hint = AccountIdx(self.registry.get(slot).account_idx);
+                        self.engine.on_fill_hinted(hint, &fill, &mut self.scratch)
+                    }
+                    None => self.engine.on_fill(&fill, &mut self.scratch),
+                };
+                if applied.is_err() {
                     self.counters.fills_refused += 1;
                 }
-                if order.0 < LIQUIDATION_ID_BASE
-                    && let Some(slot) = self.registry.find(order.0)
-                {
+                if let Some(slot) = slot {
                     let entry = self.registry.get_mut(slot);
                     entry.remaining -= fill.qty.0;
                     let released = fill.qty.0.min(entry.reserved);
                     entry.reserved -= released;
                     let (account, symbol, side, done) = (
-                        entry.account,
+                        entry.account_idx,
                         entry.symbol,
                         entry.side,
                         entry.remaining <= 0,
@@ -272,11 +285,11 @@ impl RiskStage {
                 let entry = *self.registry.get(slot);
                 if reason == EndReason::ModifyRejected {
                     self.registry.get_mut(slot).pending = 0;
-                    self.release(entry.account, entry.symbol, entry.side, entry.pending);
+                    self.release(entry.account_idx, entry.symbol, entry.side, entry.pending);
                     return;
                 }
                 self.release(
-                    entry.account,
+                    entry.account_idx,
                     entry.symbol,
                     entry.side,
                     entry.reserved + entry.pending,
@@ -293,7 +306,7 @@ impl RiskStage {
                 entry.reserved = keep;
                 entry.pending = 0;
                 entry.remaining = remaining.0;
-                let (account, symbol, side) = (entry.account, entry.symbol, entry.side);
+                let (account, symbol, side) = (entry.account_idx, entry.symbol, entry.side);
                 self.release(account, symbol, side, held - keep);
             }
         }
@@ -309,17 +322,13 @@ impl RiskStage {
         self.forward(out);
     }
 
-    fn release(
-        &mut self,
-        account: crate::types::AccountId,
-        symbol: SymbolId,
-        side: Side,
-        qty: i64,
-    ) {
+    /// Releases `qty` lots of the open-order reservation of the account at dense index
+    /// `account` (the registry keeps it: no id lookup).
+    fn release(&mut self, account: u32, symbol: SymbolId, side: Side, qty: i64) {
         if qty > 0 {
             self.engine
                 .risk_mut()
-                .release_open(account, symbol, side, Qty(qty));
+                .release_open_at(AccountIdx(account), symbol, side, Qty(qty));
         }
     }
 

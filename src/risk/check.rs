@@ -1,6 +1,7 @@
 //! Pre-trade checks: initial margin of the reachable position, immediate loss, reduce-only
 //! capping, tier leverage limits.
 
+use crate::risk::account::AccountIdx;
 use crate::risk::engine::{RiskEngine, im};
 use crate::risk::num::{RATE_DEN, div_floor};
 use crate::types::{AccountId, Money, Price, Qty, Side, SymbolId};
@@ -86,11 +87,27 @@ impl RiskEngine {
     ///
     /// [`OrderReject`].
     pub fn check_order(&mut self, req: &OrderRequest) -> Result<Approved, OrderReject> {
-        let s = req.symbol.0 as usize;
-        let state = self.sym(req.symbol).ok_or(OrderReject::UnknownSymbol)?;
+        if self.sym(req.symbol).is_none() {
+            return Err(OrderReject::UnknownSymbol);
+        }
         let idx = self
             .index_of(req.account)
             .ok_or(OrderReject::UnknownAccount)?;
+        self.check_order_at(idx, req)
+    }
+
+    /// [`RiskEngine::check_order`] for the account at `idx`, which the caller looked up for
+    /// `req.account` (the id is not looked up again).
+    pub(crate) fn check_order_at(
+        &mut self,
+        idx: AccountIdx,
+        req: &OrderRequest,
+    ) -> Result<Approved, OrderReject> {
+        let s = req.symbol.0 as usize;
+        let state = self.sym(req.symbol).ok_or(OrderReject::UnknownSymbol)?;
+        if idx.0 as usize >= self.accounts.len() {
+            return Err(OrderReject::UnknownAccount);
+        }
         let spec = state.config.spec();
         if req.qty.0 <= 0 || req.qty > spec.max_qty {
             return Err(OrderReject::InvalidQty);

@@ -227,9 +227,7 @@ impl SymbolState {
     /// `price · qty · m`, saturating (exact under [`MAX_MONEY`]-sized results).
     #[inline]
     pub(crate) fn notional_sat(&self, price: Price, qty: i64) -> i128 {
-        i128::from(price.0)
-            .saturating_mul(i128::from(qty))
-            .saturating_mul(self.m())
+        mul3_sat(price.0, qty, self.m())
     }
 
     /// The notional the maintenance margin is taken on (absolute).
@@ -284,6 +282,18 @@ impl SymbolState {
             MarginMode::Cross => self.initial_margin(pos).saturating_add(orders),
             MarginMode::Isolated => orders,
         }
+    }
+}
+
+/// `a · b · m`, saturating. `a · b` of two `i64` is exact in `i128` (below 2¹²⁶); when it and
+/// `m` also fit in `i64` the second product is exact too, so the common case takes two plain
+/// multiplies instead of two overflow-checked 128-bit ones.
+#[inline]
+pub(crate) fn mul3_sat(a: i64, b: i64, m: i128) -> i128 {
+    let ab = i128::from(a) * i128::from(b);
+    match (i64::try_from(ab), i64::try_from(m)) {
+        (Ok(ab), Ok(m)) => i128::from(ab) * i128::from(m),
+        _ => ab.saturating_mul(m),
     }
 }
 
@@ -382,6 +392,11 @@ pub struct RiskEngine {
     pub(crate) insurance_fund: i128,
     pub(crate) deposited: i128,
     pub(crate) withdrawn: i128,
+    /// Per (symbol, side) a bit per account holding a position on that side: word
+    /// `(s · 2 + side) · holder_words + a / 64` (side 0 long, 1 short). What ADL walks to find
+    /// opposite positions without reading every account's slot.
+    pub(crate) holders: Vec<u64>,
+    pub(crate) holder_words: usize,
 }
 
 impl RiskEngine {
@@ -411,6 +426,8 @@ impl RiskEngine {
             insurance_fund: 0,
             deposited: 0,
             withdrawn: 0,
+            holders: vec![0; max_symbols * 2 * config.max_accounts.div_ceil(64)],
+            holder_words: config.max_accounts.div_ceil(64),
         }
     }
 
@@ -746,9 +763,27 @@ impl RiskEngine {
     }
 
     fn change_open(&mut self, account: AccountId, symbol: SymbolId, side: Side, d: i64) -> bool {
-        let (Some(idx), Some(_)) = (self.index_of(account), self.sym(symbol)) else {
+        match self.index_of(account) {
+            Some(idx) => self.change_open_at(idx, symbol, side, d),
+            None => false,
+        }
+    }
+
+    /// [`RiskEngine::release_open`] for the account at `idx` (no id lookup).
+    pub(crate) fn release_open_at(
+        &mut self,
+        idx: AccountIdx,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+    ) -> bool {
+        self.change_open_at(idx, symbol, side, -qty.0.max(0))
+    }
+
+    fn change_open_at(&mut self, idx: AccountIdx, symbol: SymbolId, side: Side, d: i64) -> bool {
+        if self.sym(symbol).is_none() || idx.0 as usize >= self.accounts.len() {
             return false;
-        };
+        }
         let s = symbol.0 as usize;
         let slot = self.slot(idx, s);
         self.add_open_at(idx, slot, s, side, d);
@@ -811,15 +846,32 @@ impl RiskEngine {
         fill: &Fill,
         fee_override: Option<i128>,
     ) -> Result<FillOutcome, FillError> {
+        if self.sym(fill.symbol).is_none() {
+            return Err(FillError::UnknownSymbol);
+        }
+        let idx = self
+            .index_of(fill.account)
+            .ok_or(FillError::UnknownAccount)?;
+        self.apply_fill_at(idx, fill, fee_override)
+    }
+
+    /// [`RiskEngine::apply_fill_with_fee`] for the account at `idx` (the caller looked it up:
+    /// `fill.account` is not read again).
+    pub(crate) fn apply_fill_at(
+        &mut self,
+        idx: AccountIdx,
+        fill: &Fill,
+        fee_override: Option<i128>,
+    ) -> Result<FillOutcome, FillError> {
         let s = fill.symbol.0 as usize;
         let state = self
             .symbols
             .get(s)
             .and_then(Option::as_ref)
             .ok_or(FillError::UnknownSymbol)?;
-        let idx = self
-            .index_of(fill.account)
-            .ok_or(FillError::UnknownAccount)?;
+        if idx.0 as usize >= self.accounts.len() {
+            return Err(FillError::UnknownAccount);
+        }
         if fill.qty.0 <= 0 || fill.price.0 <= 0 {
             return Err(FillError::InvalidFill);
         }
@@ -903,6 +955,10 @@ impl RiskEngine {
 
         // Commit.
         self.positions[slot] = next;
+        if q.signum() != new_size.signum() {
+            self.set_holder(idx, s, q, false);
+            self.set_holder(idx, s, new_size, true);
+        }
         let acct = &mut self.accounts[idx.0 as usize];
         // Saturating: balances stay far below i128::MAX under the MAX_MONEY bounds; this only
         // guarantees no overflow panic for absurd input sequences.
@@ -949,13 +1005,13 @@ impl RiskEngine {
     /// Cross equity: collateral plus every cross position's unrealized PnL. O(active symbols).
     #[must_use]
     pub fn equity(&self, idx: AccountIdx) -> Money {
-        Money(self.cross_totals(idx).equity)
+        Money(self.cross_maintenance(idx).equity)
     }
 
     /// Σ maintenance margin of the account's cross positions. O(active symbols).
     #[must_use]
     pub fn maintenance_margin(&self, idx: AccountIdx) -> Money {
-        Money(self.cross_totals(idx).maintenance)
+        Money(self.cross_maintenance(idx).maintenance)
     }
 
     /// Available margin: cross equity − cross initial margin − the initial margin of what every
@@ -969,8 +1025,7 @@ impl RiskEngine {
     /// holds a cross position.
     #[must_use]
     pub fn cross_liquidatable(&self, idx: AccountIdx) -> bool {
-        let t = self.cross_totals(idx);
-        t.has_cross && t.equity <= t.maintenance
+        self.cross_maintenance(idx).liquidatable()
     }
 
     /// An isolated position's equity (`margin + unrealized PnL`) and maintenance margin, or
@@ -1023,7 +1078,42 @@ impl RiskEngine {
     /// The bankruptcy price of a position (see [`PositionView::bankruptcy_price`]).
     #[must_use]
     pub fn bankruptcy_price(&self, idx: AccountIdx, symbol: SymbolId) -> Option<Price> {
-        solve::bankruptcy_price(&self.solve_input(idx, symbol)?)
+        // The zero-equity root needs only the equity at mark 0 (`base`): no maintenance
+        // margin, and for a cross account only the other positions' PnL (the same value the
+        // full solve input derives as `equity − own PnL − entry notional`).
+        let state = self.sym(symbol)?;
+        let pos = self.position_slot(idx, symbol)?;
+        if pos.size == 0 {
+            return None;
+        }
+        let base = match pos.mode {
+            MarginMode::Isolated => pos.margin.checked_sub(pos.entry_notional)?,
+            MarginMode::Cross => {
+                let acct = &self.accounts[idx.0 as usize];
+                let first = idx.0 as usize * self.max_symbols;
+                let own = symbol.0 as usize;
+                let mut equity = acct.collateral;
+                for t in bits(acct.position_mask & !(1u64 << own)) {
+                    let other = &self.positions[first + t];
+                    if other.mode != MarginMode::Cross {
+                        continue;
+                    }
+                    if let Some(other_state) = self.symbols[t].as_ref() {
+                        equity = equity.saturating_add(other_state.upnl(other));
+                    }
+                }
+                equity.checked_sub(pos.entry_notional)?
+            }
+        };
+        solve::bankruptcy_price(&SolveInput {
+            size: pos.size,
+            money_per_tick_lot: state.m(),
+            base,
+            other_mm: 0,
+            tiers: state.config.tiers(),
+            basis: state.config.mm_basis(),
+            entry_notional_abs: pos.entry_notional.saturating_abs(),
+        })
     }
 
     /// Both prices of a position from one evaluation of the account: `(liquidation,
@@ -1158,6 +1248,78 @@ impl RiskEngine {
         t
     }
 
+    /// Marks (or clears) the account as holding a position of `size`'s sign in symbol `s`
+    /// (nothing for a zero size).
+    #[inline]
+    fn set_holder(&mut self, idx: AccountIdx, s: usize, size: i64, on: bool) {
+        if size == 0 {
+            return;
+        }
+        let side = usize::from(size < 0);
+        let a = idx.0 as usize;
+        let word = (s * 2 + side) * self.holder_words + a / 64;
+        if let Some(w) = self.holders.get_mut(word) {
+            let bit = 1u64 << (a % 64);
+            if on {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
+        }
+    }
+
+    /// The bit set (a bit per account index) of accounts holding a short (`short`) or long
+    /// position in symbol `s`.
+    pub(crate) fn holders(&self, s: usize, short: bool) -> &[u64] {
+        let start = (s * 2 + usize::from(short)) * self.holder_words;
+        self.holders
+            .get(start..start + self.holder_words)
+            .unwrap_or(&[])
+    }
+
+    /// Cross equity alone: collateral plus every cross position's unrealized PnL (what the
+    /// ADL ranking needs for each candidate).
+    pub(crate) fn cross_equity(&self, idx: AccountIdx) -> i128 {
+        let acct = &self.accounts[idx.0 as usize];
+        let mut equity = acct.collateral;
+        let base = idx.0 as usize * self.max_symbols;
+        for s in bits(acct.position_mask) {
+            let pos = &self.positions[base + s];
+            if pos.mode != MarginMode::Cross {
+                continue;
+            }
+            if let Some(state) = self.symbols[s].as_ref() {
+                equity = equity.saturating_add(state.upnl(pos));
+            }
+        }
+        equity
+    }
+
+    /// [`RiskEngine::cross_totals`] without the initial margin (a division per position):
+    /// what the maintenance test and the liquidation and bankruptcy solves need.
+    pub(crate) fn cross_maintenance(&self, idx: AccountIdx) -> CrossMaintenance {
+        let acct = &self.accounts[idx.0 as usize];
+        let mut t = CrossMaintenance {
+            equity: acct.collateral,
+            maintenance: 0,
+            has_cross: false,
+        };
+        let base = idx.0 as usize * self.max_symbols;
+        for s in bits(acct.position_mask) {
+            let pos = &self.positions[base + s];
+            if pos.mode != MarginMode::Cross {
+                continue;
+            }
+            let Some(state) = self.symbols[s].as_ref() else {
+                continue;
+            };
+            t.has_cross = true;
+            t.equity = t.equity.saturating_add(state.upnl(pos));
+            t.maintenance = t.maintenance.saturating_add(state.maintenance_margin(pos));
+        }
+        t
+    }
+
     pub(crate) fn available_margin_raw(&self, idx: AccountIdx) -> i128 {
         let acct = &self.accounts[idx.0 as usize];
         let mut equity = acct.collateral;
@@ -1185,7 +1347,7 @@ impl RiskEngine {
         let (base, other_mm) = match pos.mode {
             MarginMode::Isolated => (pos.margin.checked_sub(pos.entry_notional)?, 0),
             MarginMode::Cross => {
-                let totals = self.cross_totals(idx);
+                let totals = self.cross_maintenance(idx);
                 let own_mm = state.maintenance_margin(pos);
                 let base = totals
                     .equity
@@ -1203,6 +1365,22 @@ impl RiskEngine {
             basis: state.config.mm_basis(),
             entry_notional_abs: pos.entry_notional.saturating_abs(),
         })
+    }
+}
+
+/// The cross-margined part of an account at the current marks, without initial margin.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CrossMaintenance {
+    pub(crate) equity: i128,
+    pub(crate) maintenance: i128,
+    pub(crate) has_cross: bool,
+}
+
+impl CrossMaintenance {
+    /// Cross equity at or below cross maintenance margin, with a cross position held.
+    #[inline]
+    pub(crate) fn liquidatable(&self) -> bool {
+        self.has_cross && self.equity <= self.maintenance
     }
 }
 

@@ -134,35 +134,60 @@ impl KeyHeap {
         self.pos[moving.item as usize] = at as u32;
     }
 
-    /// Moves the entry at `at` down to its place.
+    /// Moves the entry at `at` down to its place. A full group of four children is compared
+    /// as a small tournament on one bounds-checked slice (ties keep the first child, as a
+    /// linear scan would).
     fn sift_down(&mut self, mut at: usize) {
-        let moving = self.entries[at];
-        let n = self.entries.len();
+        let entries = &mut self.entries[..];
+        let pos = &mut self.pos[..];
+        let n = entries.len();
+        let moving = entries[at];
         loop {
             let first = ARITY * at + 1;
             if first >= n {
                 break;
             }
-            let last = (first + ARITY).min(n);
-            let mut best = first;
-            let mut best_key = self.entries[first].key;
-            for c in first + 1..last {
-                let k = self.entries[c].key;
-                if k > best_key {
-                    best = c;
-                    best_key = k;
+            let (best, best_key) = if let Some(c) = entries.get(first..first + ARITY) {
+                let (i01, k01) = if c[1].key > c[0].key {
+                    (1, c[1].key)
+                } else {
+                    (0, c[0].key)
+                };
+                let (i23, k23) = if c[3].key > c[2].key {
+                    (3, c[3].key)
+                } else {
+                    (2, c[2].key)
+                };
+                if k23 > k01 {
+                    (first + i23, k23)
+                } else {
+                    (first + i01, k01)
                 }
-            }
+            } else {
+                let mut best = first;
+                let mut best_key = entries[first].key;
+                for (c, e) in entries.iter().enumerate().take(n).skip(first + 1) {
+                    if e.key > best_key {
+                        best = c;
+                        best_key = e.key;
+                    }
+                }
+                (best, best_key)
+            };
             if moving.key >= best_key {
                 break;
             }
-            let child = self.entries[best];
-            self.entries[at] = child;
-            self.pos[child.item as usize] = at as u32;
+            let child = entries[best];
+            entries[at] = child;
+            if let Some(p) = pos.get_mut(child.item as usize) {
+                *p = at as u32;
+            }
             at = best;
         }
-        self.entries[at] = moving;
-        self.pos[moving.item as usize] = at as u32;
+        entries[at] = moving;
+        if let Some(p) = pos.get_mut(moving.item as usize) {
+            *p = at as u32;
+        }
     }
 }
 

@@ -28,6 +28,9 @@
 //!   those with open orders, so account-wide sums touch only active slots.
 //! - Per symbol: its [`SymbolRiskConfig`] (tiers with derived maintenance amounts, fees,
 //!   [`MmBasis`], maximum leverage) and its mark.
+//! - Per (symbol, side): a bit per account holding a position on that side (2 bits per account
+//!   and symbol, preallocated), kept by every fill that changes a position's sign: ADL finds
+//!   the opposite positions from it instead of reading every account's slot.
 //!
 //! # Semantics
 //!
@@ -99,7 +102,10 @@
 //!
 //! [`RiskEngine::apply_fill`]: O(1), no allocation, one hash lookup. [`RiskEngine::check_order`],
 //! equity, maintenance margin and liquidation prices: O(symbols the account is active in) plus
-//! O(tiers) for the liquidation solve. Measured numbers: `perf/risk.md`.
+//! O(tiers) for the liquidation solve. Callers that already know an account's dense index (the
+//! liquidation engine, the pipeline's risk stage) skip the id lookup. `price · qty · m` and the
+//! rounding divisions use plain 64-bit arithmetic when the operands fit, the exact saturating /
+//! 128-bit path otherwise. Measured numbers: `perf/risk.md`, `perf/scan.md`, `perf/e2e.md`.
 
 mod account;
 mod check;

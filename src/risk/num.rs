@@ -10,6 +10,18 @@ pub(crate) const RATE_DEN: i128 = crate::types::Rate::ONE.0 as i128;
 /// `⌊n / d⌋`; `None` if `d == 0` or the quotient overflows.
 #[inline]
 pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
+    // 64-bit operands divide in hardware instead of through the 128-bit library call.
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d))
+        && let Some(q) = n.checked_div(d)
+    {
+        let r = n - q * d;
+        let q = i128::from(q);
+        return Some(if r != 0 && ((r < 0) != (d < 0)) {
+            q - 1
+        } else {
+            q
+        });
+    }
     let q = n.checked_div(d)?;
     let r = n - q * d;
     Some(if r != 0 && ((r < 0) != (d < 0)) {
@@ -19,9 +31,41 @@ pub(crate) fn div_floor(n: i128, d: i128) -> Option<i128> {
     })
 }
 
+/// `a · b`, saturating; a plain multiply when both fit in `i64` (the product is exact then).
+#[inline]
+pub(crate) fn mul_sat(a: i128, b: i128) -> i128 {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => i128::from(a) * i128::from(b),
+        _ => a.saturating_mul(b),
+    }
+}
+
+/// `n / d` rounded toward zero (Rust's `/`) for `d > 0`, in 64 bits when both fit.
+#[inline]
+pub(crate) fn div_trunc(n: i128, d: i128) -> i128 {
+    debug_assert!(d > 0);
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d))
+        && d > 0
+    {
+        return i128::from(n / d);
+    }
+    n.checked_div(d).unwrap_or(0)
+}
+
 /// `⌈n / d⌉`; `None` if `d == 0` or the quotient overflows.
 #[inline]
 pub(crate) fn div_ceil(n: i128, d: i128) -> Option<i128> {
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d))
+        && let Some(q) = n.checked_div(d)
+    {
+        let r = n - q * d;
+        let q = i128::from(q);
+        return Some(if r != 0 && ((r > 0) == (d > 0)) {
+            q + 1
+        } else {
+            q
+        });
+    }
     let q = n.checked_div(d)?;
     let r = n - q * d;
     Some(if r != 0 && ((r > 0) == (d > 0)) {
@@ -105,8 +149,41 @@ mod tests {
                 assert_eq!(div_ceil(n, d), Some(exact.ceil() as i128), "{n}/{d}");
             }
         }
+        assert_eq!(mul_sat(-3, 1 << 62), -3 << 62);
+        assert_eq!(mul_sat(i128::MAX / 2, 3), i128::MAX);
+        assert_eq!(mul_sat(i128::MIN / 2, 3), i128::MIN);
+        assert_eq!(div_trunc(-7, 2), -3);
+        assert_eq!(div_trunc(7 << 80, 2), 7 << 79);
+        assert_eq!(div_trunc(-(7 << 80) - 1, 1 << 81), -3);
         assert_eq!(div_floor(1, 0), None);
         assert_eq!(div_ceil(i128::MIN, -1), None);
+        // The 64-bit path agrees with the 128-bit one, at its edges too.
+        let min = i128::from(i64::MIN);
+        assert_eq!(div_floor(min, -1), Some(-min));
+        assert_eq!(div_ceil(min, -1), Some(-min));
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = i128::from(x as i64);
+            let d = i128::from((x.rotate_left(29) as i64) >> (x % 60)).max(1);
+            for (n, d) in [(n, d), (-n, d), (n, -d), (n << 70, d), (n, d << 70)] {
+                let (q, r) = (n / d, n % d);
+                let floor = if r != 0 && ((r < 0) != (d < 0)) {
+                    q - 1
+                } else {
+                    q
+                };
+                let ceil = if r != 0 && ((r > 0) == (d > 0)) {
+                    q + 1
+                } else {
+                    q
+                };
+                assert_eq!(div_floor(n, d), Some(floor), "{n}/{d}");
+                assert_eq!(div_ceil(n, d), Some(ceil), "{n}/{d}");
+            }
+        }
     }
 
     #[test]
