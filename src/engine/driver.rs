@@ -84,6 +84,13 @@ impl<T> Inbox<T> {
             state: InState::default(),
         }
     }
+
+    /// The next flow: `None` if the ring is empty, else its data (`None` for control).
+    #[inline]
+    fn next(&mut self) -> Option<Option<(Stamp, T)>> {
+        let flow = self.ring.pop().ok()?;
+        Some(self.state.take(flow))
+    }
 }
 
 /// The order in which a stage took its inputs: recorded, or followed.
@@ -134,6 +141,76 @@ fn record_service(timer: &mut Option<StageTimer>, start: u64) {
     }
 }
 
+/// A stage's ports that carry the timer and the stamp of the message being served.
+trait Timed {
+    fn timer(&mut self) -> &mut Option<StageTimer>;
+    fn set_current(&mut self, stamp: Stamp);
+}
+
+/// Serves one message: marks the stage busy (termination waves), records its queue wait,
+/// stamps the outputs with its stamp, runs `work`, records the service time.
+#[inline]
+fn serve<P: Timed>(busy: &mut bool, ports: &mut P, stamp: Stamp, work: impl FnOnce(&mut P)) {
+    *busy = true;
+    let start = record_queue(ports.timer(), &stamp);
+    ports.set_current(stamp);
+    work(ports);
+    record_service(ports.timer(), start);
+}
+
+/// Taking inputs port by port, freely (in batches) or in a recorded order.
+trait TakeInputs {
+    /// Takes one message from input `port`: `None` if that ring is empty (or there is no such
+    /// port), `Some(true)` for a data message it served, `Some(false)` for a control message.
+    fn take(&mut self, port: u8) -> Option<bool>;
+    fn log(&mut self) -> &mut InputLog;
+
+    /// Takes up to a batch from `port`; returns whether there was anything.
+    #[inline]
+    fn drain_port(&mut self, port: u8) -> bool {
+        let mut worked = false;
+        for _ in 0..BATCH {
+            match self.take(port) {
+                None => break,
+                Some(data) => {
+                    worked = true;
+                    if data {
+                        self.log().note(port);
+                    }
+                }
+            }
+        }
+        worked
+    }
+
+    /// Takes up to a batch of inputs in the recorded order; waits (returns) when the next
+    /// recorded port is empty, and drops the script when it ends or names no port.
+    fn follow_script(&mut self, ports: u8) -> bool {
+        let mut worked = false;
+        for _ in 0..BATCH {
+            let port = match self.log().next() {
+                Some(port) if port < ports => port,
+                _ => {
+                    self.log().script = None;
+                    return worked;
+                }
+            };
+            match self.take(port) {
+                None => return worked,
+                Some(data) => {
+                    worked = true;
+                    if data {
+                        let log = self.log();
+                        log.pos += 1;
+                        log.note(port);
+                    }
+                }
+            }
+        }
+        worked
+    }
+}
+
 // ----- risk ------------------------------------------------------------------------------------
 
 pub(crate) struct RiskPorts {
@@ -143,6 +220,18 @@ pub(crate) struct RiskPorts {
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
+}
+
+impl Timed for RiskPorts {
+    #[inline]
+    fn timer(&mut self) -> &mut Option<StageTimer> {
+        &mut self.timer
+    }
+
+    #[inline]
+    fn set_current(&mut self, stamp: Stamp) {
+        self.current = stamp;
+    }
 }
 
 impl RiskPorts {
@@ -236,7 +325,6 @@ pub(crate) struct RiskDriver {
     wave: RiskWave,
 }
 
-/// Ports of the risk stage: 0 commands, 1 marks, 2 + b reports of book stage b.
 impl RiskDriver {
     pub(crate) fn new(
         stage: RiskStage,
@@ -257,118 +345,23 @@ impl RiskDriver {
         }
     }
 
-    fn handle_report(&mut self, b: usize, stamp: Stamp, msg: &BookReport) {
-        let _ = b;
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_report(msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
-    fn handle_mark(&mut self, stamp: Stamp, msg: &MarkPublished) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_mark(stamp.ts, msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
-    fn handle_command(&mut self, stamp: Stamp, msg: &Command) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_command(stamp.ts, msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
     /// Does available work; returns whether there was any.
     pub(crate) fn poll(&mut self) -> bool {
         let mut worked = self.ports.flush();
         if self.log.script.is_some() {
-            worked |= self.poll_script();
+            worked |= self.follow_script(2 + self.reports.len() as u8);
         } else {
             // Fills first (they free margin and complete liquidations), then marks, then new
             // commands — and new commands only while nothing is spilled (backpressure).
             for b in 0..self.reports.len() {
-                for _ in 0..BATCH {
-                    let Ok(flow) = self.reports[b].ring.pop() else {
-                        break;
-                    };
-                    worked = true;
-                    if let Some((stamp, msg)) = self.reports[b].state.take(flow) {
-                        self.log.note(2 + b as u8);
-                        self.handle_report(b, stamp, &msg);
-                    }
-                }
+                worked |= self.drain_port(2 + b as u8);
             }
-            for _ in 0..BATCH {
-                let Ok(flow) = self.marks.ring.pop() else {
-                    break;
-                };
-                worked = true;
-                if let Some((stamp, msg)) = self.marks.state.take(flow) {
-                    self.log.note(1);
-                    self.handle_mark(stamp, &msg);
-                }
-            }
+            worked |= self.drain_port(1);
             if self.ports.backlog() == 0 {
-                for _ in 0..BATCH {
-                    let Ok(flow) = self.commands.ring.pop() else {
-                        break;
-                    };
-                    worked = true;
-                    if let Some((stamp, msg)) = self.commands.state.take(flow) {
-                        self.log.note(0);
-                        self.handle_command(stamp, &msg);
-                    }
-                }
+                worked |= self.drain_port(0);
             }
         }
         worked | self.wave_step()
-    }
-
-    fn poll_script(&mut self) -> bool {
-        let mut worked = false;
-        for _ in 0..BATCH {
-            let Some(port) = self.log.next() else {
-                self.log.script = None;
-                return worked;
-            };
-            let taken = match port {
-                0 => match self.commands.ring.pop() {
-                    Ok(flow) => self.commands.state.take(flow).map(|(s, m)| {
-                        self.handle_command(s, &m);
-                    }),
-                    Err(_) => return worked,
-                },
-                1 => match self.marks.ring.pop() {
-                    Ok(flow) => self.marks.state.take(flow).map(|(s, m)| {
-                        self.handle_mark(s, &m);
-                    }),
-                    Err(_) => return worked,
-                },
-                p => {
-                    let b = (p - 2) as usize;
-                    let Some(inbox) = self.reports.get_mut(b) else {
-                        self.log.script = None;
-                        return worked;
-                    };
-                    match inbox.ring.pop() {
-                        Ok(flow) => inbox.state.take(flow).map(|(s, m)| {
-                            self.handle_report(b, s, &m);
-                        }),
-                        Err(_) => return worked,
-                    }
-                }
-            };
-            worked = true;
-            if taken.is_some() {
-                self.log.pos += 1;
-                self.log.note(port);
-            }
-        }
-        worked
     }
 
     fn wave_step(&mut self) -> bool {
@@ -421,6 +414,34 @@ impl RiskDriver {
     }
 }
 
+/// Ports of the risk stage: 0 commands, 1 marks, 2 + b reports of book stage b.
+impl TakeInputs for RiskDriver {
+    #[inline]
+    fn take(&mut self, port: u8) -> Option<bool> {
+        let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
+        let data = match port {
+            0 => self.commands.next()?.map(|(stamp, msg)| {
+                serve(busy, ports, stamp, |p| stage.on_command(stamp.ts, &msg, p));
+            }),
+            1 => self.marks.next()?.map(|(stamp, msg)| {
+                serve(busy, ports, stamp, |p| stage.on_mark(stamp.ts, &msg, p));
+            }),
+            p => self
+                .reports
+                .get_mut(usize::from(p) - 2)?
+                .next()?
+                .map(|(stamp, msg)| {
+                    serve(busy, ports, stamp, |p| stage.on_report(&msg, p));
+                }),
+        };
+        Some(data.is_some())
+    }
+
+    fn log(&mut self) -> &mut InputLog {
+        &mut self.log
+    }
+}
+
 // ----- book ------------------------------------------------------------------------------------
 
 pub(crate) struct BookPorts {
@@ -429,6 +450,18 @@ pub(crate) struct BookPorts {
     pub(crate) events: Outbox<Event>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
+}
+
+impl Timed for BookPorts {
+    #[inline]
+    fn timer(&mut self) -> &mut Option<StageTimer> {
+        &mut self.timer
+    }
+
+    #[inline]
+    fn set_current(&mut self, stamp: Stamp) {
+        self.current = stamp;
+    }
 }
 
 impl BookPorts {
@@ -494,7 +527,6 @@ struct BookWave {
     stop_reports: bool,
 }
 
-/// Ports of a book stage: 0 priority (liquidations), 1 marks, 2 orders.
 pub(crate) struct BookDriver {
     pub(crate) stage: BookStage,
     pub(crate) priority: Inbox<BookPriority>,
@@ -525,108 +557,31 @@ impl BookDriver {
         }
     }
 
-    fn handle_priority(&mut self, stamp: Stamp, msg: &BookPriority) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_priority(msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
-    fn handle_mark(&mut self, stamp: Stamp, msg: &MarkPublished) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_mark(msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
-    fn handle_order(&mut self, stamp: Stamp, msg: &BookOrder) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_order(msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
     pub(crate) fn poll(&mut self) -> bool {
         let mut worked = self.ports.flush();
         if self.log.script.is_some() {
-            worked |= self.poll_script();
+            worked |= self.follow_script(3);
         } else {
             // Liquidations first, then marks (stops, bands), then user orders.
-            for _ in 0..BATCH {
-                let Ok(flow) = self.priority.ring.pop() else {
-                    break;
-                };
-                worked = true;
-                if let Some((stamp, msg)) = self.priority.state.take(flow) {
-                    self.log.note(0);
-                    self.handle_priority(stamp, &msg);
-                }
-            }
-            for _ in 0..BATCH {
-                let Ok(flow) = self.marks.ring.pop() else {
-                    break;
-                };
-                worked = true;
-                if let Some((stamp, msg)) = self.marks.state.take(flow) {
-                    self.log.note(1);
-                    self.handle_mark(stamp, &msg);
-                }
-            }
+            worked |= self.drain_port(0);
+            worked |= self.drain_port(1);
             for _ in 0..BATCH {
                 // A liquidation that arrived meanwhile goes before the next user order.
                 if !self.priority.ring.is_empty() {
                     break;
                 }
-                let Ok(flow) = self.orders.ring.pop() else {
-                    break;
-                };
-                worked = true;
-                if let Some((stamp, msg)) = self.orders.state.take(flow) {
-                    self.log.note(2);
-                    self.handle_order(stamp, &msg);
+                match self.take(2) {
+                    None => break,
+                    Some(data) => {
+                        worked = true;
+                        if data {
+                            self.log.note(2);
+                        }
+                    }
                 }
             }
         }
         worked | self.wave_step()
-    }
-
-    fn poll_script(&mut self) -> bool {
-        let mut worked = false;
-        for _ in 0..BATCH {
-            let Some(port) = self.log.next() else {
-                self.log.script = None;
-                return worked;
-            };
-            let taken = match port {
-                0 => match self.priority.ring.pop() {
-                    Ok(flow) => self.priority.state.take(flow).map(|(s, m)| {
-                        self.handle_priority(s, &m);
-                    }),
-                    Err(_) => return worked,
-                },
-                1 => match self.marks.ring.pop() {
-                    Ok(flow) => self.marks.state.take(flow).map(|(s, m)| {
-                        self.handle_mark(s, &m);
-                    }),
-                    Err(_) => return worked,
-                },
-                _ => match self.orders.ring.pop() {
-                    Ok(flow) => self.orders.state.take(flow).map(|(s, m)| {
-                        self.handle_order(s, &m);
-                    }),
-                    Err(_) => return worked,
-                },
-            };
-            worked = true;
-            if taken.is_some() {
-                self.log.pos += 1;
-                self.log.note(port);
-            }
-        }
-        worked
     }
 
     fn wave_step(&mut self) -> bool {
@@ -676,6 +631,30 @@ impl BookDriver {
     }
 }
 
+/// Ports of a book stage: 0 priority (liquidations), 1 marks, 2 orders.
+impl TakeInputs for BookDriver {
+    #[inline]
+    fn take(&mut self, port: u8) -> Option<bool> {
+        let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
+        let data = match port {
+            0 => self.priority.next()?.map(|(stamp, msg)| {
+                serve(busy, ports, stamp, |p| stage.on_priority(&msg, p));
+            }),
+            1 => self.marks.next()?.map(|(stamp, msg)| {
+                serve(busy, ports, stamp, |p| stage.on_mark(&msg, p));
+            }),
+            _ => self.orders.next()?.map(|(stamp, msg)| {
+                serve(busy, ports, stamp, |p| stage.on_order(&msg, p));
+            }),
+        };
+        Some(data.is_some())
+    }
+
+    fn log(&mut self) -> &mut InputLog {
+        &mut self.log
+    }
+}
+
 // ----- mark ------------------------------------------------------------------------------------
 
 pub(crate) struct MarkPorts {
@@ -685,6 +664,18 @@ pub(crate) struct MarkPorts {
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
+}
+
+impl Timed for MarkPorts {
+    #[inline]
+    fn timer(&mut self) -> &mut Option<StageTimer> {
+        &mut self.timer
+    }
+
+    #[inline]
+    fn set_current(&mut self, stamp: Stamp) {
+        self.current = stamp;
+    }
 }
 
 impl MarkPorts {
@@ -742,7 +733,6 @@ struct MarkWave {
     stop_sent: bool,
 }
 
-/// Ports of the mark stage: 0 host inputs, 1 + b market data of book stage b.
 pub(crate) struct MarkDriver {
     pub(crate) stage: MarkStage,
     pub(crate) inputs: Inbox<MarketInput>,
@@ -770,89 +760,19 @@ impl MarkDriver {
         }
     }
 
-    fn handle_data(&mut self, stamp: Stamp, msg: &MarketData) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_data(stamp.ts, msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
-    fn handle_input(&mut self, stamp: Stamp, msg: &MarketInput) {
-        self.wave.busy = true;
-        let start = record_queue(&mut self.ports.timer, &stamp);
-        self.ports.current = stamp;
-        self.stage.on_input(stamp.ts, msg, &mut self.ports);
-        record_service(&mut self.ports.timer, start);
-    }
-
     pub(crate) fn poll(&mut self) -> bool {
         let mut worked = self.ports.flush();
         if self.log.script.is_some() {
-            worked |= self.poll_script();
+            worked |= self.follow_script(1 + self.data.len() as u8);
         } else {
             for b in 0..self.data.len() {
-                for _ in 0..BATCH {
-                    let Ok(flow) = self.data[b].ring.pop() else {
-                        break;
-                    };
-                    worked = true;
-                    if let Some((stamp, msg)) = self.data[b].state.take(flow) {
-                        self.log.note(1 + b as u8);
-                        self.handle_data(stamp, &msg);
-                    }
-                }
+                worked |= self.drain_port(1 + b as u8);
             }
             if self.ports.backlog() == 0 {
-                for _ in 0..BATCH {
-                    let Ok(flow) = self.inputs.ring.pop() else {
-                        break;
-                    };
-                    worked = true;
-                    if let Some((stamp, msg)) = self.inputs.state.take(flow) {
-                        self.log.note(0);
-                        self.handle_input(stamp, &msg);
-                    }
-                }
+                worked |= self.drain_port(0);
             }
         }
         worked | self.wave_step()
-    }
-
-    fn poll_script(&mut self) -> bool {
-        let mut worked = false;
-        for _ in 0..BATCH {
-            let Some(port) = self.log.next() else {
-                self.log.script = None;
-                return worked;
-            };
-            let taken = if port == 0 {
-                match self.inputs.ring.pop() {
-                    Ok(flow) => self.inputs.state.take(flow).map(|(s, m)| {
-                        self.handle_input(s, &m);
-                    }),
-                    Err(_) => return worked,
-                }
-            } else {
-                let b = (port - 1) as usize;
-                let Some(inbox) = self.data.get_mut(b) else {
-                    self.log.script = None;
-                    return worked;
-                };
-                match inbox.ring.pop() {
-                    Ok(flow) => inbox.state.take(flow).map(|(s, m)| {
-                        self.handle_data(s, &m);
-                    }),
-                    Err(_) => return worked,
-                }
-            };
-            worked = true;
-            if taken.is_some() {
-                self.log.pos += 1;
-                self.log.note(port);
-            }
-        }
-        worked
     }
 
     fn wave_step(&mut self) -> bool {
@@ -897,6 +817,31 @@ impl MarkDriver {
 
     pub(crate) fn finished(&self) -> bool {
         self.wave.stop_sent && self.ports.backlog() == 0
+    }
+}
+
+/// Ports of the mark stage: 0 host inputs, 1 + b market data of book stage b.
+impl TakeInputs for MarkDriver {
+    #[inline]
+    fn take(&mut self, port: u8) -> Option<bool> {
+        let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
+        let data = match port {
+            0 => self.inputs.next()?.map(|(stamp, msg)| {
+                serve(busy, ports, stamp, |p| stage.on_input(stamp.ts, &msg, p));
+            }),
+            p => self
+                .data
+                .get_mut(usize::from(p) - 1)?
+                .next()?
+                .map(|(stamp, msg)| {
+                    serve(busy, ports, stamp, |p| stage.on_data(stamp.ts, &msg, p));
+                }),
+        };
+        Some(data.is_some())
+    }
+
+    fn log(&mut self) -> &mut InputLog {
+        &mut self.log
     }
 }
 
