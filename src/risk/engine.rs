@@ -1223,29 +1223,32 @@ impl RiskEngine {
         self.positions.get(self.slot(idx, s))
     }
 
-    pub(crate) fn cross_totals(&self, idx: AccountIdx) -> CrossTotals {
-        let acct = &self.accounts[idx.0 as usize];
-        let mut t = CrossTotals {
-            equity: acct.collateral,
-            maintenance: 0,
-            initial: 0,
-            has_cross: false,
-        };
+    /// The account's cross positions with their symbol's state (symbols without a state are
+    /// skipped), lowest symbol first: what every cross-margin sum walks.
+    #[inline]
+    fn cross_positions(
+        &self,
+        idx: AccountIdx,
+    ) -> impl Iterator<Item = (&SymbolState, &Position)> + '_ {
         let base = idx.0 as usize * self.max_symbols;
-        for s in bits(acct.position_mask) {
+        bits(self.accounts[idx.0 as usize].position_mask).filter_map(move |s| {
             let pos = &self.positions[base + s];
             if pos.mode != MarginMode::Cross {
-                continue;
+                return None;
             }
-            let Some(state) = self.symbols[s].as_ref() else {
-                continue;
-            };
-            t.has_cross = true;
-            t.equity = t.equity.saturating_add(state.upnl(pos));
-            t.maintenance = t.maintenance.saturating_add(state.maintenance_margin(pos));
-            t.initial = t.initial.saturating_add(state.initial_margin(pos));
+            self.symbols[s].as_ref().map(|state| (state, pos))
+        })
+    }
+
+    pub(crate) fn cross_totals(&self, idx: AccountIdx) -> CrossTotals {
+        let maintenance = self.cross_maintenance(idx);
+        CrossTotals {
+            equity: maintenance.equity,
+            maintenance: maintenance.maintenance,
+            initial: self.cross_positions(idx).fold(0i128, |sum, (state, pos)| {
+                sum.saturating_add(state.initial_margin(pos))
+            }),
         }
-        t
     }
 
     /// Marks (or clears) the account as holding a position of `size`'s sign in symbol `s`
@@ -1280,39 +1283,22 @@ impl RiskEngine {
     /// Cross equity alone: collateral plus every cross position's unrealized PnL (what the
     /// ADL ranking needs for each candidate).
     pub(crate) fn cross_equity(&self, idx: AccountIdx) -> i128 {
-        let acct = &self.accounts[idx.0 as usize];
-        let mut equity = acct.collateral;
-        let base = idx.0 as usize * self.max_symbols;
-        for s in bits(acct.position_mask) {
-            let pos = &self.positions[base + s];
-            if pos.mode != MarginMode::Cross {
-                continue;
-            }
-            if let Some(state) = self.symbols[s].as_ref() {
-                equity = equity.saturating_add(state.upnl(pos));
-            }
-        }
-        equity
+        let collateral = self.accounts[idx.0 as usize].collateral;
+        self.cross_positions(idx)
+            .fold(collateral, |equity, (state, pos)| {
+                equity.saturating_add(state.upnl(pos))
+            })
     }
 
     /// [`RiskEngine::cross_totals`] without the initial margin (a division per position):
     /// what the maintenance test and the liquidation and bankruptcy solves need.
     pub(crate) fn cross_maintenance(&self, idx: AccountIdx) -> CrossMaintenance {
-        let acct = &self.accounts[idx.0 as usize];
         let mut t = CrossMaintenance {
-            equity: acct.collateral,
+            equity: self.accounts[idx.0 as usize].collateral,
             maintenance: 0,
             has_cross: false,
         };
-        let base = idx.0 as usize * self.max_symbols;
-        for s in bits(acct.position_mask) {
-            let pos = &self.positions[base + s];
-            if pos.mode != MarginMode::Cross {
-                continue;
-            }
-            let Some(state) = self.symbols[s].as_ref() else {
-                continue;
-            };
+        for (state, pos) in self.cross_positions(idx) {
             t.has_cross = true;
             t.equity = t.equity.saturating_add(state.upnl(pos));
             t.maintenance = t.maintenance.saturating_add(state.maintenance_margin(pos));
@@ -1390,5 +1376,4 @@ pub(crate) struct CrossTotals {
     pub(crate) equity: i128,
     pub(crate) maintenance: i128,
     pub(crate) initial: i128,
-    pub(crate) has_cross: bool,
 }
