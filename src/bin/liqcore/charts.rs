@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::report::{BUCKET_MS, Bucket, Collector, Latency};
@@ -34,6 +35,27 @@ fn percentile_label(x: f64) -> String {
     format!("{text}%")
 }
 
+/// A white SVG canvas of `size` with `title` and a grey subtitle line (indented `x` px) on
+/// top; returns the area below them.
+fn titled_canvas<'a>(
+    path: &'a Path,
+    size: (u32, u32),
+    title: &str,
+    (subtitle, x): (&str, i32),
+) -> Result<DrawingArea<SVGBackend<'a>, Shift>, ChartError> {
+    let root = SVGBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let root = root.titled(title, ("sans-serif", 22)).map_err(err)?;
+    let (top, body) = root.split_vertically(24);
+    top.draw(&Text::new(
+        subtitle.to_string(),
+        (x, 4),
+        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(err)?;
+    Ok(body)
+}
+
 /// Latency percentile plot: x = 1/(1−percentile) on a log axis (labelled 50 % … 99.999 %),
 /// y = latency in µs on a log axis, one line per histogram.
 ///
@@ -46,21 +68,12 @@ pub fn latency_svg(
     subtitle: &str,
     note: &str,
 ) -> Result<(), ChartError> {
-    let root = SVGBackend::new(path, (1000, 760)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let root = root
-        .titled(
-            "liqcore run — latency by percentile (per stage and end to end)",
-            ("sans-serif", 22),
-        )
-        .map_err(err)?;
-    let (top, body) = root.split_vertically(24);
-    top.draw(&Text::new(
-        subtitle.to_string(),
-        (60, 4),
-        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
-    ))
-    .map_err(err)?;
+    let body = titled_canvas(
+        path,
+        (1000, 760),
+        "liqcore run — latency by percentile (per stage and end to end)",
+        (subtitle, 60),
+    )?;
     let rows = latency.len() as i32;
     let height = body.dim_in_pixel().1 as i32;
     let (body, legend) = body.split_vertically(height - 22 * rows - 30);
@@ -152,7 +165,7 @@ pub fn latency_svg(
             ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
         ))
         .map_err(err)?;
-    root.present().map_err(err)?;
+    legend.present().map_err(err)?;
     Ok(())
 }
 
@@ -208,21 +221,12 @@ pub fn cascade_svg(
         .max(lot);
     let (t0, t1) = (t(0), t(window.len().saturating_sub(1)).max(t(0) + 0.1));
 
-    let root = SVGBackend::new(path, (1100, 720)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let root = root
-        .titled(
-            "liqcore run — the liquidation cascade (symbol 0)",
-            ("sans-serif", 22),
-        )
-        .map_err(err)?;
-    let (top, rest) = root.split_vertically(24);
-    top.draw(&Text::new(
-        subtitle.to_string(),
-        (70, 4),
-        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
-    ))
-    .map_err(err)?;
+    let rest = titled_canvas(
+        path,
+        (1100, 720),
+        "liqcore run — the liquidation cascade (symbol 0)",
+        (subtitle, 70),
+    )?;
     let (upper, lower) = rest.split_vertically(470);
 
     let mut chart = ChartBuilder::on(&upper)
@@ -386,7 +390,7 @@ pub fn cascade_svg(
         .label_font(("sans-serif", 14))
         .draw()
         .map_err(err)?;
-    root.present().map_err(err)?;
+    rest.present().map_err(err)?;
     Ok(())
 }
 
