@@ -421,7 +421,7 @@ impl TakeInputs for RiskDriver {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
         let data = match port {
             0 => self.commands.next()?.map(|(stamp, msg)| {
-                serve(busy, ports, stamp, |p| stage.on_command(stamp.ts, &msg, p));
+                serve(busy, ports, stamp, |p| stage.on_command(&msg, p));
             }),
             1 => self.marks.next()?.map(|(stamp, msg)| {
                 serve(busy, ports, stamp, |p| stage.on_mark(stamp.ts, &msg, p));

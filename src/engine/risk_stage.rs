@@ -78,9 +78,8 @@ impl RiskStage {
     }
 
     /// One host command.
-    pub(crate) fn on_command<O: RiskOut>(&mut self, now: u64, command: &Command, out: &mut O) {
+    pub(crate) fn on_command<O: RiskOut>(&mut self, command: &Command, out: &mut O) {
         self.counters.commands += 1;
-        let _ = now;
         match *command {
             Command::Order { symbol, order } => {
                 let subject = Subject::Order(order.id);
