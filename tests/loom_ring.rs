@@ -97,6 +97,38 @@ fn batches_move_every_item_once_in_order() {
     });
 }
 
+/// With grouped releases `pop` hands slots back in groups (two here) and a batch call hands
+/// back whatever is pending: a producer waiting for room must still get every slot back, and
+/// every item arrives once, in order.
+#[test]
+fn grouped_pops_and_batches_interleave() {
+    loom::model(|| {
+        let (mut producer, mut consumer) = channel::<u32>(4);
+        consumer.set_release_group(2);
+        let sender = thread::spawn(move || push_all(&mut producer, 0..6));
+        let mut received = Vec::new();
+        let mut out = [0u32; 2];
+        let mut turn = 0;
+        while received.len() < 6 {
+            let before = received.len();
+            // Two single pops (one group), then one batch.
+            if turn % 3 == 2 {
+                let count = consumer.pop_into(&mut out);
+                received.extend_from_slice(&out[..count]);
+            } else if let Ok(value) = consumer.pop() {
+                received.push(value);
+            }
+            if received.len() == before {
+                thread::yield_now();
+            } else {
+                turn += 1;
+            }
+        }
+        assert_eq!(received, [0, 1, 2, 3, 4, 5]);
+        sender.join().unwrap();
+    });
+}
+
 /// Counts drops through a std atomic (outside the model: only the total matters).
 struct Counted(Arc<AtomicUsize>);
 
@@ -106,11 +138,11 @@ impl Drop for Counted {
     }
 }
 
-#[test]
-fn leftover_items_are_dropped_exactly_once() {
-    loom::model(|| {
+fn leftover_model(group: usize) {
+    loom::model(move || {
         let drops = Arc::new(AtomicUsize::new(0));
         let (mut producer, mut consumer) = channel::<Counted>(4);
+        consumer.set_release_group(group);
         let made = Arc::clone(&drops);
         let sender = thread::spawn(move || {
             push_all(&mut producer, (0..3).map(|_| Counted(Arc::clone(&made))));
@@ -124,6 +156,17 @@ fn leftover_items_are_dropped_exactly_once() {
         sender.join().unwrap();
         assert_eq!(drops.load(Ordering::Relaxed), 3);
     });
+}
+
+#[test]
+fn leftover_items_are_dropped_exactly_once() {
+    leftover_model(1);
+}
+
+/// A popped slot still pending when the consumer is dropped is not dropped a second time.
+#[test]
+fn leftover_items_are_dropped_exactly_once_with_a_pop_pending() {
+    leftover_model(2);
 }
 
 #[test]

@@ -117,17 +117,34 @@ proptest! {
     #[test]
     fn interleavings_match_a_bounded_vecdeque(
         capacity_log2 in 0u32..4,
+        group in prop_oneof![Just(1usize), 1usize..=16],
         ops in proptest::collection::vec(op(), 0..200),
     ) {
         let (mut producer, mut consumer) = channel::<u32>(1 << capacity_log2);
         let capacity = producer.capacity();
         prop_assert_eq!(capacity, 1 << capacity_log2);
+        consumer.set_release_group(group);
+        // The documented release rule: `pop` hands slots back in groups of `release_every`
+        // (1 by default: at once);
+        // every batch call that takes items, and every time the consumer's cached view of the
+        // producer's counter shows too few items (it is about to reload it), hands back
+        // whatever is pending. `seen` models that cached view: items the consumer knows of.
+        let release_every = group.min(capacity);
         let mut model = VecDeque::new();
+        let mut pending = 0usize;
+        let mut seen = 0usize;
+        let available = |wanted: usize, len: usize, seen: &mut usize, pending: &mut usize| {
+            if *seen < wanted {
+                *pending = 0;
+                *seen = len;
+            }
+            *seen
+        };
         for op in ops {
             match op {
                 Op::Push(value) => {
                     let result = producer.push(value);
-                    if model.len() < capacity {
+                    if model.len() + pending < capacity {
                         prop_assert!(result.is_ok());
                         model.push_back(value);
                     } else {
@@ -135,11 +152,20 @@ proptest! {
                     }
                 }
                 Op::Pop => {
-                    let expected = model.pop_front().ok_or(PopError::Empty);
+                    let expected = if available(1, model.len(), &mut seen, &mut pending) == 0 {
+                        Err(PopError::Empty)
+                    } else {
+                        seen -= 1;
+                        pending += 1;
+                        if pending >= release_every {
+                            pending = 0;
+                        }
+                        Ok(model.pop_front().expect("seen items exist"))
+                    };
                     prop_assert_eq!(consumer.pop(), expected);
                 }
                 Op::PushSlice(values) => {
-                    let room = capacity - model.len();
+                    let room = capacity - model.len() - pending;
                     let expected = room.min(values.len());
                     prop_assert_eq!(producer.push_slice(&values), expected);
                     model.extend(&values[..expected]);
@@ -147,23 +173,33 @@ proptest! {
                 Op::PopInto(len) => {
                     let mut out = vec![0u32; len];
                     let count = consumer.pop_into(&mut out);
-                    let expected: Vec<u32> = model.drain(..len.min(model.len())).collect();
+                    let known = available(len, model.len(), &mut seen, &mut pending).min(len);
+                    prop_assert_eq!(count, known);
+                    let expected: Vec<u32> = model.drain(..count).collect();
                     prop_assert_eq!(&out[..count], &expected[..]);
+                    if count != 0 {
+                        seen -= count;
+                        pending = 0;
+                    }
                 }
                 Op::Drain { max, take } => {
                     let mut drain = consumer.drain(max);
-                    let available = max.min(model.len());
-                    prop_assert_eq!(drain.len(), available);
+                    let known = available(max, model.len(), &mut seen, &mut pending).min(max);
+                    prop_assert_eq!(drain.len(), known);
                     let taken: Vec<u32> = drain.by_ref().take(take).collect();
                     drop(drain);
-                    let expected: Vec<u32> = model.drain(..take.min(available)).collect();
+                    let expected: Vec<u32> = model.drain(..take.min(known)).collect();
+                    if !expected.is_empty() {
+                        seen -= expected.len();
+                        pending = 0;
+                    }
                     prop_assert_eq!(taken, expected);
                 }
             }
-            prop_assert_eq!(producer.len(), model.len());
+            prop_assert_eq!(producer.len(), model.len() + pending);
             prop_assert_eq!(consumer.len(), model.len());
             prop_assert_eq!(consumer.is_empty(), model.is_empty());
-            prop_assert_eq!(producer.slots(), capacity - model.len());
+            prop_assert_eq!(producer.slots(), capacity - model.len() - pending);
         }
     }
 }
@@ -296,4 +332,63 @@ fn capacity_rounds_up_to_a_power_of_two() {
     assert_eq!(channel::<u8>(3).1.capacity(), 4);
     assert_eq!(channel::<u8>(1024).0.capacity(), 1024);
     assert_eq!(channel::<u8>(1025).0.capacity(), 2048);
+}
+
+#[test]
+fn grouped_pops_hand_slots_back_in_groups_and_everything_when_the_ring_is_empty() {
+    let (mut producer, mut consumer) = channel::<u32>(16);
+    let group = 8;
+    consumer.set_release_group(group);
+    assert_eq!(producer.push_slice(&[7; 16]), 16);
+    for popped in 1..=16 {
+        assert_eq!(consumer.pop(), Ok(7));
+        assert_eq!(consumer.len(), 16 - popped);
+        // The producer sees the slots of whole groups only.
+        assert_eq!(
+            producer.slots(),
+            popped / group * group,
+            "after {popped} pops"
+        );
+    }
+    producer.push(1).unwrap();
+    producer.push(2).unwrap();
+    assert_eq!(consumer.pop(), Ok(1));
+    assert_eq!(
+        producer.slots(),
+        14,
+        "one item inside, one read slot pending"
+    );
+    assert_eq!(consumer.pop(), Ok(2));
+    assert_eq!(producer.slots(), 14, "two read slots pending");
+    // A pop that has to look for more items (its cached copy of the producer's counter says
+    // empty) hands the pending slots back first, so a producer waiting for room sees them
+    // before the consumer waits.
+    assert_eq!(consumer.pop(), Err(PopError::Empty));
+    assert_eq!(producer.slots(), 16);
+    // Batch calls hand back everything they take at once.
+    producer.push_slice(&[3, 4, 5]);
+    assert_eq!(consumer.pop(), Ok(3));
+    let mut out = [0; 1];
+    assert_eq!(consumer.pop_into(&mut out), 1);
+    assert_eq!(producer.slots(), 15);
+    assert_eq!(consumer.drain(1).collect::<Vec<_>>(), [5]);
+    assert_eq!(producer.slots(), 16);
+    // `release_pending` hands them back on demand; back to eager, every pop frees its slot.
+    producer.push_slice(&[6, 7]);
+    assert_eq!(consumer.pop(), Ok(6));
+    assert_eq!(producer.slots(), 14);
+    consumer.release_pending();
+    assert_eq!(producer.slots(), 15);
+    consumer.set_release_group(1);
+    assert_eq!(consumer.pop(), Ok(7));
+    assert_eq!(producer.slots(), 16);
+}
+
+#[test]
+fn pop_frees_its_slot_at_once_by_default() {
+    let (mut producer, mut consumer) = channel::<u32>(4);
+    assert_eq!(producer.push_slice(&[1, 2, 3, 4]), 4);
+    assert_eq!(consumer.pop(), Ok(1));
+    assert_eq!(producer.slots(), 1);
+    producer.push(5).unwrap();
 }

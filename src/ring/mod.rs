@@ -29,6 +29,22 @@
 //!   loads `head` with `Acquire` before overwriting the slots below it. So a slot is overwritten
 //!   only after the read that emptied it has finished.
 //!
+//! # Handing slots back in groups (opt-in)
+//!
+//! By default [`Consumer::pop`] publishes `head` after every item, like rtrb: the slot is free
+//! for the producer as soon as `pop` returns. [`Consumer::set_release_group`]`(n)` makes `pop`
+//! hand read slots back in groups of `n` instead, and hand back whatever is pending whenever
+//! its cached copy of `tail` runs out (just before it reloads `tail`, so before any wait), on
+//! every batch call that takes items, on [`Consumer::release_pending`] and on drop. When the
+//! producer outpaces the consumer (the ring runs full) this is what makes single-item traffic
+//! cheap: the producer's reload of `head`, a cache-line transfer, happens once per group
+//! instead of once per item (perf/README.md has the measured rows side by side). The cost: the
+//! producer sees up to `n − 1` fewer free slots than there are ([`Producer::len`] and
+//! [`Producer::slots`] count them as occupied, and `push` may return `Full` while they are
+//! pending). So a consumer that stops polling a ring while it still holds items, and waits for
+//! something its producer does only after it finds room, must call
+//! [`Consumer::release_pending`] first, or it deadlocks: the reason grouping is opt-in.
+//!
 //! # Batches
 //!
 //! [`Producer::push_slice`] and [`Consumer::pop_into`] / [`Consumer::drain`] move many items
@@ -64,8 +80,9 @@
 //!
 //! # Costs
 //!
-//! `push` and `pop` are O(1): a slot access, an index compare and one `Release` store; an
-//! `Acquire` load of the peer's counter only when the cached copy says full/empty. Memory:
+//! `push` and `pop` are O(1): a slot access, an index compare and one `Release` store (`pop`
+//! with grouped releases: one per group); an `Acquire` load of the peer's counter only when the cached copy
+//! says full/empty. Memory:
 //! `capacity × size_of::<T>()` plus three cache lines.
 
 mod error;
@@ -163,6 +180,8 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
             mask,
             head: 0,
             cached_tail: 0,
+            published_head: 0,
+            release_every: 1,
         },
     )
 }
@@ -201,6 +220,12 @@ pub struct Consumer<T> {
     /// The producer's `tail` when last loaded; possibly stale (lower than the real one), never
     /// ahead of it.
     cached_tail: usize,
+    /// The value of `shared.head` (last stored by this handle): `head − published_head` slots
+    /// are read but not yet handed back to the producer.
+    published_head: usize,
+    /// [`Consumer::pop`] publishes `head` once this many slots are pending (1 unless
+    /// [`Consumer::set_release_group`] said otherwise).
+    release_every: usize,
 }
 
 // SAFETY: the consumer owns the read side; slots it frees are handed back through the
@@ -214,8 +239,9 @@ impl<T> Producer<T> {
         self.mask + 1
     }
 
-    /// Items in the ring now (the consumer may be popping concurrently, so it may be lower by
-    /// the time the caller looks).
+    /// Items in the ring now, counting slots the consumer has read but not yet handed back
+    /// (only with [`Consumer::set_release_group`]); the consumer may be popping concurrently, so it may
+    /// be lower by the time the caller looks.
     #[must_use]
     pub fn len(&self) -> usize {
         // Acquire: pairs with the consumer's Release store of `head`; only a count is derived.
@@ -421,6 +447,9 @@ impl<T> Consumer<T> {
         if available >= wanted {
             return available;
         }
+        // About to wait for the producer: hand back the slots `pop` read but has not published,
+        // so that a producer waiting for room sees them.
+        self.publish_head();
         // Possibly empty → refresh the tail → really empty?
         // Acquire: pairs with the producer's Release store of `tail`, so its slot writes below
         // `tail` are visible before we read them.
@@ -443,16 +472,32 @@ impl<T> Consumer<T> {
         slot.with(|slot| unsafe { (*slot).assume_init_read() })
     }
 
-    /// Frees `count` read slots.
+    /// Frees `count` read slots (and any that `pop` left pending).
     #[inline(always)]
     fn release(&mut self, count: usize) {
         self.head = self.head.wrapping_add(count);
+        self.store_head();
+    }
+
+    /// Publishes `head` if some read slots are not yet handed back.
+    #[inline(always)]
+    fn publish_head(&mut self) {
+        if self.published_head != self.head {
+            self.store_head();
+        }
+    }
+
+    #[inline(always)]
+    fn store_head(&mut self) {
         // Release: pairs with the producer's Acquire load of `head`, so our slot reads above
         // finish before it overwrites those slots.
         self.shared.head.store(self.head, Ordering::Release);
+        self.published_head = self.head;
     }
 
-    /// Pops the oldest item.
+    /// Pops the oldest item. Its slot is free for the producer when this returns, unless
+    /// [`Consumer::set_release_group`] grouped the releases (module docs, "Handing slots back
+    /// in groups").
     ///
     /// # Errors
     ///
@@ -464,8 +509,40 @@ impl<T> Consumer<T> {
         }
         // SAFETY: available() ≥ 1, so the slot at offset 0 holds an unread item.
         let value = unsafe { self.read(0) };
-        self.release(1);
+        self.head = self.head.wrapping_add(1);
+        // Every pop by default; with grouped releases, one store (and one transfer of `head`'s
+        // cache line to a producer that finds the ring full) per group. `available` publishes
+        // the rest before the consumer waits for more.
+        if self.head.wrapping_sub(self.published_head) >= self.release_every {
+            self.store_head();
+        }
         Ok(value)
+    }
+
+    /// Makes [`Consumer::pop`] hand read slots back to the producer in groups of `group`
+    /// (clamped to 1..=capacity; 1, the default, hands each back at once). Read the module docs'
+    /// "Handing slots back in groups" first: a consumer that stops polling with slots pending
+    /// must call [`Consumer::release_pending`].
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = liqcore::ring::channel::<u64>(8);
+    /// consumer.set_release_group(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(consumer.pop(), Ok(1));
+    /// assert_eq!(producer.slots(), 5, "the read slot is still pending");
+    /// consumer.release_pending();
+    /// assert_eq!(producer.slots(), 6);
+    /// ```
+    pub fn set_release_group(&mut self, group: usize) {
+        self.release_every = group.clamp(1, self.capacity());
+        self.publish_head();
+    }
+
+    /// Hands every slot that [`Consumer::pop`] has read back to the producer now (a no-op
+    /// unless [`Consumer::set_release_group`] grouped the releases).
+    #[inline]
+    pub fn release_pending(&mut self) {
+        self.publish_head();
     }
 
     /// Pops the oldest item, calling `wait` while the ring is empty.
@@ -593,11 +670,8 @@ impl<T> ExactSizeIterator for Drain<'_, T> {}
 impl<T> Drop for Drain<'_, T> {
     fn drop(&mut self) {
         if self.taken != 0 {
-            // Release: pairs with the producer's Acquire load of `head` (see `release`).
-            self.consumer
-                .shared
-                .head
-                .store(self.consumer.head, Ordering::Release);
+            // Publishes the batch (and anything `pop` left pending) with one Release store.
+            self.consumer.store_head();
         }
     }
 }

@@ -2,6 +2,10 @@
 //! `disruptor` crate, std's `sync_channel` and a bare cache-line ping-pong, in one process.
 //!
 //! Two pinned threads (the first two cores this process may use), busy-spinning, capacity 1024.
+//! liqcore runs three ways: single-item `push`/`pop` with rtrb's semantics (each pop frees its
+//! slot at once), the same with `Consumer::set_release_group(64)` (pop hands slots back 64 at a
+//! time and whenever it finds the ring empty: documented trade-off in `liqcore::ring`), and the
+//! batch API.
 //!
 //! - Throughput: `ITEMS` `u64` items and `ITEMS` 64-byte items from one thread to the other,
 //!   median of `RUNS` runs; the consumer checks every item's sequence number.
@@ -141,6 +145,15 @@ impl<T: Item> Rx<T> for LiqBatchRx<T> {
 
 fn liqcore_pair<T: Item>() -> (LiqTx<T>, LiqRx<T>) {
     let (tx, rx) = liqcore::ring::channel(CAPACITY);
+    (LiqTx(tx), LiqRx(rx))
+}
+
+/// Slots `pop` hands back per release in the grouped variant (`Consumer::set_release_group`).
+const RELEASE_GROUP: usize = 64;
+
+fn liqcore_grouped_pair<T: Item>() -> (LiqTx<T>, LiqRx<T>) {
+    let (tx, mut rx) = liqcore::ring::channel(CAPACITY);
+    rx.set_release_group(RELEASE_GROUP);
     (LiqTx(tx), LiqRx(rx))
 }
 
@@ -555,6 +568,13 @@ pub fn run() {
             false,
         ),
         contender(
+            "liqcore (single, grouped 64)",
+            liqcore_grouped_pair::<u64>,
+            liqcore_grouped_pair::<Msg64>,
+            Some(liqcore_grouped_pair::<u64>),
+            false,
+        ),
+        contender(
             "liqcore (batch 256)",
             liqcore_batch_pair::<u64>,
             liqcore_batch_pair::<Msg64>,
@@ -678,8 +698,9 @@ fn print_table(rows: &[Row]) {
 
 fn print_ratios(rows: &[Row]) {
     let find = |name: &str| rows.iter().find(|row| row.name.starts_with(name));
-    let (Some(single), Some(batch), Some(rtrb), Some(floor)) = (
+    let (Some(single), Some(grouped), Some(batch), Some(rtrb), Some(floor)) = (
         find("liqcore (single)"),
+        find("liqcore (single, grouped"),
         find("liqcore (batch"),
         find("rtrb"),
         find("floor"),
@@ -698,6 +719,22 @@ fn print_ratios(rows: &[Row]) {
     println!(
         "ring.throughput_ratio_vs_rtrb={:.2}",
         ratio(single.u64_per_sec, rtrb.u64_per_sec)
+    );
+    println!(
+        "ring.grouped_throughput_ratio_vs_rtrb={:.2}",
+        ratio(grouped.u64_per_sec, rtrb.u64_per_sec)
+    );
+    println!(
+        "ring.grouped_msg64_throughput_ratio_vs_rtrb={:.2}",
+        ratio(grouped.msg64_per_sec, rtrb.msg64_per_sec)
+    );
+    println!(
+        "ring.grouped_rtt_p50_ratio_vs_rtrb={:.2}",
+        rtt_ratio(grouped.rtt, rtrb.rtt, |r| r.p50)
+    );
+    println!(
+        "ring.grouped_rtt_p999_ratio_vs_rtrb={:.2}",
+        rtt_ratio(grouped.rtt, rtrb.rtt, |r| r.p999)
     );
     println!(
         "ring.batch_throughput_ratio_vs_rtrb={:.2}",
