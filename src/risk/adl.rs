@@ -147,8 +147,15 @@ impl AdlRanking {
     /// Slots for `max_symbols` symbols, every store sized for `max_accounts` accounts and
     /// `max_in_flight` liquidations in flight.
     pub(crate) fn new(max_accounts: usize, max_symbols: usize, max_in_flight: usize) -> Self {
-        let log = (max_accounts / 4).max(1024);
-        let slots = (2 * max_symbols).clamp(1, 4);
+        AdlRanking::with_sizes(
+            max_accounts,
+            (2 * max_symbols).clamp(1, 4),
+            (max_accounts / 4).max(1024),
+            max_in_flight.saturating_add(2),
+        )
+    }
+
+    fn with_sizes(max_accounts: usize, slots: usize, log: usize, aside: usize) -> Self {
         AdlRanking {
             slots: (0..slots)
                 .map(|_| Slot {
@@ -158,7 +165,7 @@ impl AdlRanking {
                 .collect(),
             versions: vec![0; max_accounts],
             log: Vec::with_capacity(log),
-            aside: Vec::with_capacity(max_in_flight.saturating_add(2)),
+            aside: Vec::with_capacity(aside),
             aside_full: false,
             used: Vec::with_capacity(max_accounts),
             valid: 0,
@@ -352,5 +359,170 @@ impl AdlRanking {
             }
         }
         self.aside.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The kept ranking against the straightforward one (score every candidate, sort) on
+    //! random books: random scores with many ties, accounts joining and leaving a side, mark
+    //! moves, log overflows, evictions and set-aside entries.
+
+    use super::*;
+    use proptest::prelude::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    const ACCOUNTS: usize = 48;
+    /// (symbol, side) pairs: more than the slots, so slots are evicted.
+    const KEYS: usize = 6;
+
+    struct Book {
+        /// Per key, per account: `Some(score)` while the account holds that side.
+        held: Vec<Vec<Option<i64>>>,
+    }
+
+    impl Book {
+        fn holders(&self, k: usize) -> Vec<u64> {
+            let mut bits = vec![0u64; ACCOUNTS.div_ceil(64)];
+            for (a, h) in self.held[k].iter().enumerate() {
+                if h.is_some() {
+                    bits[a / 64] |= 1 << (a % 64);
+                }
+            }
+            bits
+        }
+
+        /// The straightforward ranking: every holder scored, sorted.
+        fn sorted(&self, k: usize) -> Vec<u32> {
+            let mut all: Vec<Ranked> = self.held[k]
+                .iter()
+                .enumerate()
+                .filter_map(|(a, h)| {
+                    h.map(|score| Ranked {
+                        score,
+                        account: a as u32,
+                        version: 0,
+                    })
+                })
+                .collect();
+            // Higher score first, then the lower account index.
+            all.sort_by_key(|r| (std::cmp::Reverse(r.score), r.account));
+            all.iter().map(|r| r.account).collect()
+        }
+    }
+
+    fn random_score(rng: &mut Xoshiro256PlusPlus) -> i64 {
+        match rng.random_range(0..10) {
+            0 => i64::MAX,
+            1 => i64::MIN,
+            2 => 0,
+            _ => rng.random_range(-6..=6),
+        }
+    }
+
+    /// Changes account `a` (every key's score, maybe which sides it holds) and touches it.
+    fn change(book: &mut Book, rank: &mut AdlRanking, rng: &mut Xoshiro256PlusPlus, a: usize) {
+        for k in 0..KEYS {
+            book.held[k][a] = if rng.random_bool(0.6) {
+                Some(random_score(rng))
+            } else {
+                None
+            };
+        }
+        rank.touch(AccountIdx(a as u32));
+    }
+
+    fn run(seed: u64) -> Result<(), TestCaseError> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let log = rng.random_range(4..40);
+        let aside = rng.random_range(1..6);
+        let mut rank = AdlRanking::with_sizes(ACCOUNTS, 4, log, aside);
+        let mut book = Book {
+            held: vec![vec![None; ACCOUNTS]; KEYS],
+        };
+        for a in 0..ACCOUNTS {
+            change(&mut book, &mut rank, &mut rng, a);
+        }
+        let mut kept = 0;
+        for _ in 0..300 {
+            match rng.random_range(0..10) {
+                0..=2 => {
+                    let a = rng.random_range(0..ACCOUNTS);
+                    change(&mut book, &mut rank, &mut rng, a);
+                }
+                3 => {
+                    // A mark moves: every score may change.
+                    for a in 0..ACCOUNTS {
+                        for k in 0..KEYS {
+                            if let Some(s) = &mut book.held[k][a] {
+                                *s = random_score(&mut rng);
+                            }
+                        }
+                    }
+                    rank.invalidate();
+                }
+                _ => {
+                    // One ADL on key k, skipping a few accounts (the liquidated one, those in
+                    // flight), closing against up to `n` counterparties.
+                    let k = rng.random_range(0..KEYS);
+                    let skip: Vec<u32> = (0..rng.random_range(0..4))
+                        .map(|_| rng.random_range(0..ACCOUNTS as u32))
+                        .collect();
+                    let n = rng.random_range(0..6);
+                    let expected: Vec<u32> = book
+                        .sorted(k)
+                        .into_iter()
+                        .filter(|a| !skip.contains(a))
+                        .take(n)
+                        .collect();
+                    let (slot, build) = rank.claim((k / 2) as u32, k % 2 == 1);
+                    if build {
+                        rank.build(slot, &book.holders(k), |a| {
+                            book.held[k][a.0 as usize].unwrap()
+                        });
+                    } else {
+                        kept += 1;
+                    }
+                    let held = &book.held[k];
+                    if !rank.catch_up(
+                        slot,
+                        |a| held[a as usize].is_some(),
+                        |a| held[a.0 as usize].unwrap(),
+                    ) {
+                        rank.build(slot, &book.holders(k), |a| held[a.0 as usize].unwrap());
+                    }
+                    let mut got = Vec::new();
+                    while got.len() < n {
+                        let Some(e) = rank.pop(slot, |a| held[a as usize].is_some()) else {
+                            break;
+                        };
+                        prop_assert_eq!(Some(e.score), held[e.account as usize]);
+                        if skip.contains(&e.account) {
+                            rank.set_aside(e);
+                        } else {
+                            got.push(e.account);
+                        }
+                    }
+                    rank.restore(slot);
+                    prop_assert_eq!(&got, &expected, "key {}", k);
+                    // The counterparties used change (their fills).
+                    for &a in &got {
+                        change(&mut book, &mut rank, &mut rng, a as usize);
+                    }
+                }
+            }
+        }
+        prop_assert!(kept > 0, "some ADL reused a kept ranking");
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn kept_ranking_pops_what_sorting_every_candidate_gives(seed in any::<u64>()) {
+            run(seed)?;
+        }
     }
 }

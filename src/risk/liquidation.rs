@@ -1186,7 +1186,7 @@ impl LiquidationEngine {
             .adl_rank
             .catch_up(slot, |j| holds(risk, j), |j| adl_score(risk, j, s))
         {
-            self.adl_rank.claim(f.symbol, want_short);
+            // The heap is full (the sizes rule it out): rebuild the slot.
             let risk = &self.risk;
             self.adl_rank
                 .build(slot, risk.holders(s, want_short), |j| adl_score(risk, j, s));
