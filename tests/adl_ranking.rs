@@ -38,8 +38,8 @@ fn engine(partial: PartialLiquidation) -> LiquidationEngine {
         max_symbols: SYMBOLS,
     });
     for s in 0..SYMBOLS {
-        let spec = SymbolSpec::new(SymbolId(s as u32), Decimal::new(1, 1), Decimal::new(1, 3))
-            .unwrap();
+        let spec =
+            SymbolSpec::new(SymbolId(s as u32), Decimal::new(1, 1), Decimal::new(1, 3)).unwrap();
         let tiers = [
             MarginTier {
                 floor: quote(0),
