@@ -109,7 +109,7 @@
 //! `k` liquidations: O(k log n). Re-key: O(symbols of the account × (symbols + tiers + log n)),
 //! plus a version increment (and, while an ADL ranking is kept, a log push). ADL: see above;
 //! the default `liqcore run` (100,000 accounts) ranks 25,629 ADLs of its comparison run with 49
-//! full rankings and 1.3 M scores instead of ~25,629 full rankings (~1.3 G scores): 77 s → 2 s
+//! full rankings and 1.3 M scores instead of 25,629 full rankings (~0.7 G scores): 77 s → 2 s
 //! for the whole command (`perf/cascade.md`).
 //!
 //! Per liquidation the maintenance test sums the cross equity and maintenance margin only (no
