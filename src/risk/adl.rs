@@ -10,7 +10,7 @@
 //! - Per account a `u32` **version**, bumped by [`AdlRanking::touch`] whenever the liquidation
 //!   engine changes (or is told of a change to) anything the score reads: position, entry,
 //!   isolated margin, collateral, margin mode.
-//! - A **change log** of `(account, version)` shared by the slots (a quarter of the accounts,
+//! - A **change log** of `(account, version)` shared by the slots (a sixteenth of the accounts,
 //!   at least 1,024 entries); each valid slot has a cursor into it.
 //! - A small **aside** buffer for entries popped but not used by one ADL, and a **used** list
 //!   of the counterparties it closed against.
@@ -43,17 +43,22 @@
 //! Build: one score per holder of the side and an O(n) heapify, what every ADL cost before.
 //! Each further ADL at the same marks: one score and an O(log n) push per logged change that
 //! holds the side, O(log n) per pop. [`AdlRanking::touch`]: a version increment and, while a
-//! slot is valid, one log push. Memory: `slots · (accounts + log) · 16` bytes plus 4 bytes an
-//! account and 8 a log entry.
+//! slot is valid, one log push. Memory: `slots · (accounts + log) · 16` bytes, plus 8 bytes an
+//! account (version, used list) and 8 a log entry: about 43 bytes an account with one symbol
+//! (two slots), 77 with two or more (four slots), on top of the liquidation index's.
 //!
 //! # Known limitations
 //!
+//! - Marks must change through `LiquidationEngine::on_mark` (which drops the slots when a
+//!   price moves); a mark set through `risk_mut()` needs a refresh of every account, as the
+//!   re-key index already does.
 //! - Any mark change invalidates every slot: a workload that moves a mark between every two
 //!   ADLs rebuilds each time (the cost of a full ranking, plus the log pushes).
 //! - With more (symbol, side) pairs in use than slots, the least recently used slot is
 //!   rebuilt.
-//! - More entries set aside in one ADL than the aside buffer holds (in-flight counterparties
-//!   beyond the in-flight table's size, which cannot happen) drop the slot for a rebuild.
+//! - More entries set aside in one ADL than the aside buffer holds (the in-flight table's size
+//!   plus two: in-flight counterparties, the liquidated account, refused counterparty fills)
+//!   drop the slot for a rebuild.
 
 use crate::risk::account::AccountIdx;
 
@@ -150,7 +155,7 @@ impl AdlRanking {
         AdlRanking::with_sizes(
             max_accounts,
             (2 * max_symbols).clamp(1, 4),
-            (max_accounts / 4).max(1024),
+            (max_accounts / 16).max(1024),
             max_in_flight.saturating_add(2),
         )
     }
