@@ -108,8 +108,8 @@
 //! A mark update that liquidates nobody: one heap peek per side and the symbol's watch list.
 //! `k` liquidations: O(k log n). Re-key: O(symbols of the account × (symbols + tiers + log n)),
 //! plus a version increment (and, while an ADL ranking is kept, a log push). ADL: see above;
-//! the default `liqcore run` (100,000 accounts) ranks 25,629 ADLs of its comparison run with 49
-//! full rankings and 1.3 M scores instead of 25,629 full rankings (~0.7 G scores): 77 s → 2 s
+//! the default `liqcore run` (100,000 accounts) ranks 25,629 ADLs of its comparison run with 54
+//! full rankings and 1.5 M scores instead of 25,629 full rankings (~0.7 G scores): 77 s → 1.6 s
 //! for the whole command (`perf/cascade.md`).
 //!
 //! Per liquidation the maintenance test sums the cross equity and maintenance margin only (no
