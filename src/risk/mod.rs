@@ -108,6 +108,7 @@
 //! 128-bit path otherwise. Measured numbers: `perf/risk.md`, `perf/scan.md`, `perf/e2e.md`.
 
 mod account;
+mod adl;
 mod check;
 mod engine;
 mod index;
@@ -117,6 +118,7 @@ mod solve;
 mod tiers;
 
 pub use account::{AccountIdx, AccountView, PositionView};
+pub use adl::AdlStats;
 pub use check::{Approved, OrderReject, OrderRequest};
 pub use engine::{
     Fill, FillError, FillOutcome, FundsError, LeverageError, Liquidity, MAX_SYMBOLS, MarkError,

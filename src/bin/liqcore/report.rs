@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
+use liqcore::risk::AdlStats;
 use liqcore::scenario::{Phase, ScenarioConfig};
 use liqcore::types::{Money, SymbolSpec};
 
@@ -376,6 +377,10 @@ pub struct RunInfo {
     pub generate_seconds: f64,
     /// What the latency numbers include, for the reader.
     pub latency_note: String,
+    /// Wall time of the comparison run marked at the last trade, seconds, if it ran.
+    pub compare_seconds: Option<f64>,
+    /// What the comparison run's ADL ranking did, if it ran.
+    pub compare_adl: Option<AdlStats>,
 }
 
 /// A finished run, ready to print.
@@ -584,6 +589,16 @@ impl Report<'_> {
                     thousands(c.liquidations[2]),
                 );
             }
+            if let (Some(seconds), Some(adl)) = (info.compare_seconds, info.compare_adl) {
+                let _ = writeln!(
+                    s,
+                    "  (comparison run: {:.3} s, single layout; its ADL ranked {} times: {} full rankings, {} candidates scored)",
+                    seconds,
+                    thousands(adl.adls),
+                    thousands(adl.builds),
+                    thousands(adl.scored),
+                );
+            }
             let avoided = with_last as i64 - with_mark as i64;
             let _ = writeln!(
                 s,
@@ -760,6 +775,13 @@ impl Report<'_> {
                 "liquidations_avoided",
                 (last.total_liquidations() as i64 - main.total_liquidations() as i64).to_string(),
             );
+            kv("adl_events_mark_last", last.adl_events.to_string());
+        }
+        if let (Some(seconds), Some(adl)) = (info.compare_seconds, info.compare_adl) {
+            kv("compare_seconds", format!("{seconds:.3}"));
+            kv("compare_adl_rankings", adl.adls.to_string());
+            kv("compare_adl_full_rankings", adl.builds.to_string());
+            kv("compare_adl_scored", adl.scored.to_string());
         }
         s
     }
