@@ -7,7 +7,9 @@
 //! latency (quanta raw TSC read before and after each command, recorded into an
 //! hdrhistogram; timer included) and whether the book ends in the same state (every level of
 //! both sides) as the reference. liqcore's allocations are counted during its timed runs.
-//! `LIQCORE_BOOK_COMMANDS` overrides the 3,000,000 commands for quick runs.
+//! `LIQCORE_BOOK_COMMANDS` overrides the 3,000,000 commands for quick runs;
+//! `LIQCORE_BOOK_ONLY=liqcore` runs liqcore's book alone (throughput and latency, no peers, no
+//! ratios), for profilers (`perf record`, callgrind).
 
 mod alloc;
 
@@ -230,6 +232,19 @@ fn measured<B: Bench>(
     }
 }
 
+/// A hash of every event `make`'s book writes for the workload (warm-up included): equal
+/// digests mean identical event streams, to check that a change to the book kept its results.
+fn events_digest<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    let mut book = make();
+    for command in load.warmup.iter().chain(&load.commands) {
+        book.apply(command);
+        book.events.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -290,6 +305,24 @@ pub fn run() {
         book: OrderBook::new("BOOK-PERP"),
         errors: [0; 4],
     };
+
+    if std::env::var("LIQCORE_BOOK_ONLY").is_ok_and(|v| v == "liqcore") {
+        let mut best = 0.0f64;
+        let mut allocations = 0;
+        for _ in 0..runs.max(1) {
+            let (ops, allocs, _) = throughput(&make_ours, &load, true);
+            best = best.max(ops);
+            allocations += allocs;
+        }
+        let histogram = latency(&make_ours, &load);
+        println!("book.ops_per_sec={best:.0}");
+        println!("book.events_digest={:016x}", events_digest(&make_ours, &load));
+        println!("book.p50_ns={}", histogram.value_at_quantile(0.5));
+        println!("book.p99_ns={}", histogram.value_at_quantile(0.99));
+        println!("book.p999_ns={}", histogram.value_at_quantile(0.999));
+        println!("book.allocs_after_warmup={allocations}");
+        return;
+    }
 
     // liqcore and the naive book alternate, best of `runs` each, so that a burst of load from
     // elsewhere on the machine hits both rather than one.
