@@ -237,21 +237,29 @@ impl Book {
         reason: CancelReason,
         sink: &mut S,
     ) {
-        let Some(slot) = self.ids.get(id.0, &self.arena.slots) else {
+        let Some(at) = self.ids.position(id.0, &self.arena.slots) else {
             sink.event(BookEvent::Rejected {
                 id,
                 reason: RejectReason::UnknownOrder,
             });
             return;
         };
-        let order = self.arena.slots[slot as usize];
-        if order.state == SlotState::Resting {
-            self.unlink(slot);
+        let slot = self.ids.slot_at(at);
+        let o = &self.arena.slots[slot as usize];
+        let (state, side, remaining) = (o.state, o.side, o.remaining);
+        if state == SlotState::Resting {
+            let ladder = match side {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
+            unlink_from(ladder, &mut self.arena.slots, slot);
         }
-        self.release(slot);
+        // One probe for lookup and removal: the table has not changed since `position`.
+        self.ids.remove_at(at, &self.arena.slots);
+        self.arena.free(slot);
         sink.event(BookEvent::Cancelled {
             id,
-            remaining: Qty(order.remaining),
+            remaining: Qty(remaining),
             reason,
         });
         self.emit_bbo(sink);
@@ -832,10 +840,15 @@ impl Book {
     }
 
     /// Fires due stops until none is due (each may trade and move the last price).
+    #[inline]
     fn settle_stops<S: EventSink>(&mut self, sink: &mut S) {
-        if self.stop_entries == 0 {
-            return;
+        if self.stop_entries != 0 {
+            self.fire_due_stops(sink);
         }
+    }
+
+    /// [`Book::settle_stops`] when the trigger index is not empty.
+    fn fire_due_stops<S: EventSink>(&mut self, sink: &mut S) {
         loop {
             let mut fired = None;
             for (cat, heap) in self.stops.iter_mut().enumerate() {
@@ -962,7 +975,27 @@ impl Book {
             });
             return Ok(());
         }
-        if order.post_only && self.crosses(order.side, new_price) {
+        let crosses = self.crosses(order.side, new_price);
+        if !crosses {
+            // A move that cannot trade: straight from the old level to the back of the new one
+            // (what the cancel-replace below does when `match_taker` finds nothing).
+            let (ladder, slots) = match order.side {
+                Side::Buy => (&mut self.bids, &mut self.arena.slots[..]),
+                Side::Sell => (&mut self.asks, &mut self.arena.slots[..]),
+            };
+            unlink_from(ladder, slots, slot);
+            let s = &mut slots[slot as usize];
+            s.price = new_price;
+            s.remaining = new_qty;
+            link_into(ladder, slots, slot);
+            sink.event(BookEvent::Modified {
+                id,
+                price: Price(new_price),
+                remaining: Qty(new_qty),
+            });
+            return Ok(());
+        }
+        if order.post_only {
             return Err(RejectReason::WouldCross);
         }
         self.unlink(slot);
@@ -994,29 +1027,11 @@ impl Book {
     /// Appends `slot` to the tail of its level.
     #[inline]
     fn link(&mut self, slot: u32) {
-        let (side, price, remaining) = {
-            let o = &self.arena.slots[slot as usize];
-            (o.side, o.price, o.remaining)
-        };
-        let ladder = match side {
+        let ladder = match self.arena.slots[slot as usize].side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let level = ladder.get_or_insert(key_of(side, price));
-        let tail = level.tail;
-        level.tail = slot;
-        if tail == NIL {
-            level.head = slot;
-        }
-        level.total += remaining;
-        let slots = &mut self.arena.slots;
-        if tail != NIL {
-            slots[tail as usize].next = slot;
-        }
-        let o = &mut slots[slot as usize];
-        o.prev = tail;
-        o.next = NIL;
-        o.state = SlotState::Resting;
+        link_into(ladder, &mut self.arena.slots, slot);
     }
 
     /// Removes the fully filled `slot`, the head of level `key` of `side` (whose next order is
@@ -1043,33 +1058,15 @@ impl Book {
         self.arena.free(slot);
     }
 
-    /// Takes a resting `slot` out of its level (removing the level if it empties).
+    /// Takes a resting `slot` out of its level (removing the level if it empties); it is then
+    /// in flight.
     #[inline]
     fn unlink(&mut self, slot: u32) {
-        let o = self.arena.slots[slot as usize];
-        let key = key_of(o.side, o.price);
-        let ladder = match o.side {
+        let ladder = match self.arena.slots[slot as usize].side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let Some(level) = ladder.get_mut(key) else {
-            debug_assert!(false, "resting order without a level");
-            return;
-        };
-        if o.prev == NIL {
-            level.head = o.next;
-        } else {
-            self.arena.slots[o.prev as usize].next = o.next;
-        }
-        if o.next == NIL {
-            level.tail = o.prev;
-        } else {
-            self.arena.slots[o.next as usize].prev = o.prev;
-        }
-        level.total -= o.remaining;
-        if level.head == NIL {
-            ladder.remove(key);
-        }
+        unlink_from(ladder, &mut self.arena.slots, slot);
         let s = &mut self.arena.slots[slot as usize];
         s.prev = NIL;
         s.next = NIL;
@@ -1090,6 +1087,53 @@ impl Book {
             self.bbo = bbo;
             sink.event(BookEvent::Bbo(bbo));
         }
+    }
+}
+
+/// Appends `slot` (a live order of `ladder`'s side, in no level) to the tail of the level of its
+/// price and marks it resting.
+#[inline]
+fn link_into(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
+    let o = &slots[slot as usize];
+    let (key, remaining) = (key_of(o.side, o.price), o.remaining);
+    let level = ladder.get_or_insert(key);
+    let tail = level.tail;
+    level.tail = slot;
+    if tail == NIL {
+        level.head = slot;
+    } else {
+        slots[tail as usize].next = slot;
+    }
+    level.total += remaining;
+    let o = &mut slots[slot as usize];
+    o.prev = tail;
+    o.next = NIL;
+    o.state = SlotState::Resting;
+}
+
+/// Takes the resting `slot` out of its level in `ladder` (its side's), removing the level if it
+/// empties. The slot's own links and state are left for the caller to overwrite.
+#[inline]
+fn unlink_from(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
+    let o = &slots[slot as usize];
+    let (key, prev, next, remaining) = (key_of(o.side, o.price), o.prev, o.next, o.remaining);
+    let Some(level) = ladder.get_mut(key) else {
+        debug_assert!(false, "resting order without a level");
+        return;
+    };
+    if prev == NIL {
+        level.head = next;
+    } else {
+        slots[prev as usize].next = next;
+    }
+    if next == NIL {
+        level.tail = prev;
+    } else {
+        slots[next as usize].prev = prev;
+    }
+    level.total -= remaining;
+    if level.head == NIL {
+        ladder.remove(key);
     }
 }
 

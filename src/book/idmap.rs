@@ -44,9 +44,9 @@ impl IdMap {
         self.len
     }
 
-    /// The slot of `key`, if present. `slots` is the arena the entries index.
+    /// The table position of `key`, if present. `slots` is the arena the entries index.
     #[inline]
-    pub(crate) fn get(&self, key: u64, slots: &[OrderSlot]) -> Option<u32> {
+    pub(crate) fn position(&self, key: u64, slots: &[OrderSlot]) -> Option<usize> {
         let mut i = self.home(key);
         loop {
             let entry = self.entries[i];
@@ -54,10 +54,22 @@ impl IdMap {
                 return None;
             }
             if slots[entry as usize].id == key {
-                return Some(entry);
+                return Some(i);
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    /// The slot stored at table position `at` (from [`IdMap::position`]).
+    #[inline]
+    pub(crate) fn slot_at(&self, at: usize) -> u32 {
+        self.entries[at]
+    }
+
+    /// The slot of `key`, if present. `slots` is the arena the entries index.
+    #[inline]
+    pub(crate) fn get(&self, key: u64, slots: &[OrderSlot]) -> Option<u32> {
+        self.position(key, slots).map(|at| self.entries[at])
     }
 
     /// Inserts `key → slot`. The caller guarantees `key` is absent and that fewer than the
@@ -76,22 +88,20 @@ impl IdMap {
     /// Removes `key` (whose slot still holds it); returns its slot if it was present.
     #[inline]
     pub(crate) fn remove(&mut self, key: u64, slots: &[OrderSlot]) -> Option<u32> {
-        let mut i = self.home(key);
-        loop {
-            let entry = self.entries[i];
-            if entry == EMPTY {
-                return None;
-            }
-            if slots[entry as usize].id == key {
-                break;
-            }
-            i = (i + 1) & self.mask;
-        }
-        let slot = self.entries[i];
+        let at = self.position(key, slots)?;
+        let slot = self.entries[at];
+        self.remove_at(at, slots);
+        Some(slot)
+    }
+
+    /// Removes the entry at table position `at` (from [`IdMap::position`], with no insert or
+    /// removal since). `slots` must still hold the ids of the other entries.
+    #[inline]
+    pub(crate) fn remove_at(&mut self, at: usize, slots: &[OrderSlot]) {
         // Backward-shift deletion: move each later entry of the run whose home is not in
         // (hole, entry] into the hole.
-        let mut hole = i;
-        let mut j = (i + 1) & self.mask;
+        let mut hole = at;
+        let mut j = (at + 1) & self.mask;
         loop {
             let entry = self.entries[j];
             if entry == EMPTY {
@@ -106,7 +116,6 @@ impl IdMap {
         }
         self.entries[hole] = EMPTY;
         self.len -= 1;
-        Some(slot)
     }
 
     /// Bytes of table (for the memory figure).
