@@ -712,9 +712,11 @@ impl Book {
                     self.pop_filled_head(opposite, key, cur, next);
                 } else {
                     self.arena.slots[cur as usize].remaining -= qty;
-                    if let Some(level) = self.ladder_mut(opposite).get_mut(key) {
+                    let ladder = self.ladder_mut(opposite);
+                    if let Some(level) = ladder.get_mut(key) {
                         level.total -= qty;
                     }
+                    ladder.touched(key);
                 }
                 if taker.remaining == 0 {
                     return;
@@ -957,12 +959,12 @@ impl Book {
         if new_price == order.price {
             if new_qty <= order.remaining {
                 self.arena.slots[slot as usize].remaining = new_qty;
-                if let Some(level) = self
-                    .ladder_mut(order.side)
-                    .get_mut(key_of(order.side, order.price))
-                {
+                let key = key_of(order.side, order.price);
+                let ladder = self.ladder_mut(order.side);
+                if let Some(level) = ladder.get_mut(key) {
                     level.total -= order.remaining - new_qty;
                 }
+                ladder.touched(key);
             } else {
                 self.unlink(slot);
                 self.arena.slots[slot as usize].remaining = new_qty;
@@ -1052,6 +1054,7 @@ impl Book {
             } else {
                 self.arena.slots[next as usize].prev = NIL;
             }
+            ladder.touched(key);
         }
         let id = self.arena.slots[slot as usize].id;
         self.ids.remove(id, &self.arena.slots);
@@ -1081,7 +1084,15 @@ impl Book {
         self.arena.free(slot);
     }
 
+    /// Writes `Bbo` if the best bid or offer changed. Only a change at a side's best level can
+    /// change it, so a command that did not touch one skips the comparison.
+    #[inline]
     fn emit_bbo<S: EventSink>(&mut self, sink: &mut S) {
+        let bid_touched = self.bids.take_top_touched();
+        let ask_touched = self.asks.take_top_touched();
+        if !(bid_touched | ask_touched) {
+            return;
+        }
         let bbo = self.bbo();
         if bbo != self.bbo {
             self.bbo = bbo;
@@ -1105,6 +1116,7 @@ fn link_into(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
         slots[tail as usize].next = slot;
     }
     level.total += remaining;
+    ladder.touched(key);
     let o = &mut slots[slot as usize];
     o.prev = tail;
     o.next = NIL;
@@ -1135,6 +1147,7 @@ fn unlink_from(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
     if level.head == NIL {
         ladder.remove(key);
     }
+    ladder.touched(key);
 }
 
 #[inline]

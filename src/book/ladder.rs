@@ -14,6 +14,10 @@
 //! rescans from it (two `trailing_zeros` in the window, or the first far level), so reading the
 //! best level — which every command does for its BBO check — is a load, not a bitmap scan.
 //! Recentring changes no key, so it leaves the cache as it is.
+//!
+//! The book tells the ladder about every change of a level's total or existence
+//! ([`Ladder::touched`]); a change at or before the best key sets a flag, so a command that
+//! worked deeper in the book skips the best bid/offer comparison.
 
 use super::arena::NIL;
 
@@ -52,8 +56,9 @@ struct FarLevel {
 pub(crate) struct Ladder {
     /// Key of window index 0.
     base: i64,
-    /// `WINDOW` levels; only those whose bit is set are meaningful.
-    levels: Vec<Level>,
+    /// `WINDOW` levels; only those whose bit is set are meaningful. A fixed-size array, so
+    /// an index checked against `WINDOW` needs no second bounds check.
+    levels: Box<[Level; WINDOW]>,
     words: [u64; WORDS],
     summary: u64,
     /// Levels outside the window, sorted by key ascending; capacity fixed at construction.
@@ -64,23 +69,35 @@ pub(crate) struct Ladder {
     count: usize,
     /// The smallest key with a level, or [`NO_KEY`] when there is none.
     best: i64,
+    /// A level at or before the best key changed since [`Ladder::take_top_touched`].
+    top_touched: bool,
 }
 
 /// The cached best key of an empty ladder (greater than every real key).
 const NO_KEY: i64 = i64::MAX;
+
+/// `WINDOW` empty levels on the heap (built from a `Vec` so no 64 KiB array passes through the
+/// stack).
+fn window_levels() -> Box<[Level; WINDOW]> {
+    match vec![Level::EMPTY; WINDOW].into_boxed_slice().try_into() {
+        Ok(levels) => levels,
+        Err(_) => unreachable!("the vector has WINDOW levels"),
+    }
+}
 
 impl Ladder {
     /// A ladder for at most `capacity` levels, window starting at `base`.
     pub(crate) fn new(capacity: usize, base: i64) -> Ladder {
         Ladder {
             base,
-            levels: vec![Level::EMPTY; WINDOW],
+            levels: window_levels(),
             words: [0; WORDS],
             summary: 0,
             far: Vec::with_capacity(capacity + 1),
             scratch: Vec::with_capacity(WINDOW),
             count: 0,
             best: NO_KEY,
+            top_touched: false,
         }
     }
 
@@ -274,6 +291,20 @@ impl Ladder {
             NO_KEY
         };
         self.far.first().map_or(window, |f| window.min(f.key))
+    }
+
+    /// Notes that the level at `key` was created, changed its total or was removed (called after
+    /// the change). It was or is the best level exactly when `key <= best` now: a level added
+    /// behind the best, or changed or removed behind it, leaves the top of book as it was.
+    #[inline]
+    pub(crate) fn touched(&mut self, key: i64) {
+        self.top_touched |= key <= self.best;
+    }
+
+    /// Whether the best level may have changed since the last call (then clears the flag).
+    #[inline]
+    pub(crate) fn take_top_touched(&mut self) -> bool {
+        std::mem::take(&mut self.top_touched)
     }
 
     /// The best (smallest) key with a level.

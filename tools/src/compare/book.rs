@@ -232,6 +232,58 @@ fn measured<B: Bench>(
     }
 }
 
+/// Per-command latency split by command kind and by whether it traded (profiling mode):
+/// where the tail comes from.
+fn latency_by_kind<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) {
+    const KINDS: [&str; 6] = ["gtc", "ioc", "cancel", "reduce", "move", "other"];
+    let clock = quanta::Clock::new();
+    let new_histogram = || {
+        Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
+            .unwrap_or_else(|e| panic!("histogram bounds: {e}"))
+    };
+    let mut histograms: Vec<[Histogram<u64>; 2]> = (0..KINDS.len())
+        .map(|_| [new_histogram(), new_histogram()])
+        .collect();
+    let mut book = make();
+    for command in &load.warmup {
+        book.apply(command);
+    }
+    for command in &load.commands {
+        let kind = match command {
+            Command::Submit(o) if o.tif == TimeInForce::Gtc => 0,
+            Command::Submit(_) => 1,
+            Command::Cancel(_) => 2,
+            Command::Modify { price: None, .. } => 3,
+            Command::Modify { .. } => 4,
+            _ => 5,
+        };
+        let start = clock.raw();
+        book.apply(command);
+        let end = clock.raw();
+        let traded = book
+            .events
+            .iter()
+            .any(|e| matches!(e, BookEvent::Trade(_)));
+        histograms[kind][usize::from(traded)]
+            .saturating_record(clock.delta_as_nanos(start, end).max(1));
+    }
+    for (name, pair) in KINDS.iter().zip(&histograms) {
+        for (traded, h) in ["quiet", "traded"].iter().zip(pair) {
+            if h.is_empty() {
+                continue;
+            }
+            println!(
+                "# {name} {traded}: n={} p50={} p99={} p99.9={} max={}",
+                h.len(),
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999),
+                h.max()
+            );
+        }
+    }
+}
+
 /// A hash of every event `make`'s book writes for the workload (warm-up included): equal
 /// digests mean identical event streams, to check that a change to the book kept its results.
 fn events_digest<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) -> u64 {
@@ -321,6 +373,7 @@ pub fn run() {
         println!("book.p99_ns={}", histogram.value_at_quantile(0.99));
         println!("book.p999_ns={}", histogram.value_at_quantile(0.999));
         println!("book.allocs_after_warmup={allocations}");
+        latency_by_kind(&make_ours, &load);
         return;
     }
 
