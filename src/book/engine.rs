@@ -1103,7 +1103,7 @@ impl Book {
 
 /// Appends `slot` (a live order of `ladder`'s side, in no level) to the tail of the level of its
 /// price and marks it resting.
-#[inline]
+#[inline(always)]
 fn link_into(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
     let o = &slots[slot as usize];
     let (key, remaining) = (key_of(o.side, o.price), o.remaining);
@@ -1125,7 +1125,7 @@ fn link_into(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
 
 /// Takes the resting `slot` out of its level in `ladder` (its side's), removing the level if it
 /// empties. The slot's own links and state are left for the caller to overwrite.
-#[inline]
+#[inline(always)]
 fn unlink_from(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
     let o = &slots[slot as usize];
     let (key, prev, next, remaining) = (key_of(o.side, o.price), o.prev, o.next, o.remaining);

@@ -272,13 +272,16 @@ fn latency_by_kind<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) {
             if h.is_empty() {
                 continue;
             }
+            let above = |ns: u64| h.len() - h.count_between(0, ns);
             println!(
-                "# {name} {traded}: n={} p50={} p99={} p99.9={} max={}",
+                "# {name} {traded}: n={} p50={} p99={} p99.9={} max={} above 150 ns: {}, above 200 ns: {}",
                 h.len(),
                 h.value_at_quantile(0.5),
                 h.value_at_quantile(0.99),
                 h.value_at_quantile(0.999),
-                h.max()
+                h.max(),
+                above(150),
+                above(200)
             );
         }
     }
@@ -367,6 +370,13 @@ pub fn run() {
             allocations += allocs;
         }
         let histogram = latency(&make_ours, &load);
+        let share = |ns: u64| 100.0 * histogram.count_between(0, ns) as f64 / histogram.len() as f64;
+        println!(
+            "# share of commands at or below 30 / 40 / 50 ns: {:.1} / {:.1} / {:.1} %",
+            share(30),
+            share(40),
+            share(50)
+        );
         println!("book.ops_per_sec={best:.0}");
         println!("book.events_digest={:016x}", events_digest(&make_ours, &load));
         println!("book.p50_ns={}", histogram.value_at_quantile(0.5));
@@ -374,6 +384,55 @@ pub fn run() {
         println!("book.p999_ns={}", histogram.value_at_quantile(0.999));
         println!("book.allocs_after_warmup={allocations}");
         latency_by_kind(&make_ours, &load);
+        {
+            // The floor: the same loop and timer around no work at all.
+            let clock = quanta::Clock::new();
+            let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
+                .unwrap_or_else(|e| panic!("histogram bounds: {e}"));
+            for command in &load.commands {
+                let start = clock.raw();
+                std::hint::black_box(command);
+                let end = clock.raw();
+                h.saturating_record(clock.delta_as_nanos(start, end).max(1));
+            }
+            println!(
+                "# timer alone: p50={} p99={} p99.9={} above 150 ns: {} above 200 ns: {}",
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999),
+                h.len() - h.count_between(0, 150),
+                h.len() - h.count_between(0, 200)
+            );
+        }
+        if std::env::var("LIQCORE_BOOK_SLOW").is_ok() {
+            let slow = |threshold: u64| {
+                let clock = quanta::Clock::new();
+                let mut book = make_ours();
+                for command in &load.warmup {
+                    book.apply(command);
+                }
+                let mut out = std::collections::BTreeSet::new();
+                for (i, command) in load.commands.iter().enumerate() {
+                    let start = clock.raw();
+                    book.apply(command);
+                    let end = clock.raw();
+                    if clock.delta_as_nanos(start, end) > threshold {
+                        out.insert(i);
+                    }
+                }
+                out
+            };
+            let a = slow(200);
+            let b = slow(200);
+            let c = slow(200);
+            let ab = a.intersection(&b).count();
+            let abc = a.iter().filter(|i| b.contains(i) && c.contains(i)).count();
+            println!("# slow > 200 ns: {} / {} / {}, in two runs {ab}, in three {abc}", a.len(), b.len(), c.len());
+            let common: Vec<_> = a.iter().filter(|i| b.contains(i) && c.contains(i)).take(40).collect();
+            for i in common {
+                println!("# {i}: {:?}", load.commands[*i]);
+            }
+        }
         return;
     }
 
