@@ -655,6 +655,9 @@ impl Book {
         result
     }
 
+    /// Trades `taker` against the opposite side up to `limit_key`, best level first, oldest
+    /// maker first. A level's head, total and existence are written once per level, after its
+    /// filled makers have been forgotten one by one.
     fn match_taker<S: EventSink>(&mut self, taker: &mut Taker, limit_key: i64, sink: &mut S) {
         let opposite = taker.side.opposite();
         loop {
@@ -664,40 +667,19 @@ impl Book {
             };
             let price = key_of(opposite, key);
             let mut cur = head;
+            // Lots taken from this level, and whether the maker at `cur` is the taker's own.
+            let mut taken = 0i64;
+            let mut own = false;
             while cur != NIL {
-                let maker = self.arena.slots[cur as usize];
-                let next = maker.next;
+                let maker = &self.arena.slots[cur as usize];
                 if maker.account == taker.account && taker.stp != SelfTradePrevention::None {
-                    if matches!(
-                        taker.stp,
-                        SelfTradePrevention::CancelMaker | SelfTradePrevention::CancelBoth
-                    ) {
-                        self.unlink(cur);
-                        self.release(cur);
-                        sink.event(BookEvent::Cancelled {
-                            id: OrderId(maker.id),
-                            remaining: Qty(maker.remaining),
-                            reason: CancelReason::Stp,
-                        });
-                    }
-                    if matches!(
-                        taker.stp,
-                        SelfTradePrevention::CancelTaker | SelfTradePrevention::CancelBoth
-                    ) {
-                        sink.event(BookEvent::Cancelled {
-                            id: OrderId(taker.id),
-                            remaining: Qty(taker.remaining),
-                            reason: CancelReason::Stp,
-                        });
-                        taker.killed = true;
-                        return;
-                    }
-                    cur = next;
-                    continue;
+                    own = true;
+                    break;
                 }
-                let qty = taker.remaining.min(maker.remaining);
+                let (maker_id, maker_remaining, next) = (maker.id, maker.remaining, maker.next);
+                let qty = taker.remaining.min(maker_remaining);
                 sink.event(BookEvent::Trade(Trade {
-                    maker: OrderId(maker.id),
+                    maker: OrderId(maker_id),
                     taker: OrderId(taker.id),
                     maker_account: AccountId(maker.account),
                     taker_account: AccountId(taker.account),
@@ -706,22 +688,70 @@ impl Book {
                     taker_side: taker.side,
                     liquidation: taker.liquidation || maker.liquidation,
                 }));
-                self.last = price;
                 taker.remaining -= qty;
-                if qty == maker.remaining {
-                    self.pop_filled_head(opposite, key, cur, next);
-                } else {
+                taken += qty;
+                if qty < maker_remaining {
+                    // The taker is done; the maker stays at the head with the rest.
                     self.arena.slots[cur as usize].remaining -= qty;
-                    let ladder = self.ladder_mut(opposite);
-                    if let Some(level) = ladder.get_mut(key) {
-                        level.total -= qty;
-                    }
-                    ladder.touched(key);
+                    break;
                 }
+                // Filled: forget it (the level's links are fixed once, below).
+                self.ids.remove(maker_id, &self.arena.slots);
+                self.arena.free(cur);
+                cur = next;
                 if taker.remaining == 0 {
+                    break;
+                }
+            }
+            if taken > 0 {
+                self.last = price;
+                let ladder = match opposite {
+                    Side::Buy => &mut self.bids,
+                    Side::Sell => &mut self.asks,
+                };
+                if let Some(level) = ladder.get_mut(key) {
+                    level.total -= taken;
+                    level.head = cur;
+                    if cur == NIL {
+                        level.tail = NIL;
+                        ladder.remove(key);
+                    } else {
+                        self.arena.slots[cur as usize].prev = NIL;
+                    }
+                }
+                ladder.touched(key);
+            }
+            if own {
+                // Self-trade prevention against the maker now at the head of the level.
+                let maker = self.arena.slots[cur as usize];
+                if matches!(
+                    taker.stp,
+                    SelfTradePrevention::CancelMaker | SelfTradePrevention::CancelBoth
+                ) {
+                    self.unlink(cur);
+                    self.release(cur);
+                    sink.event(BookEvent::Cancelled {
+                        id: OrderId(maker.id),
+                        remaining: Qty(maker.remaining),
+                        reason: CancelReason::Stp,
+                    });
+                }
+                if matches!(
+                    taker.stp,
+                    SelfTradePrevention::CancelTaker | SelfTradePrevention::CancelBoth
+                ) {
+                    sink.event(BookEvent::Cancelled {
+                        id: OrderId(taker.id),
+                        remaining: Qty(taker.remaining),
+                        reason: CancelReason::Stp,
+                    });
+                    taker.killed = true;
                     return;
                 }
-                cur = next;
+                continue;
+            }
+            if taker.remaining == 0 {
+                return;
             }
         }
     }
@@ -1034,31 +1064,6 @@ impl Book {
             Side::Sell => &mut self.asks,
         };
         link_into(ladder, &mut self.arena.slots, slot);
-    }
-
-    /// Removes the fully filled `slot`, the head of level `key` of `side` (whose next order is
-    /// `next`), and forgets it: `unlink` + `release` without the general-case work.
-    #[inline]
-    fn pop_filled_head(&mut self, side: Side, key: i64, slot: u32, next: u32) {
-        let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        if let Some(level) = ladder.get_mut(key) {
-            debug_assert_eq!(level.head, slot);
-            level.head = next;
-            level.total -= self.arena.slots[slot as usize].remaining;
-            if next == NIL {
-                level.tail = NIL;
-                ladder.remove(key);
-            } else {
-                self.arena.slots[next as usize].prev = NIL;
-            }
-            ladder.touched(key);
-        }
-        let id = self.arena.slots[slot as usize].id;
-        self.ids.remove(id, &self.arena.slots);
-        self.arena.free(slot);
     }
 
     /// Takes a resting `slot` out of its level (removing the level if it empties); it is then
