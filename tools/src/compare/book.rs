@@ -244,6 +244,7 @@ fn latency_by_kind<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) {
     let mut histograms: Vec<[Histogram<u64>; 2]> = (0..KINDS.len())
         .map(|_| [new_histogram(), new_histogram()])
         .collect();
+    let mut by_trades: Vec<Histogram<u64>> = (0..12).map(|_| new_histogram()).collect();
     let mut book = make();
     for command in &load.warmup {
         book.apply(command);
@@ -260,12 +261,29 @@ fn latency_by_kind<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) {
         let start = clock.raw();
         book.apply(command);
         let end = clock.raw();
-        let traded = book
+        let trades = book
             .events
             .iter()
-            .any(|e| matches!(e, BookEvent::Trade(_)));
-        histograms[kind][usize::from(traded)]
-            .saturating_record(clock.delta_as_nanos(start, end).max(1));
+            .filter(|e| matches!(e, BookEvent::Trade(_)))
+            .count();
+        let ns = clock.delta_as_nanos(start, end).max(1);
+        histograms[kind][usize::from(trades > 0)].saturating_record(ns);
+        if trades > 0 {
+            let last = by_trades.len() - 1;
+            by_trades[trades.min(last)].saturating_record(ns);
+        }
+    }
+    for (trades, h) in by_trades.iter().enumerate().skip(1) {
+        if !h.is_empty() {
+            println!(
+                "# {trades}{} trades: n={} p50={} p99={} p99.9={}",
+                if trades == by_trades.len() - 1 { "+" } else { "" },
+                h.len(),
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999)
+            );
+        }
     }
     for (name, pair) in KINDS.iter().zip(&histograms) {
         for (traded, h) in ["quiet", "traded"].iter().zip(pair) {
