@@ -696,7 +696,7 @@ impl Book {
                     break;
                 }
                 // Filled: forget it (the level's links are fixed once, below).
-                self.ids.remove(maker_id, &self.arena.slots);
+                self.ids.remove_known(maker_id, cur, &self.arena.slots);
                 self.arena.free(cur);
                 cur = next;
                 if taker.remaining == 0 {
@@ -1085,7 +1085,7 @@ impl Book {
     #[inline]
     fn release(&mut self, slot: u32) {
         let id = self.arena.slots[slot as usize].id;
-        self.ids.remove(id, &self.arena.slots);
+        self.ids.remove_known(id, slot, &self.arena.slots);
         self.arena.free(slot);
     }
 
