@@ -162,7 +162,7 @@ mod tests {
             x ^= x << 17;
             let key = x % 200;
             if let Some(&slot) = model.get(&key) {
-                if x % 2 == 0 {
+                if x.is_multiple_of(2) {
                     assert_eq!(map.remove(key, &arena.slots), Some(slot));
                 } else {
                     map.remove_known(key, slot, &arena.slots);
