@@ -4,6 +4,12 @@
 //! of the same probe run back (no tombstones), so lookups never degrade with churn. An entry is
 //! only the 4-byte slot index: the id is read from the slot itself, which the caller touches
 //! next anyway, so the table stays small (8 bytes per order of capacity) and cache-resident.
+//!
+//! Removal comes in three forms: by id (`IdMap::remove`, tests only), at a position a lookup just
+//! returned ([`IdMap::position`] then [`IdMap::remove_at`]: a cancel probes once), and by id and
+//! known slot ([`IdMap::remove_known`]: fills and releases, whose probe compares entries with the
+//! slot index and reads no order slot). The backward shift after a removal reads the id of each
+//! later entry of the run to find its home, so it touches one slot per entry it examines.
 
 use super::arena::OrderSlot;
 
