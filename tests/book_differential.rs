@@ -7,9 +7,15 @@
 //! - `arbitrary_commands_never_break_the_book`: fully arbitrary values never panic and leave
 //!   the book consistent (uncrossed, level totals equal their orders' sum, links sound).
 //!
-//! Case counts scale with `LIQCORE_PROPTEST_CASES` (default 128).
+//! - `the_exchange_core_workload_matches_the_reference`: the benchmark workload itself gives the
+//!   same events command by command (the fast paths it exercises most: non-crossing moves,
+//!   sweeps of several makers, cancels and reduces).
+//!
+//! Case counts scale with `LIQCORE_PROPTEST_CASES` (default 128); the workload length with
+//! `LIQCORE_WORKLOAD_COMMANDS` (default 30,000).
 
 use liqcore::book::reference::ReferenceBook;
+use liqcore::book::workload::{self, WorkloadConfig};
 use liqcore::book::{
     Book, BookEvent, Command, DepthLevel, MAX_PRICE, Matcher, OrderCommand, OrderKind,
     SelfTradePrevention, TimeInForce, TriggerSource,
@@ -246,5 +252,45 @@ fn far_prices_and_recentring_match_the_reference() {
             depth_of(&reference, Side::Sell)
         );
     }
+    book.check_invariants().unwrap();
+}
+
+/// The exchange-core workload through both books: the same events after every command, the
+/// same depth and a sound book at the end.
+#[test]
+fn the_exchange_core_workload_matches_the_reference() {
+    let commands = std::env::var("LIQCORE_WORKLOAD_COMMANDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30_000);
+    let load = workload::generate(&WorkloadConfig {
+        commands,
+        ..WorkloadConfig::default()
+    });
+    let mut book = Book::new(load.spec.clone(), load.capacity);
+    let mut reference = ReferenceBook::new(load.spec.clone(), load.capacity);
+    let mut fast: Vec<BookEvent> = Vec::new();
+    let mut slow: Vec<BookEvent> = Vec::new();
+    let mut trades = 0usize;
+    for (step, command) in load.warmup.iter().chain(&load.commands).enumerate() {
+        fast.clear();
+        slow.clear();
+        book.apply(command, &mut fast);
+        reference.apply(command, &mut slow);
+        assert_eq!(fast, slow, "step {step} ({command:?})");
+        trades += fast
+            .iter()
+            .filter(|e| matches!(e, BookEvent::Trade(_)))
+            .count();
+    }
+    assert!(
+        trades > commands / 100,
+        "the workload trades ({trades} trades)"
+    );
+    assert_eq!(depth_of(&book, Side::Buy), depth_of(&reference, Side::Buy));
+    assert_eq!(
+        depth_of(&book, Side::Sell),
+        depth_of(&reference, Side::Sell)
+    );
     book.check_invariants().unwrap();
 }

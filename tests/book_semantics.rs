@@ -503,3 +503,87 @@ fn a_stop_already_past_its_trigger_fires_on_submit() {
     assert_eq!(fills(&events), vec![(1, 1001, 1)]);
     assert!(b.order(OrderId(2)).is_none());
 }
+
+/// The book skips its end-of-command BBO comparison when no side's best level changed: every
+/// kind of change at the top must still be reported, and changes behind it must not be.
+#[test]
+fn bbo_is_reported_exactly_when_the_top_changes() {
+    let mut b = book();
+    let mut events = Vec::new();
+    let bbo_of = |events: &[BookEvent]| {
+        events.iter().find_map(|e| match e {
+            BookEvent::Bbo(bbo) => Some(*bbo),
+            _ => None,
+        })
+    };
+    let top = |bid: i64, bid_qty: i64, ask: i64, ask_qty: i64| Bbo {
+        bid: Price(bid),
+        bid_qty: Qty(bid_qty),
+        ask: Price(ask),
+        ask_qty: Qty(ask_qty),
+    };
+    for (id, side, price, qty) in [
+        (1, BUY, 990, 5),
+        (2, BUY, 985, 5),
+        (3, BUY, 980, 5),
+        (4, SELL, 1010, 5),
+        (5, SELL, 1015, 5),
+    ] {
+        run(&mut b, OrderCommand::limit(id, id, side, price, qty));
+    }
+    let mut modify = |b: &mut Book, id: u64, price: Option<i64>, qty: Option<i64>| {
+        events.clear();
+        b.modify(OrderId(id), price.map(Price), qty.map(Qty), &mut events);
+        bbo_of(&events)
+    };
+    // Behind the top: a move between deep levels, a reduce of a deep order.
+    assert_eq!(modify(&mut b, 3, Some(982), None), None);
+    assert_eq!(modify(&mut b, 2, None, Some(1)), None);
+    assert_eq!(modify(&mut b, 5, Some(1020), None), None);
+    // A move onto the best level (its total grows), one past it, one away from it.
+    assert_eq!(
+        modify(&mut b, 2, Some(990), None),
+        Some(top(990, 6, 1010, 5))
+    );
+    assert_eq!(
+        modify(&mut b, 3, Some(995), None),
+        Some(top(995, 5, 1010, 5))
+    );
+    assert_eq!(
+        modify(&mut b, 3, Some(970), None),
+        Some(top(990, 6, 1010, 5))
+    );
+    // Reducing the best level's head; reducing the ask side's only best order.
+    assert_eq!(modify(&mut b, 1, None, Some(2)), Some(top(990, 3, 1010, 5)));
+    assert_eq!(modify(&mut b, 4, None, Some(4)), Some(top(990, 3, 1010, 4)));
+    // A larger quantity at the same price (back of the level) changes the total.
+    assert_eq!(modify(&mut b, 4, None, Some(9)), Some(top(990, 3, 1010, 9)));
+    // Cancelling a deep order: nothing; cancelling the best ask: the next level.
+    events.clear();
+    b.cancel(OrderId(3), &mut events);
+    assert_eq!(bbo_of(&events), None);
+    events.clear();
+    b.cancel(OrderId(4), &mut events);
+    assert_eq!(bbo_of(&events), Some(top(990, 3, 1020, 5)));
+    // A trade that leaves the best level partly filled, then one that empties it.
+    let events = run(
+        &mut b,
+        OrderCommand::limit(10, 99, SELL, 990, 1).with_tif(TimeInForce::Ioc),
+    );
+    assert_eq!(bbo_of(&events), Some(top(990, 2, 1020, 5)));
+    let events = run(
+        &mut b,
+        OrderCommand::limit(11, 99, SELL, 990, 2).with_tif(TimeInForce::Ioc),
+    );
+    assert_eq!(bbo_of(&events), Some(top(0, 0, 1020, 5)));
+    // A GTC behind the top says nothing; one that improves it does.
+    assert_eq!(
+        bbo_of(&run(&mut b, OrderCommand::limit(12, 5, SELL, 1030, 1))),
+        None
+    );
+    assert_eq!(
+        bbo_of(&run(&mut b, OrderCommand::limit(13, 5, SELL, 1019, 1))),
+        Some(top(0, 0, 1019, 1))
+    );
+    assert_eq!(b.check_invariants(), Ok(()));
+}

@@ -237,21 +237,29 @@ impl Book {
         reason: CancelReason,
         sink: &mut S,
     ) {
-        let Some(slot) = self.ids.get(id.0, &self.arena.slots) else {
+        let Some(at) = self.ids.position(id.0, &self.arena.slots) else {
             sink.event(BookEvent::Rejected {
                 id,
                 reason: RejectReason::UnknownOrder,
             });
             return;
         };
-        let order = self.arena.slots[slot as usize];
-        if order.state == SlotState::Resting {
-            self.unlink(slot);
+        let slot = self.ids.slot_at(at);
+        let o = &self.arena.slots[slot as usize];
+        let (state, side, remaining) = (o.state, o.side, o.remaining);
+        if state == SlotState::Resting {
+            let ladder = match side {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
+            unlink_from(ladder, &mut self.arena.slots, slot);
         }
-        self.release(slot);
+        // One probe for lookup and removal: the table has not changed since `position`.
+        self.ids.remove_at(at, &self.arena.slots);
+        self.arena.free(slot);
         sink.event(BookEvent::Cancelled {
             id,
-            remaining: Qty(order.remaining),
+            remaining: Qty(remaining),
             reason,
         });
         self.emit_bbo(sink);
@@ -647,6 +655,9 @@ impl Book {
         result
     }
 
+    /// Trades `taker` against the opposite side up to `limit_key`, best level first, oldest
+    /// maker first. A level's head, total and existence are written once per level, after its
+    /// filled makers have been forgotten one by one.
     fn match_taker<S: EventSink>(&mut self, taker: &mut Taker, limit_key: i64, sink: &mut S) {
         let opposite = taker.side.opposite();
         loop {
@@ -656,40 +667,19 @@ impl Book {
             };
             let price = key_of(opposite, key);
             let mut cur = head;
+            // Lots taken from this level, and whether the maker at `cur` is the taker's own.
+            let mut taken = 0i64;
+            let mut own = false;
             while cur != NIL {
-                let maker = self.arena.slots[cur as usize];
-                let next = maker.next;
+                let maker = &self.arena.slots[cur as usize];
                 if maker.account == taker.account && taker.stp != SelfTradePrevention::None {
-                    if matches!(
-                        taker.stp,
-                        SelfTradePrevention::CancelMaker | SelfTradePrevention::CancelBoth
-                    ) {
-                        self.unlink(cur);
-                        self.release(cur);
-                        sink.event(BookEvent::Cancelled {
-                            id: OrderId(maker.id),
-                            remaining: Qty(maker.remaining),
-                            reason: CancelReason::Stp,
-                        });
-                    }
-                    if matches!(
-                        taker.stp,
-                        SelfTradePrevention::CancelTaker | SelfTradePrevention::CancelBoth
-                    ) {
-                        sink.event(BookEvent::Cancelled {
-                            id: OrderId(taker.id),
-                            remaining: Qty(taker.remaining),
-                            reason: CancelReason::Stp,
-                        });
-                        taker.killed = true;
-                        return;
-                    }
-                    cur = next;
-                    continue;
+                    own = true;
+                    break;
                 }
-                let qty = taker.remaining.min(maker.remaining);
+                let (maker_id, maker_remaining, next) = (maker.id, maker.remaining, maker.next);
+                let qty = taker.remaining.min(maker_remaining);
                 sink.event(BookEvent::Trade(Trade {
-                    maker: OrderId(maker.id),
+                    maker: OrderId(maker_id),
                     taker: OrderId(taker.id),
                     maker_account: AccountId(maker.account),
                     taker_account: AccountId(taker.account),
@@ -698,20 +688,70 @@ impl Book {
                     taker_side: taker.side,
                     liquidation: taker.liquidation || maker.liquidation,
                 }));
-                self.last = price;
                 taker.remaining -= qty;
-                if qty == maker.remaining {
-                    self.pop_filled_head(opposite, key, cur, next);
-                } else {
+                taken += qty;
+                if qty < maker_remaining {
+                    // The taker is done; the maker stays at the head with the rest.
                     self.arena.slots[cur as usize].remaining -= qty;
-                    if let Some(level) = self.ladder_mut(opposite).get_mut(key) {
-                        level.total -= qty;
+                    break;
+                }
+                // Filled: forget it (the level's links are fixed once, below).
+                self.ids.remove_known(maker_id, cur, &self.arena.slots);
+                self.arena.free(cur);
+                cur = next;
+                if taker.remaining == 0 {
+                    break;
+                }
+            }
+            if taken > 0 {
+                self.last = price;
+                let ladder = match opposite {
+                    Side::Buy => &mut self.bids,
+                    Side::Sell => &mut self.asks,
+                };
+                if let Some(level) = ladder.get_mut(key) {
+                    level.total -= taken;
+                    level.head = cur;
+                    if cur == NIL {
+                        level.tail = NIL;
+                        ladder.remove(key);
+                    } else {
+                        self.arena.slots[cur as usize].prev = NIL;
                     }
                 }
-                if taker.remaining == 0 {
+                ladder.touched(key);
+            }
+            if own {
+                // Self-trade prevention against the maker now at the head of the level.
+                let maker = self.arena.slots[cur as usize];
+                if matches!(
+                    taker.stp,
+                    SelfTradePrevention::CancelMaker | SelfTradePrevention::CancelBoth
+                ) {
+                    self.unlink(cur);
+                    self.release(cur);
+                    sink.event(BookEvent::Cancelled {
+                        id: OrderId(maker.id),
+                        remaining: Qty(maker.remaining),
+                        reason: CancelReason::Stp,
+                    });
+                }
+                if matches!(
+                    taker.stp,
+                    SelfTradePrevention::CancelTaker | SelfTradePrevention::CancelBoth
+                ) {
+                    sink.event(BookEvent::Cancelled {
+                        id: OrderId(taker.id),
+                        remaining: Qty(taker.remaining),
+                        reason: CancelReason::Stp,
+                    });
+                    taker.killed = true;
                     return;
                 }
-                cur = next;
+                continue;
+            }
+            if taker.remaining == 0 {
+                return;
             }
         }
     }
@@ -832,10 +872,15 @@ impl Book {
     }
 
     /// Fires due stops until none is due (each may trade and move the last price).
+    #[inline]
     fn settle_stops<S: EventSink>(&mut self, sink: &mut S) {
-        if self.stop_entries == 0 {
-            return;
+        if self.stop_entries != 0 {
+            self.fire_due_stops(sink);
         }
+    }
+
+    /// [`Book::settle_stops`] when the trigger index is not empty.
+    fn fire_due_stops<S: EventSink>(&mut self, sink: &mut S) {
         loop {
             let mut fired = None;
             for (cat, heap) in self.stops.iter_mut().enumerate() {
@@ -944,12 +989,12 @@ impl Book {
         if new_price == order.price {
             if new_qty <= order.remaining {
                 self.arena.slots[slot as usize].remaining = new_qty;
-                if let Some(level) = self
-                    .ladder_mut(order.side)
-                    .get_mut(key_of(order.side, order.price))
-                {
+                let key = key_of(order.side, order.price);
+                let ladder = self.ladder_mut(order.side);
+                if let Some(level) = ladder.get_mut(key) {
                     level.total -= order.remaining - new_qty;
                 }
+                ladder.touched(key);
             } else {
                 self.unlink(slot);
                 self.arena.slots[slot as usize].remaining = new_qty;
@@ -962,7 +1007,27 @@ impl Book {
             });
             return Ok(());
         }
-        if order.post_only && self.crosses(order.side, new_price) {
+        let crosses = self.crosses(order.side, new_price);
+        if !crosses {
+            // A move that cannot trade: straight from the old level to the back of the new one
+            // (what the cancel-replace below does when `match_taker` finds nothing).
+            let (ladder, slots) = match order.side {
+                Side::Buy => (&mut self.bids, &mut self.arena.slots[..]),
+                Side::Sell => (&mut self.asks, &mut self.arena.slots[..]),
+            };
+            unlink_from(ladder, slots, slot);
+            let s = &mut slots[slot as usize];
+            s.price = new_price;
+            s.remaining = new_qty;
+            link_into(ladder, slots, slot);
+            sink.event(BookEvent::Modified {
+                id,
+                price: Price(new_price),
+                remaining: Qty(new_qty),
+            });
+            return Ok(());
+        }
+        if order.post_only {
             return Err(RejectReason::WouldCross);
         }
         self.unlink(slot);
@@ -994,82 +1059,22 @@ impl Book {
     /// Appends `slot` to the tail of its level.
     #[inline]
     fn link(&mut self, slot: u32) {
-        let (side, price, remaining) = {
-            let o = &self.arena.slots[slot as usize];
-            (o.side, o.price, o.remaining)
-        };
-        let ladder = match side {
+        let ladder = match self.arena.slots[slot as usize].side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let level = ladder.get_or_insert(key_of(side, price));
-        let tail = level.tail;
-        level.tail = slot;
-        if tail == NIL {
-            level.head = slot;
-        }
-        level.total += remaining;
-        let slots = &mut self.arena.slots;
-        if tail != NIL {
-            slots[tail as usize].next = slot;
-        }
-        let o = &mut slots[slot as usize];
-        o.prev = tail;
-        o.next = NIL;
-        o.state = SlotState::Resting;
+        link_into(ladder, &mut self.arena.slots, slot);
     }
 
-    /// Removes the fully filled `slot`, the head of level `key` of `side` (whose next order is
-    /// `next`), and forgets it: `unlink` + `release` without the general-case work.
-    #[inline]
-    fn pop_filled_head(&mut self, side: Side, key: i64, slot: u32, next: u32) {
-        let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        if let Some(level) = ladder.get_mut(key) {
-            debug_assert_eq!(level.head, slot);
-            level.head = next;
-            level.total -= self.arena.slots[slot as usize].remaining;
-            if next == NIL {
-                level.tail = NIL;
-                ladder.remove(key);
-            } else {
-                self.arena.slots[next as usize].prev = NIL;
-            }
-        }
-        let id = self.arena.slots[slot as usize].id;
-        self.ids.remove(id, &self.arena.slots);
-        self.arena.free(slot);
-    }
-
-    /// Takes a resting `slot` out of its level (removing the level if it empties).
+    /// Takes a resting `slot` out of its level (removing the level if it empties); it is then
+    /// in flight.
     #[inline]
     fn unlink(&mut self, slot: u32) {
-        let o = self.arena.slots[slot as usize];
-        let key = key_of(o.side, o.price);
-        let ladder = match o.side {
+        let ladder = match self.arena.slots[slot as usize].side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let Some(level) = ladder.get_mut(key) else {
-            debug_assert!(false, "resting order without a level");
-            return;
-        };
-        if o.prev == NIL {
-            level.head = o.next;
-        } else {
-            self.arena.slots[o.prev as usize].next = o.next;
-        }
-        if o.next == NIL {
-            level.tail = o.prev;
-        } else {
-            self.arena.slots[o.next as usize].prev = o.prev;
-        }
-        level.total -= o.remaining;
-        if level.head == NIL {
-            ladder.remove(key);
-        }
+        unlink_from(ladder, &mut self.arena.slots, slot);
         let s = &mut self.arena.slots[slot as usize];
         s.prev = NIL;
         s.next = NIL;
@@ -1080,17 +1085,74 @@ impl Book {
     #[inline]
     fn release(&mut self, slot: u32) {
         let id = self.arena.slots[slot as usize].id;
-        self.ids.remove(id, &self.arena.slots);
+        self.ids.remove_known(id, slot, &self.arena.slots);
         self.arena.free(slot);
     }
 
+    /// Writes `Bbo` if the best bid or offer changed. Only a change at a side's best level can
+    /// change it, so a command that did not touch one skips the comparison.
+    #[inline]
     fn emit_bbo<S: EventSink>(&mut self, sink: &mut S) {
+        let bid_touched = self.bids.take_top_touched();
+        let ask_touched = self.asks.take_top_touched();
+        if !(bid_touched | ask_touched) {
+            return;
+        }
         let bbo = self.bbo();
         if bbo != self.bbo {
             self.bbo = bbo;
             sink.event(BookEvent::Bbo(bbo));
         }
     }
+}
+
+/// Appends `slot` (a live order of `ladder`'s side, in no level) to the tail of the level of its
+/// price and marks it resting.
+#[inline(always)]
+fn link_into(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
+    let o = &slots[slot as usize];
+    let (key, remaining) = (key_of(o.side, o.price), o.remaining);
+    let level = ladder.get_or_insert(key);
+    let tail = level.tail;
+    level.tail = slot;
+    if tail == NIL {
+        level.head = slot;
+    } else {
+        slots[tail as usize].next = slot;
+    }
+    level.total += remaining;
+    ladder.touched(key);
+    let o = &mut slots[slot as usize];
+    o.prev = tail;
+    o.next = NIL;
+    o.state = SlotState::Resting;
+}
+
+/// Takes the resting `slot` out of its level in `ladder` (its side's), removing the level if it
+/// empties. The slot's own links and state are left for the caller to overwrite.
+#[inline(always)]
+fn unlink_from(ladder: &mut Ladder, slots: &mut [OrderSlot], slot: u32) {
+    let o = &slots[slot as usize];
+    let (key, prev, next, remaining) = (key_of(o.side, o.price), o.prev, o.next, o.remaining);
+    let Some(level) = ladder.get_mut(key) else {
+        debug_assert!(false, "resting order without a level");
+        return;
+    };
+    if prev == NIL {
+        level.head = next;
+    } else {
+        slots[prev as usize].next = next;
+    }
+    if next == NIL {
+        level.tail = prev;
+    } else {
+        slots[next as usize].prev = prev;
+    }
+    level.total -= remaining;
+    if level.head == NIL {
+        ladder.remove(key);
+    }
+    ladder.touched(key);
 }
 
 #[inline]

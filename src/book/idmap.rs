@@ -4,6 +4,12 @@
 //! of the same probe run back (no tombstones), so lookups never degrade with churn. An entry is
 //! only the 4-byte slot index: the id is read from the slot itself, which the caller touches
 //! next anyway, so the table stays small (8 bytes per order of capacity) and cache-resident.
+//!
+//! Removal comes in three forms: by id (`IdMap::remove`, tests only), at a position a lookup just
+//! returned ([`IdMap::position`] then [`IdMap::remove_at`]: a cancel probes once), and by id and
+//! known slot ([`IdMap::remove_known`]: fills and releases, whose probe compares entries with the
+//! slot index and reads no order slot). The backward shift after a removal reads the id of each
+//! later entry of the run to find its home, so it touches one slot per entry it examines.
 
 use super::arena::OrderSlot;
 
@@ -44,9 +50,9 @@ impl IdMap {
         self.len
     }
 
-    /// The slot of `key`, if present. `slots` is the arena the entries index.
+    /// The table position of `key`, if present. `slots` is the arena the entries index.
     #[inline]
-    pub(crate) fn get(&self, key: u64, slots: &[OrderSlot]) -> Option<u32> {
+    pub(crate) fn position(&self, key: u64, slots: &[OrderSlot]) -> Option<usize> {
         let mut i = self.home(key);
         loop {
             let entry = self.entries[i];
@@ -54,10 +60,22 @@ impl IdMap {
                 return None;
             }
             if slots[entry as usize].id == key {
-                return Some(entry);
+                return Some(i);
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    /// The slot stored at table position `at` (from [`IdMap::position`]).
+    #[inline]
+    pub(crate) fn slot_at(&self, at: usize) -> u32 {
+        self.entries[at]
+    }
+
+    /// The slot of `key`, if present. `slots` is the arena the entries index.
+    #[inline]
+    pub(crate) fn get(&self, key: u64, slots: &[OrderSlot]) -> Option<u32> {
+        self.position(key, slots).map(|at| self.entries[at])
     }
 
     /// Inserts `key → slot`. The caller guarantees `key` is absent and that fewer than the
@@ -74,24 +92,42 @@ impl IdMap {
     }
 
     /// Removes `key` (whose slot still holds it); returns its slot if it was present.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, key: u64, slots: &[OrderSlot]) -> Option<u32> {
+        let at = self.position(key, slots)?;
+        let slot = self.entries[at];
+        self.remove_at(at, slots);
+        Some(slot)
+    }
+
+    /// Removes `key`, which the caller knows is stored and maps to `slot`: the probe compares
+    /// table entries with `slot` and reads no order slot for that (the fill path, where the
+    /// maker's slot is at hand).
+    #[inline(always)]
+    pub(crate) fn remove_known(&mut self, key: u64, slot: u32, slots: &[OrderSlot]) {
         let mut i = self.home(key);
         loop {
             let entry = self.entries[i];
-            if entry == EMPTY {
-                return None;
-            }
-            if slots[entry as usize].id == key {
+            if entry == slot {
                 break;
+            }
+            if entry == EMPTY {
+                debug_assert!(false, "remove_known of an absent key");
+                return;
             }
             i = (i + 1) & self.mask;
         }
-        let slot = self.entries[i];
+        self.remove_at(i, slots);
+    }
+
+    /// Removes the entry at table position `at` (from [`IdMap::position`], with no insert or
+    /// removal since). `slots` must still hold the ids of the other entries.
+    #[inline]
+    pub(crate) fn remove_at(&mut self, at: usize, slots: &[OrderSlot]) {
         // Backward-shift deletion: move each later entry of the run whose home is not in
         // (hole, entry] into the hole.
-        let mut hole = i;
-        let mut j = (i + 1) & self.mask;
+        let mut hole = at;
+        let mut j = (at + 1) & self.mask;
         loop {
             let entry = self.entries[j];
             if entry == EMPTY {
@@ -106,7 +142,6 @@ impl IdMap {
         }
         self.entries[hole] = EMPTY;
         self.len -= 1;
-        Some(slot)
     }
 
     /// Bytes of table (for the memory figure).
@@ -133,7 +168,11 @@ mod tests {
             x ^= x << 17;
             let key = x % 200;
             if let Some(&slot) = model.get(&key) {
-                assert_eq!(map.remove(key, &arena.slots), Some(slot));
+                if x.is_multiple_of(2) {
+                    assert_eq!(map.remove(key, &arena.slots), Some(slot));
+                } else {
+                    map.remove_known(key, slot, &arena.slots);
+                }
                 arena.free(slot);
                 model.remove(&key);
             } else if model.len() < 64 {

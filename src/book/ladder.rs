@@ -9,6 +9,15 @@
 //! recentred a quarter-window before the best key: levels leaving it move to `far`, levels of
 //! `far` inside the new window move in. Recentring costs O(levels moved + `WINDOW`/64) and
 //! allocates nothing.
+//!
+//! The best key is cached (`best`): adding a level compares against it, removing the best level
+//! rescans from it (two `trailing_zeros` in the window, or the first far level), so reading the
+//! best level — which every command does for its BBO check — is a load, not a bitmap scan.
+//! Recentring changes no key, so it leaves the cache as it is.
+//!
+//! The book tells the ladder about every change of a level's total or existence
+//! ([`Ladder::touched`]); a change at or before the best key sets a flag, so a command that
+//! worked deeper in the book skips the best bid/offer comparison.
 
 use super::arena::NIL;
 
@@ -47,8 +56,9 @@ struct FarLevel {
 pub(crate) struct Ladder {
     /// Key of window index 0.
     base: i64,
-    /// `WINDOW` levels; only those whose bit is set are meaningful.
-    levels: Vec<Level>,
+    /// `WINDOW` levels; only those whose bit is set are meaningful. A fixed-size array, so
+    /// an index checked against `WINDOW` needs no second bounds check.
+    levels: Box<[Level; WINDOW]>,
     words: [u64; WORDS],
     summary: u64,
     /// Levels outside the window, sorted by key ascending; capacity fixed at construction.
@@ -57,6 +67,22 @@ pub(crate) struct Ladder {
     scratch: Vec<FarLevel>,
     /// Number of non-empty levels.
     count: usize,
+    /// The smallest key with a level, or [`NO_KEY`] when there is none.
+    best: i64,
+    /// A level at or before the best key changed since [`Ladder::take_top_touched`].
+    top_touched: bool,
+}
+
+/// The cached best key of an empty ladder (greater than every real key).
+const NO_KEY: i64 = i64::MAX;
+
+/// `WINDOW` empty levels on the heap (built from a `Vec` so no 64 KiB array passes through the
+/// stack).
+fn window_levels() -> Box<[Level; WINDOW]> {
+    match vec![Level::EMPTY; WINDOW].into_boxed_slice().try_into() {
+        Ok(levels) => levels,
+        Err(_) => unreachable!("the vector has WINDOW levels"),
+    }
 }
 
 impl Ladder {
@@ -64,12 +90,14 @@ impl Ladder {
     pub(crate) fn new(capacity: usize, base: i64) -> Ladder {
         Ladder {
             base,
-            levels: vec![Level::EMPTY; WINDOW],
+            levels: window_levels(),
             words: [0; WORDS],
             summary: 0,
             far: Vec::with_capacity(capacity + 1),
             scratch: Vec::with_capacity(WINDOW),
             count: 0,
+            best: NO_KEY,
+            top_touched: false,
         }
     }
 
@@ -157,6 +185,7 @@ impl Ladder {
                 self.set_bit(idx);
                 self.levels[idx] = Level::EMPTY;
                 self.count += 1;
+                self.best = self.best.min(key);
             }
             return &mut self.levels[idx];
         }
@@ -168,7 +197,8 @@ impl Ladder {
         if let Ok(i) = self.far.binary_search_by_key(&key, |f| f.key) {
             return &mut self.far[i].level;
         }
-        let best = self.best_key().map_or(key, |best| best.min(key));
+        let best = self.best.min(key);
+        self.best = best;
         let first_half = self.base..self.base + (WINDOW / 2) as i64;
         if self.summary == 0 || !first_half.contains(&best) {
             self.recentre(best - (WINDOW / 4) as i64);
@@ -245,39 +275,54 @@ impl Ladder {
                 }
             }
         }
+        if key == self.best {
+            self.best = self.scan_best();
+        }
+    }
+
+    /// The smallest key with a level, found from the bitmap and the far vector (what `best`
+    /// caches).
+    #[inline]
+    fn scan_best(&self) -> i64 {
+        let window = if self.summary != 0 {
+            let word = self.summary.trailing_zeros() as usize;
+            self.base + (word * 64 + self.words[word].trailing_zeros() as usize) as i64
+        } else {
+            NO_KEY
+        };
+        self.far.first().map_or(window, |f| window.min(f.key))
+    }
+
+    /// Notes that the level at `key` was created, changed its total or was removed (called after
+    /// the change). It was or is the best level exactly when `key <= best` now: a level added
+    /// behind the best, or changed or removed behind it, leaves the top of book as it was.
+    #[inline]
+    pub(crate) fn touched(&mut self, key: i64) {
+        self.top_touched |= key <= self.best;
+    }
+
+    /// Whether the best level may have changed since the last call (then clears the flag).
+    #[inline]
+    pub(crate) fn take_top_touched(&mut self) -> bool {
+        std::mem::take(&mut self.top_touched)
     }
 
     /// The best (smallest) key with a level.
     #[inline]
     pub(crate) fn best_key(&self) -> Option<i64> {
-        let window = if self.summary != 0 {
-            let word = self.summary.trailing_zeros() as usize;
-            Some(self.base + (word * 64 + self.words[word].trailing_zeros() as usize) as i64)
-        } else {
-            None
-        };
-        let far = self.far.first().map(|f| f.key);
-        match (window, far) {
-            (Some(w), Some(f)) => Some(w.min(f)),
-            (w, f) => w.or(f),
-        }
+        debug_assert_eq!(self.best, self.scan_best());
+        (self.best != NO_KEY).then_some(self.best)
     }
 
     /// The best level and its key.
     #[inline]
     pub(crate) fn best(&self) -> Option<(i64, &Level)> {
-        let window = if self.summary != 0 {
-            let word = self.summary.trailing_zeros() as usize;
-            let idx = word * 64 + self.words[word].trailing_zeros() as usize;
-            Some((self.base + idx as i64, &self.levels[idx]))
-        } else {
-            None
-        };
-        let far = self.far.first().map(|f| (f.key, &f.level));
-        match (window, far) {
-            (Some(w), Some(f)) => Some(if f.0 < w.0 { f } else { w }),
-            (w, f) => w.or(f),
-        }
+        let key = self.best_key()?;
+        Some(match self.window_index(key) {
+            Some(idx) => (key, &self.levels[idx]),
+            // The best key outside the window is the first far level.
+            None => (key, &self.far.first()?.level),
+        })
     }
 
     /// The first level with a key greater than `key`.

@@ -14,10 +14,14 @@
 //!   = two `trailing_zeros`), plus a sorted, preallocated vector for levels outside the window.
 //!   The window recentres (a quarter window before the best price) when a level is added
 //!   outside it while the best price has left the window's first half. Bids are stored under
-//!   the key `-price`, asks under `price`, so "smaller key is better" on both sides.
+//!   the key `-price`, asks under `price`, so "smaller key is better" on both sides. Each side
+//!   caches its best key (updated when a level is added before it or the best level is
+//!   removed) and a flag set when a level at or before the best changes, so the end-of-command
+//!   BBO check is skipped when no best level was touched.
 //! - **Id map.** Open addressing with linear probing over 4-byte slot indices (the id is read
 //!   from the slot), sized to twice the capacity (a power of two), backward-shift deletion: no
-//!   tombstones, no rehash.
+//!   tombstones, no rehash. Removing an order whose slot is known (fills, releases) compares
+//!   entries with the slot index instead of reading each candidate's slot.
 //! - **Trigger index.** Four binary heaps (mark/last × buy/sell) preallocated to the capacity.
 //!   Entries carry the slot's generation; cancelled stops leave stale entries that are dropped
 //!   when they reach the top (or compacted in place when a heap is full).
@@ -77,8 +81,14 @@
 //!
 //! # Performance
 //!
-//! Add, cancel and a non-crossing move are O(1) (a bitmap scan, a hash probe, a few slot
-//! writes); a trade costs O(1) per maker touched. Best bid/offer is O(1). Depth, impact price
+//! Add, cancel and a non-crossing move are O(1) (a hash probe, a bitmap test or two, a few slot
+//! writes). A move that cannot trade (checked against the opposite best first) goes straight
+//! from its old level to the back of the new one; only a crossing move takes the
+//! cancel-replace path through matching. A trade costs O(1) per maker touched; the makers a
+//! taker fills at one level are freed one by one and the level's head, total and existence are
+//! written once. Best bid/offer is O(1) (cached best keys). Measured costs (`perf/book.md`):
+//! about 25 M commands/s on the exchange-core workload, a median command under 40 ns with the
+//! timer, and ~20 ns per additional maker a taker fills. Depth, impact price
 //! and FOK checks walk levels in order. Memory: one 64-byte slot per order of capacity plus
 //! 8 bytes of id map, two 64 KiB windows, and the preallocated far-level vectors (24 bytes per
 //! order per side) and trigger heaps (24 bytes per order per heap) that exist so that no input

@@ -7,7 +7,10 @@
 //! latency (quanta raw TSC read before and after each command, recorded into an
 //! hdrhistogram; timer included) and whether the book ends in the same state (every level of
 //! both sides) as the reference. liqcore's allocations are counted during its timed runs.
-//! `LIQCORE_BOOK_COMMANDS` overrides the 3,000,000 commands for quick runs.
+//! `LIQCORE_BOOK_COMMANDS` overrides the 3,000,000 commands for quick runs;
+//! `LIQCORE_BOOK_ONLY=liqcore` runs liqcore's book alone (throughput, latency, an event-stream
+//! digest and where the latency tail comes from; no peers, no ratios), for profilers
+//! (`perf record`, callgrind) and quick before/after checks.
 
 mod alloc;
 
@@ -230,6 +233,189 @@ fn measured<B: Bench>(
     }
 }
 
+/// `LIQCORE_BOOK_ONLY=liqcore`: liqcore's book alone (for profilers and quick before/after
+/// checks): best-of-`runs` throughput, the latency pass, a digest of the event stream, the
+/// latency split by command kind and by trades per command, and the timer alone.
+/// `LIQCORE_BOOK_SLOW=1` adds which commands exceed 200 ns in each of three latency passes (the
+/// ones slow every time are the book's own; the rest is the machine).
+fn profile_ours<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload, runs: usize) {
+    let mut best = 0.0f64;
+    let mut allocations = 0;
+    for _ in 0..runs.max(1) {
+        let (ops, allocs, _) = throughput(make, load, true);
+        best = best.max(ops);
+        allocations += allocs;
+    }
+    let histogram = latency(make, load);
+    let share = |ns: u64| 100.0 * histogram.count_between(0, ns) as f64 / histogram.len() as f64;
+    println!(
+        "# share of commands at or below 30 / 40 / 50 ns: {:.1} / {:.1} / {:.1} %",
+        share(30),
+        share(40),
+        share(50)
+    );
+    println!("book.ops_per_sec={best:.0}");
+    println!("book.events_digest={:016x}", events_digest(make, load));
+    println!("book.p50_ns={}", histogram.value_at_quantile(0.5));
+    println!("book.p99_ns={}", histogram.value_at_quantile(0.99));
+    println!("book.p999_ns={}", histogram.value_at_quantile(0.999));
+    println!("book.allocs_after_warmup={allocations}");
+    latency_by_kind(make, load);
+    timer_alone(load);
+    if std::env::var("LIQCORE_BOOK_SLOW").is_ok() {
+        repeatable_slow_commands(make, load);
+    }
+}
+
+/// The floor: the latency loop and timer around no work at all.
+fn timer_alone(load: &Workload) {
+    let clock = quanta::Clock::new();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
+        .unwrap_or_else(|e| panic!("histogram bounds: {e}"));
+    for command in &load.commands {
+        let start = clock.raw();
+        std::hint::black_box(command);
+        let end = clock.raw();
+        h.saturating_record(clock.delta_as_nanos(start, end).max(1));
+    }
+    println!(
+        "# timer alone: p50={} p99={} p99.9={} above 150 ns: {} above 200 ns: {}",
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.99),
+        h.value_at_quantile(0.999),
+        h.len() - h.count_between(0, 150),
+        h.len() - h.count_between(0, 200)
+    );
+}
+
+/// Three latency passes: how many commands exceed 200 ns in each, how many in all three, and
+/// the first of those.
+fn repeatable_slow_commands<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) {
+    let slow = || {
+        let clock = quanta::Clock::new();
+        let mut book = make();
+        for command in &load.warmup {
+            book.apply(command);
+        }
+        let mut out = std::collections::BTreeSet::new();
+        for (i, command) in load.commands.iter().enumerate() {
+            let start = clock.raw();
+            book.apply(command);
+            let end = clock.raw();
+            if clock.delta_as_nanos(start, end) > 200 {
+                out.insert(i);
+            }
+        }
+        out
+    };
+    let (a, b, c) = (slow(), slow(), slow());
+    let common: Vec<usize> = a
+        .iter()
+        .copied()
+        .filter(|i| b.contains(i) && c.contains(i))
+        .collect();
+    println!(
+        "# slower than 200 ns: {} / {} / {} commands; in all three passes: {}",
+        a.len(),
+        b.len(),
+        c.len(),
+        common.len()
+    );
+    for i in common.iter().take(20) {
+        println!("# {i}: {:?}", load.commands[*i]);
+    }
+}
+
+/// Per-command latency split by command kind and by whether it traded (profiling mode):
+/// where the tail comes from.
+fn latency_by_kind<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) {
+    const KINDS: [&str; 6] = ["gtc", "ioc", "cancel", "reduce", "move", "other"];
+    let clock = quanta::Clock::new();
+    let new_histogram = || {
+        Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
+            .unwrap_or_else(|e| panic!("histogram bounds: {e}"))
+    };
+    let mut histograms: Vec<[Histogram<u64>; 2]> = (0..KINDS.len())
+        .map(|_| [new_histogram(), new_histogram()])
+        .collect();
+    let mut by_trades: Vec<Histogram<u64>> = (0..12).map(|_| new_histogram()).collect();
+    let mut book = make();
+    for command in &load.warmup {
+        book.apply(command);
+    }
+    for command in &load.commands {
+        let kind = match command {
+            Command::Submit(o) if o.tif == TimeInForce::Gtc => 0,
+            Command::Submit(_) => 1,
+            Command::Cancel(_) => 2,
+            Command::Modify { price: None, .. } => 3,
+            Command::Modify { .. } => 4,
+            _ => 5,
+        };
+        let start = clock.raw();
+        book.apply(command);
+        let end = clock.raw();
+        let trades = book
+            .events
+            .iter()
+            .filter(|e| matches!(e, BookEvent::Trade(_)))
+            .count();
+        let ns = clock.delta_as_nanos(start, end).max(1);
+        histograms[kind][usize::from(trades > 0)].saturating_record(ns);
+        if trades > 0 {
+            let last = by_trades.len() - 1;
+            by_trades[trades.min(last)].saturating_record(ns);
+        }
+    }
+    for (trades, h) in by_trades.iter().enumerate().skip(1) {
+        if !h.is_empty() {
+            println!(
+                "# {trades}{} trades: n={} p50={} p99={} p99.9={}",
+                if trades == by_trades.len() - 1 {
+                    "+"
+                } else {
+                    ""
+                },
+                h.len(),
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999)
+            );
+        }
+    }
+    for (name, pair) in KINDS.iter().zip(&histograms) {
+        for (traded, h) in ["quiet", "traded"].iter().zip(pair) {
+            if h.is_empty() {
+                continue;
+            }
+            let above = |ns: u64| h.len() - h.count_between(0, ns);
+            println!(
+                "# {name} {traded}: n={} p50={} p99={} p99.9={} max={} above 150 ns: {}, above 200 ns: {}",
+                h.len(),
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999),
+                h.max(),
+                above(150),
+                above(200)
+            );
+        }
+    }
+}
+
+/// A hash of every event `make`'s book writes for the workload (warm-up included): equal
+/// digests mean identical event streams, to check that a change to the book kept its results.
+fn events_digest<M: Matcher>(make: &dyn Fn() -> Ours<M>, load: &Workload) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    let mut book = make();
+    for command in load.warmup.iter().chain(&load.commands) {
+        book.apply(command);
+        book.events.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -290,6 +476,11 @@ pub fn run() {
         book: OrderBook::new("BOOK-PERP"),
         errors: [0; 4],
     };
+
+    if std::env::var("LIQCORE_BOOK_ONLY").is_ok_and(|v| v == "liqcore") {
+        profile_ours(&make_ours, &load, runs);
+        return;
+    }
 
     // liqcore and the naive book alternate, best of `runs` each, so that a burst of load from
     // elsewhere on the machine hits both rather than one.
