@@ -6,7 +6,6 @@ use crate::engine::msg::{
     BookOrder, BookPriority, BookReport, EndReason, Event, MarkPublished, MarketData,
 };
 use crate::mark::BookTop;
-use crate::risk::Fill;
 use crate::types::{Money, OrderId, Qty, SymbolId};
 
 /// Where the book stage's outputs go.
@@ -185,23 +184,7 @@ impl BookStage {
                 },
                 BookEvent::Trade(trade) => {
                     self.counters.trades += 1;
-                    let [maker, taker] = Fill::both_sides(
-                        symbol,
-                        trade.price,
-                        trade.qty,
-                        trade.maker_account,
-                        trade.taker_account,
-                        trade.taker_side,
-                        trade.liquidation,
-                    );
-                    out.report(BookReport::Fill {
-                        order: trade.maker,
-                        fill: maker,
-                    });
-                    out.report(BookReport::Fill {
-                        order: trade.taker,
-                        fill: taker,
-                    });
+                    out.report(BookReport::Trade { symbol, trade });
                     out.data(MarketData::Trade {
                         symbol,
                         price: trade.price,

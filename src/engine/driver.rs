@@ -161,22 +161,26 @@ fn serve<P: Timed>(busy: &mut bool, ports: &mut P, stamp: Stamp, work: impl FnOn
 /// Taking inputs port by port, freely (in batches) or in a recorded order.
 trait TakeInputs {
     /// Takes one message from input `port`: `None` if that ring is empty (or there is no such
-    /// port), `Some(true)` for a data message it served, `Some(false)` for a control message.
-    fn take(&mut self, port: u8) -> Option<bool>;
+    /// port), `Some(0)` for a control message, `Some(w)` for a data message it served that
+    /// counts as `w` messages of a batch (a trade report carries two fills: it counts as two,
+    /// so a batch covers as many fills as when each fill was a message of its own).
+    fn take(&mut self, port: u8) -> Option<usize>;
     fn log(&mut self) -> &mut InputLog;
 
     /// Takes up to a batch from `port`; returns whether there was anything.
-    #[inline]
+    #[inline(always)]
     fn drain_port(&mut self, port: u8) -> bool {
         let mut worked = false;
-        for _ in 0..BATCH {
+        let mut left = BATCH;
+        while left > 0 {
             match self.take(port) {
                 None => break,
-                Some(data) => {
+                Some(weight) => {
                     worked = true;
-                    if data {
+                    if weight > 0 {
                         self.log().note(port);
                     }
+                    left = left.saturating_sub(weight.max(1));
                 }
             }
         }
@@ -197,9 +201,9 @@ trait TakeInputs {
             };
             match self.take(port) {
                 None => return worked,
-                Some(data) => {
+                Some(weight) => {
                     worked = true;
-                    if data {
+                    if weight > 0 {
                         let log = self.log();
                         log.pos += 1;
                         log.note(port);
@@ -416,25 +420,32 @@ impl RiskDriver {
 
 /// Ports of the risk stage: 0 commands, 1 marks, 2 + b reports of book stage b.
 impl TakeInputs for RiskDriver {
-    #[inline]
-    fn take(&mut self, port: u8) -> Option<bool> {
+    #[inline(always)]
+    fn take(&mut self, port: u8) -> Option<usize> {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
-        let data = match port {
-            0 => self.commands.next()?.map(|(stamp, msg)| {
+        let weight = match port {
+            0 => self.commands.next()?.map_or(0, |(stamp, msg)| {
                 serve(busy, ports, stamp, |p| stage.on_command(&msg, p));
+                1
             }),
-            1 => self.marks.next()?.map(|(stamp, msg)| {
+            1 => self.marks.next()?.map_or(0, |(stamp, msg)| {
                 serve(busy, ports, stamp, |p| stage.on_mark(stamp.ts, &msg, p));
+                1
             }),
             p => self
                 .reports
                 .get_mut(usize::from(p) - 2)?
                 .next()?
-                .map(|(stamp, msg)| {
+                .map_or(0, |(stamp, msg)| {
                     serve(busy, ports, stamp, |p| stage.on_report(&msg, p));
+                    if matches!(msg, BookReport::Trade { .. }) {
+                        2
+                    } else {
+                        1
+                    }
                 }),
         };
-        Some(data.is_some())
+        Some(weight)
     }
 
     fn log(&mut self) -> &mut InputLog {
@@ -572,9 +583,9 @@ impl BookDriver {
                 }
                 match self.take(2) {
                     None => break,
-                    Some(data) => {
+                    Some(weight) => {
                         worked = true;
-                        if data {
+                        if weight > 0 {
                             self.log.note(2);
                         }
                     }
@@ -633,8 +644,8 @@ impl BookDriver {
 
 /// Ports of a book stage: 0 priority (liquidations), 1 marks, 2 orders.
 impl TakeInputs for BookDriver {
-    #[inline]
-    fn take(&mut self, port: u8) -> Option<bool> {
+    #[inline(always)]
+    fn take(&mut self, port: u8) -> Option<usize> {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
         let data = match port {
             0 => self.priority.next()?.map(|(stamp, msg)| {
@@ -647,7 +658,7 @@ impl TakeInputs for BookDriver {
                 serve(busy, ports, stamp, |p| stage.on_order(&msg, p));
             }),
         };
-        Some(data.is_some())
+        Some(usize::from(data.is_some()))
     }
 
     fn log(&mut self) -> &mut InputLog {
@@ -822,8 +833,8 @@ impl MarkDriver {
 
 /// Ports of the mark stage: 0 host inputs, 1 + b market data of book stage b.
 impl TakeInputs for MarkDriver {
-    #[inline]
-    fn take(&mut self, port: u8) -> Option<bool> {
+    #[inline(always)]
+    fn take(&mut self, port: u8) -> Option<usize> {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
         let data = match port {
             0 => self.inputs.next()?.map(|(stamp, msg)| {
@@ -837,7 +848,7 @@ impl TakeInputs for MarkDriver {
                     serve(busy, ports, stamp, |p| stage.on_data(stamp.ts, &msg, p));
                 }),
         };
-        Some(data.is_some())
+        Some(usize::from(data.is_some()))
     }
 
     fn log(&mut self) -> &mut InputLog {

@@ -1,8 +1,8 @@
 //! The messages the stages exchange, and the host-facing command, input and event types.
 
-use crate::book::{BookEvent, CancelReason, OrderCommand};
+use crate::book::{BookEvent, CancelReason, OrderCommand, Trade};
 use crate::mark::BookTop;
-use crate::risk::{Fill, Leverage, LiquidationEvent, LiquidationOrder, MarginMode};
+use crate::risk::{Leverage, LiquidationEvent, LiquidationOrder, MarginMode};
 use crate::types::{AccountId, Money, OrderId, Price, Qty, SymbolId};
 
 /// A command from the host to the risk stage (which forwards orders to the book stages).
@@ -186,11 +186,12 @@ pub(crate) enum BookPriority {
     Liquidation(LiquidationOrder),
 }
 
-/// book → risk: fills and how orders ended.
+/// book → risk: trades and how orders ended.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum BookReport {
-    /// One account's side of a trade, with that side's order.
-    Fill { order: OrderId, fill: Fill },
+    /// A trade: both accounts' sides in one message (the risk stage applies the maker's fill,
+    /// then the taker's, as [`crate::risk::Fill::both_sides`] orders them).
+    Trade { symbol: SymbolId, trade: Trade },
     /// An order ended (or was refused) with `remaining` lots that will not fill.
     Ended {
         id: OrderId,
@@ -231,4 +232,23 @@ pub(crate) enum MarketData {
 pub(crate) struct MarkPublished {
     pub symbol: SymbolId,
     pub price: Price,
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn print_sizes() {
+        eprintln!("Stamp {}", size_of::<Stamp>());
+        eprintln!("Command {} Flow {}", size_of::<Command>(), size_of::<Flow<Command>>());
+        eprintln!("MarketInput {} Flow {}", size_of::<MarketInput>(), size_of::<Flow<MarketInput>>());
+        eprintln!("BookOrder {} Flow {}", size_of::<BookOrder>(), size_of::<Flow<BookOrder>>());
+        eprintln!("BookPriority {} Flow {}", size_of::<BookPriority>(), size_of::<Flow<BookPriority>>());
+        eprintln!("BookReport {} Flow {}", size_of::<BookReport>(), size_of::<Flow<BookReport>>());
+        eprintln!("MarketData {} Flow {}", size_of::<MarketData>(), size_of::<Flow<MarketData>>());
+        eprintln!("MarkPublished {} Flow {}", size_of::<MarkPublished>(), size_of::<Flow<MarkPublished>>());
+        eprintln!("Event {}", size_of::<Event>());
+        eprintln!("Fill {} Trade {} BookEvent {}", size_of::<Fill>(), size_of::<crate::book::Trade>(), size_of::<BookEvent>());
+    }
 }

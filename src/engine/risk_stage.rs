@@ -8,7 +8,7 @@ use crate::engine::msg::{
 use crate::engine::registry::OrderRegistry;
 use crate::engine::words;
 use crate::risk::{
-    AccountIdx, LIQUIDATION_ID_BASE, LiquidationEnd, LiquidationEngine, OrderRequest, RiskOutput,
+    AccountIdx, Fill, LIQUIDATION_ID_BASE, LiquidationEnd, LiquidationEngine, OrderRequest, RiskOutput,
 };
 use crate::types::{OrderId, Qty, Side, SymbolId};
 
@@ -228,45 +228,18 @@ impl RiskStage {
     /// One report from a book stage.
     pub(crate) fn on_report<O: RiskOut>(&mut self, report: &BookReport, out: &mut O) {
         match *report {
-            BookReport::Fill { order, fill } => {
-                self.counters.fills += 1;
-                // The order's registry entry names the account's dense index: the fill needs
-                // no account-id lookup then.
-                let slot = if order.0 < LIQUIDATION_ID_BASE {
-                    self.registry.find(order.0)
-                } else {
-                    None
-                };
-                let applied = match slot {
-                    Some(slot) => {
-                        let hint = AccountIdx(self.registry.get(slot).account_idx);
-                        self.engine.on_fill_hinted(hint, &fill, &mut self.scratch)
-                    }
-                    None => self.engine.on_fill(&fill, &mut self.scratch),
-                };
-                if applied.is_err() {
-                    self.counters.fills_refused += 1;
-                }
-                if let Some(slot) = slot {
-                    let entry = self.registry.get_mut(slot);
-                    entry.remaining -= fill.qty.0;
-                    let released = fill.qty.0.min(entry.reserved);
-                    entry.reserved -= released;
-                    let (account, symbol, side, done) = (
-                        entry.account_idx,
-                        entry.symbol,
-                        entry.side,
-                        entry.remaining <= 0,
-                    );
-                    self.release(account, symbol, side, released);
-                    if done {
-                        let left =
-                            self.registry.get(slot).reserved + self.registry.get(slot).pending;
-                        self.release(account, symbol, side, left);
-                        self.registry.remove(slot);
-                    }
-                }
-                self.forward(out);
+            BookReport::Trade { symbol, trade } => {
+                let [maker, taker] = Fill::both_sides(
+                    symbol,
+                    trade.price,
+                    trade.qty,
+                    trade.maker_account,
+                    trade.taker_account,
+                    trade.taker_side,
+                    trade.liquidation,
+                );
+                self.on_fill(trade.maker, &maker, out);
+                self.on_fill(trade.taker, &taker, out);
             }
             BookReport::Ended {
                 id,
@@ -309,6 +282,48 @@ impl RiskStage {
                 self.release(account, symbol, side, held - keep);
             }
         }
+    }
+
+    /// One account's side of a trade, with that side's order.
+    fn on_fill<O: RiskOut>(&mut self, order: OrderId, fill: &Fill, out: &mut O) {
+        self.counters.fills += 1;
+        // The order's registry entry names the account's dense index: the fill needs
+        // no account-id lookup then.
+        let slot = if order.0 < LIQUIDATION_ID_BASE {
+            self.registry.find(order.0)
+        } else {
+            None
+        };
+        let applied = match slot {
+            Some(slot) => {
+                let hint = AccountIdx(self.registry.get(slot).account_idx);
+                self.engine.on_fill_hinted(hint, fill, &mut self.scratch)
+            }
+            None => self.engine.on_fill(fill, &mut self.scratch),
+        };
+        if applied.is_err() {
+            self.counters.fills_refused += 1;
+        }
+        if let Some(slot) = slot {
+            let entry = self.registry.get_mut(slot);
+            entry.remaining -= fill.qty.0;
+            let released = fill.qty.0.min(entry.reserved);
+            entry.reserved -= released;
+            let (account, symbol, side, done) = (
+                entry.account_idx,
+                entry.symbol,
+                entry.side,
+                entry.remaining <= 0,
+            );
+            self.release(account, symbol, side, released);
+            if done {
+                let left =
+                    self.registry.get(slot).reserved + self.registry.get(slot).pending;
+                self.release(account, symbol, side, left);
+                self.registry.remove(slot);
+            }
+        }
+        self.forward(out);
     }
 
     /// A new mark price: the liquidation scan.
