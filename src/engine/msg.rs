@@ -164,16 +164,26 @@ pub(crate) enum Flow<T> {
     Stop,
 }
 
+/// The risk stage's registry slot of an order, handed to the book stage with an order command
+/// and back with the reports about that order, so the risk stage finds the order without
+/// hashing its id. Only a hint: the risk stage checks that the slot still holds the id and
+/// looks the id up otherwise. [`NO_HINT`]: none (liquidation orders, stop triggers).
+pub(crate) type Hint = u32;
+
+/// No registry slot known.
+pub(crate) const NO_HINT: Hint = u32::MAX;
+
 /// risk → book: user order flow (the orders ring).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BookOrder {
-    Submit(SymbolId, OrderCommand),
-    Cancel(SymbolId, OrderId),
+    Submit(SymbolId, OrderCommand, Hint),
+    Cancel(SymbolId, OrderId, Hint),
     Modify {
         symbol: SymbolId,
         id: OrderId,
         price: Option<Price>,
         qty: Option<Qty>,
+        hint: Hint,
     },
 }
 
@@ -181,25 +191,35 @@ pub(crate) enum BookOrder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BookPriority {
     /// Cancel one of a liquidated account's orders (reason `liquidation`).
-    Cancel(SymbolId, OrderId),
+    Cancel(SymbolId, OrderId, Hint),
     /// A liquidation order.
     Liquidation(LiquidationOrder),
 }
 
-/// book → risk: trades and how orders ended.
+/// book → risk: trades and how orders ended. The hints name the registry slot of the order
+/// the book command was about, when the report is about that order.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum BookReport {
     /// A trade: both accounts' sides in one message (the risk stage applies the maker's fill,
     /// then the taker's, as [`crate::risk::Fill::both_sides`] orders them).
-    Trade { symbol: SymbolId, trade: Trade },
+    Trade {
+        symbol: SymbolId,
+        trade: Trade,
+        taker_hint: Hint,
+    },
     /// An order ended (or was refused) with `remaining` lots that will not fill.
     Ended {
         id: OrderId,
         remaining: Qty,
         reason: EndReason,
+        hint: Hint,
     },
     /// A modify was applied: the order's remaining quantity now.
-    Modified { id: OrderId, remaining: Qty },
+    Modified {
+        id: OrderId,
+        remaining: Qty,
+        hint: Hint,
+    },
 }
 
 /// Why an order ended, as far as the risk stage cares.
@@ -241,14 +261,47 @@ mod size_tests {
     #[test]
     fn print_sizes() {
         eprintln!("Stamp {}", size_of::<Stamp>());
-        eprintln!("Command {} Flow {}", size_of::<Command>(), size_of::<Flow<Command>>());
-        eprintln!("MarketInput {} Flow {}", size_of::<MarketInput>(), size_of::<Flow<MarketInput>>());
-        eprintln!("BookOrder {} Flow {}", size_of::<BookOrder>(), size_of::<Flow<BookOrder>>());
-        eprintln!("BookPriority {} Flow {}", size_of::<BookPriority>(), size_of::<Flow<BookPriority>>());
-        eprintln!("BookReport {} Flow {}", size_of::<BookReport>(), size_of::<Flow<BookReport>>());
-        eprintln!("MarketData {} Flow {}", size_of::<MarketData>(), size_of::<Flow<MarketData>>());
-        eprintln!("MarkPublished {} Flow {}", size_of::<MarkPublished>(), size_of::<Flow<MarkPublished>>());
+        eprintln!(
+            "Command {} Flow {}",
+            size_of::<Command>(),
+            size_of::<Flow<Command>>()
+        );
+        eprintln!(
+            "MarketInput {} Flow {}",
+            size_of::<MarketInput>(),
+            size_of::<Flow<MarketInput>>()
+        );
+        eprintln!(
+            "BookOrder {} Flow {}",
+            size_of::<BookOrder>(),
+            size_of::<Flow<BookOrder>>()
+        );
+        eprintln!(
+            "BookPriority {} Flow {}",
+            size_of::<BookPriority>(),
+            size_of::<Flow<BookPriority>>()
+        );
+        eprintln!(
+            "BookReport {} Flow {}",
+            size_of::<BookReport>(),
+            size_of::<Flow<BookReport>>()
+        );
+        eprintln!(
+            "MarketData {} Flow {}",
+            size_of::<MarketData>(),
+            size_of::<Flow<MarketData>>()
+        );
+        eprintln!(
+            "MarkPublished {} Flow {}",
+            size_of::<MarkPublished>(),
+            size_of::<Flow<MarkPublished>>()
+        );
         eprintln!("Event {}", size_of::<Event>());
-        eprintln!("Fill {} Trade {} BookEvent {}", size_of::<Fill>(), size_of::<crate::book::Trade>(), size_of::<BookEvent>());
+        eprintln!(
+            "Fill {} Trade {} BookEvent {}",
+            size_of::<crate::risk::Fill>(),
+            size_of::<crate::book::Trade>(),
+            size_of::<BookEvent>()
+        );
     }
 }

@@ -5,19 +5,30 @@
 //! order it was and how much of the account's open-order reservation to release, and, for a
 //! liquidation, every order of the account in a symbol. Everything is preallocated for
 //! `capacity` orders: an open-addressing id index (linear probing, backward-shift deletion, at
-//! most half full; each bucket holds the id and its entry slot, 16 bytes), a slab of entries with a free list, and per account an intrusive
-//! doubly-linked list of its orders.
+//! most half full; each bucket holds the id and its entry slot, 16 bytes, four to a 64-byte
+//! aligned line), a slab of one-cache-line entries with a free list, and per account an
+//! intrusive doubly-linked list of its orders.
+//!
+//! # Hashing
+//!
+//! Ids are hashed in groups of four consecutive ids: `id / 4` is Fibonacci-hashed to a line and
+//! `id mod 4` picks the bucket in it. Venues and clients usually number orders sequentially,
+//! so four new orders in a row share one line of the index (one cache miss instead of four);
+//! ids that are not sequential spread like plain Fibonacci hashing. Like any fixed hash, an
+//! adversary who picks ids knowing the function can lengthen probe runs (lookups stay correct;
+//! the table is at most half full).
 
-use crate::types::{AccountId, Side, SymbolId};
+use crate::types::{Side, SymbolId};
 
 const NONE: u32 = u32::MAX;
 const EMPTY_KEY: u64 = u64::MAX;
 
-/// One live order as the risk stage tracks it.
+/// One live order as the risk stage tracks it: one cache line.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub(crate) struct Entry {
     pub(crate) id: u64,
-    pub(crate) account: AccountId,
+    /// The account's dense index in the margin engine.
     pub(crate) account_idx: u32,
     pub(crate) symbol: SymbolId,
     pub(crate) side: Side,
@@ -36,8 +47,8 @@ pub(crate) struct Entry {
 /// The live-order table (see the module docs).
 pub(crate) struct OrderRegistry {
     /// The id index: an order id and its entry slot side by side, so a lookup reads one
-    /// cache line of the index (16-byte buckets, four to a line).
-    buckets: Vec<Bucket>,
+    /// cache line of the index (16-byte buckets, four to an aligned line).
+    lines: Vec<Line>,
     mask: usize,
     shift: u32,
     entries: Vec<Entry>,
@@ -52,6 +63,18 @@ struct Bucket {
     slot: u32,
 }
 
+/// Four buckets: one cache line.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+struct Line([Bucket; 4]);
+
+const EMPTY: Bucket = Bucket {
+    key: EMPTY_KEY,
+    slot: NONE,
+};
+
+const _: () = assert!(size_of::<Entry>() == 64 && size_of::<Line>() == 64);
+
 /// The table is full.
 #[derive(Debug)]
 pub(crate) struct RegistryFull;
@@ -61,8 +84,7 @@ impl OrderRegistry {
         let capacity = capacity.max(1);
         let size = (capacity * 2).next_power_of_two().max(4);
         let blank = Entry {
-            id: 0,
-            account: AccountId(0),
+            id: EMPTY_KEY,
             account_idx: 0,
             symbol: SymbolId(0),
             side: Side::Buy,
@@ -74,15 +96,10 @@ impl OrderRegistry {
             next: NONE,
         };
         OrderRegistry {
-            buckets: vec![
-                Bucket {
-                    key: EMPTY_KEY,
-                    slot: NONE,
-                };
-                size
-            ],
+            lines: vec![Line([EMPTY; 4]); size / 4],
             mask: size - 1,
-            shift: 64 - size.trailing_zeros(),
+            // `size` is a power of two ≥ 4: the top `log2(size / 4)` bits pick the line.
+            shift: 64 - (size / 4).trailing_zeros(),
             entries: vec![blank; capacity],
             free: (0..capacity as u32).rev().collect(),
             account_head: vec![NONE; accounts],
@@ -94,10 +111,26 @@ impl OrderRegistry {
         self.entries.len() - self.free.len()
     }
 
+    /// The first bucket to probe for `id` (see the module docs).
     #[inline]
     fn home(&self, id: u64) -> usize {
-        // Fibonacci hashing: the top bits of id × 2⁶⁴/φ.
-        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        // Fibonacci hashing of the group: the top bits of (id / 4) × 2⁶⁴/φ pick the line. A
+        // one-line table (shift 64) has a single line: `checked_shr` gives 0 there.
+        let line = (id >> 2)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .checked_shr(self.shift)
+            .unwrap_or(0) as usize;
+        (line << 2) | (id & 3) as usize
+    }
+
+    #[inline]
+    fn bucket(&self, i: usize) -> Bucket {
+        self.lines[i >> 2].0[i & 3]
+    }
+
+    #[inline]
+    fn set_bucket(&mut self, i: usize, bucket: Bucket) {
+        self.lines[i >> 2].0[i & 3] = bucket;
     }
 
     /// The slot of `id`, if live.
@@ -105,7 +138,7 @@ impl OrderRegistry {
     pub(crate) fn find(&self, id: u64) -> Option<u32> {
         let mut i = self.home(id);
         loop {
-            let bucket = self.buckets[i];
+            let bucket = self.bucket(i);
             let key = bucket.key;
             if key == id && key != EMPTY_KEY {
                 return Some(bucket.slot);
@@ -114,6 +147,17 @@ impl OrderRegistry {
                 return None;
             }
             i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The slot of `id`, if live, trying slot `hint` first (a slot the caller saw holding
+    /// `id`): a freed slot's id is [`EMPTY_KEY`], so a slot that holds `id` is its live slot
+    /// (ids are unique among live orders) and the answer is always [`OrderRegistry::find`]'s.
+    #[inline]
+    pub(crate) fn lookup(&self, id: u64, hint: u32) -> Option<u32> {
+        match self.entries.get(hint as usize) {
+            Some(entry) if entry.id == id && id != EMPTY_KEY => Some(hint),
+            _ => self.find(id),
         }
     }
 
@@ -142,20 +186,22 @@ impl OrderRegistry {
         }
         self.entries[slot as usize] = entry;
         let mut i = self.home(entry.id);
-        while self.buckets[i].key != EMPTY_KEY {
+        while self.bucket(i).key != EMPTY_KEY {
             i = (i + 1) & self.mask;
         }
-        self.buckets[i] = Bucket {
-            key: entry.id,
-            slot,
-        };
+        self.set_bucket(
+            i,
+            Bucket {
+                key: entry.id,
+                slot,
+            },
+        );
         Ok(slot)
     }
 
     /// A blank entry for `insert`.
     pub(crate) fn entry(
         id: u64,
-        account: AccountId,
         account_idx: u32,
         symbol: SymbolId,
         side: Side,
@@ -164,7 +210,6 @@ impl OrderRegistry {
     ) -> Entry {
         Entry {
             id,
-            account,
             account_idx,
             symbol,
             side,
@@ -188,16 +233,18 @@ impl OrderRegistry {
         if entry.next != NONE {
             self.entries[entry.next as usize].prev = entry.prev;
         }
+        // A freed slot holds no id: a stale hint for it falls back to the lookup.
+        self.entries[slot as usize].id = EMPTY_KEY;
         self.free.push(slot);
         // Backward-shift deletion: pull later members of the probe run into the gap.
         let mut i = self.home(entry.id);
-        while self.buckets[i].key != entry.id {
+        while self.bucket(i).key != entry.id {
             i = (i + 1) & self.mask;
         }
         let mut gap = i;
         let mut j = (gap + 1) & self.mask;
         loop {
-            let bucket = self.buckets[j];
+            let bucket = self.bucket(j);
             if bucket.key == EMPTY_KEY {
                 break;
             }
@@ -206,15 +253,12 @@ impl OrderRegistry {
             let dist_home = j.wrapping_sub(home) & self.mask;
             let dist_gap = j.wrapping_sub(gap) & self.mask;
             if dist_home >= dist_gap {
-                self.buckets[gap] = bucket;
+                self.set_bucket(gap, bucket);
                 gap = j;
             }
             j = (j + 1) & self.mask;
         }
-        self.buckets[gap] = Bucket {
-            key: EMPTY_KEY,
-            slot: NONE,
-        };
+        self.set_bucket(gap, EMPTY);
     }
 
     /// The first order of an account (walk with [`OrderRegistry::next_of`]).
@@ -252,21 +296,17 @@ mod tests {
                 registry.remove(slot);
                 model.remove(&id);
             } else if model.len() < 64 {
-                let entry = OrderRegistry::entry(
-                    id,
-                    AccountId(1),
-                    (id % 4) as u32,
-                    SymbolId(0),
-                    Side::Buy,
-                    1,
-                    0,
-                );
+                let entry = OrderRegistry::entry(id, (id % 4) as u32, SymbolId(0), Side::Buy, 1, 0);
                 let slot = registry.insert(entry).unwrap();
                 model.insert(id, slot);
             }
             if step % 997 == 0 {
                 for probe in 0..200 {
                     assert_eq!(registry.find(probe), model.get(&probe).copied());
+                    // Any hint, stale or live, gives the lookup's answer.
+                    for hint in [0, (probe % 64) as u32, 63, 64, u32::MAX] {
+                        assert_eq!(registry.lookup(probe, hint), model.get(&probe).copied());
+                    }
                 }
                 for account in 0..4u32 {
                     let mut count = 0;
