@@ -152,12 +152,6 @@ trait Timed {
 #[inline(always)]
 fn serve<P: Timed>(busy: &mut bool, ports: &mut P, stamp: Stamp, work: impl FnOnce(&mut P)) {
     *busy = true;
-    if ports.timer().is_none() {
-        // Latency off: one test per message.
-        ports.set_current(stamp);
-        work(ports);
-        return;
-    }
     let start = record_queue(ports.timer(), &stamp);
     ports.set_current(stamp);
     work(ports);
