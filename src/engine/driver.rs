@@ -31,7 +31,7 @@ use crate::engine::msg::{
     BookOrder, BookPriority, BookReport, Command, Event, Flow, MarkPublished, MarketData,
     MarketInput, Stamp,
 };
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{EventOut, Outbox};
 use crate::engine::risk_stage::{RiskOut, RiskStage};
 use crate::ring::Consumer;
 use crate::types::SymbolId;
@@ -220,7 +220,7 @@ trait TakeInputs {
 pub(crate) struct RiskPorts {
     pub(crate) orders: Vec<Outbox<Flow<BookOrder>>>,
     pub(crate) priority: Vec<Outbox<Flow<BookPriority>>>,
-    pub(crate) events: Outbox<Event>,
+    pub(crate) events: EventOut,
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
@@ -464,7 +464,7 @@ impl TakeInputs for RiskDriver {
 pub(crate) struct BookPorts {
     pub(crate) reports: Outbox<Flow<BookReport>>,
     pub(crate) data: Outbox<Flow<MarketData>>,
-    pub(crate) events: Outbox<Event>,
+    pub(crate) events: EventOut,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
 }
@@ -677,7 +677,7 @@ impl TakeInputs for BookDriver {
 pub(crate) struct MarkPorts {
     pub(crate) risk: Outbox<Flow<MarkPublished>>,
     pub(crate) books: Vec<Outbox<Flow<MarkPublished>>>,
-    pub(crate) events: Outbox<Event>,
+    pub(crate) events: EventOut,
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,

@@ -120,7 +120,7 @@ use driver::{
     BookDriver, BookPorts, Inbox, InputLog, MarkDriver, MarkPorts, RiskDriver, RiskPorts, timer,
 };
 use msg::{Flow, Stamp};
-use outbox::Outbox;
+use outbox::{EventOut, Outbox};
 
 /// Events the host-side queue of [`Layout::Single`] holds before it grows.
 const EVENT_RESERVE: usize = 1 << 14;
@@ -508,15 +508,26 @@ impl EngineBuilder {
         let (cmd_tx, cmd_rx) = channel::<Flow<Command>>(cap);
         let (idx_tx, idx_rx) = channel::<Flow<MarketInput>>(cap);
         let (mr_tx, mr_rx) = channel(cap);
-        let (risk_ev_tx, risk_ev_rx) = channel::<Event>(cap);
-        let (mark_ev_tx, mark_ev_rx) = channel::<Event>(cap);
+        // Events: a ring per stage to the host's receiver with a thread per stage; straight
+        // into the host's queue on one thread (see `EventOut`).
+        let single = self.layout == Layout::Single;
+        let mut event_sources = Vec::new();
+        let mut event_out = || {
+            if single {
+                EventOut::direct(cap.next_power_of_two())
+            } else {
+                let (tx, rx) = channel::<Event>(cap);
+                event_sources.push(rx);
+                EventOut::Ring(Outbox::new(tx))
+            }
+        };
+        let risk_events = event_out();
         let mut orders_tx = Vec::new();
         let mut prio_tx = Vec::new();
         let mut reports_rx = Vec::new();
         let mut data_rx = Vec::new();
         let mut mark_books_tx = Vec::new();
         let mut book_drivers = Vec::new();
-        let mut event_sources = vec![risk_ev_rx];
         let mut logs = self.follow.clone();
         if let Some(order) = &logs
             && (order.books.len() != n || self.layout != Layout::Single)
@@ -534,17 +545,16 @@ impl EngineBuilder {
             let (r_tx, r_rx) = channel(cap);
             let (d_tx, d_rx) = channel(cap);
             let (mb_tx, mb_rx) = channel(cap);
-            let (ev_tx, ev_rx) = channel::<Event>(cap);
+            let book_events = event_out();
             orders_tx.push(Outbox::new(o_tx));
             prio_tx.push(Outbox::new(p_tx));
             reports_rx.push(Inbox::new(r_rx));
             data_rx.push(Inbox::new(d_rx));
             mark_books_tx.push(Outbox::new(mb_tx));
-            event_sources.push(ev_rx);
             let ports = BookPorts {
                 reports: Outbox::new(r_tx),
                 data: Outbox::new(d_tx),
-                events: Outbox::new(ev_tx),
+                events: book_events,
                 current: Stamp::default(),
                 timer: timer(
                     &clock,
@@ -562,11 +572,11 @@ impl EngineBuilder {
                 make_log(script),
             ));
         }
-        event_sources.push(mark_ev_rx);
+        let mark_events = event_out();
         let risk_ports = RiskPorts {
             orders: orders_tx,
             priority: prio_tx,
-            events: Outbox::new(risk_ev_tx),
+            events: risk_events,
             route: route.clone(),
             current: Stamp::default(),
             timer: timer(&clock, "risk", &[]),
@@ -582,7 +592,7 @@ impl EngineBuilder {
         let mark_ports = MarkPorts {
             risk: Outbox::new(mr_tx),
             books: mark_books_tx,
-            events: Outbox::new(mark_ev_tx),
+            events: mark_events,
             route,
             current: Stamp::default(),
             timer: timer(&clock, "mark", &["e2e.index_to_mark"]),
@@ -687,20 +697,38 @@ impl Stages {
         Ok(id)
     }
 
+    /// One poll of every stage, in the fixed order. In [`Layout::Single`] each stage's events
+    /// go straight into the host's queue, lent to the stage for its poll (swapped in and back
+    /// out); ring events (a thread per stage) are collected after each poll.
     fn poll_all(&mut self, events: &mut EventReceiver) -> bool {
+        lend(&mut events.pending, &mut self.risk.ports.events);
         let mut worked = self.risk.poll();
+        lend(&mut events.pending, &mut self.risk.ports.events);
         events.collect(0);
         for (b, book) in self.books.iter_mut().enumerate() {
+            lend(&mut events.pending, &mut book.ports.events);
             worked |= book.poll();
+            lend(&mut events.pending, &mut book.ports.events);
             events.collect(1 + b);
         }
+        lend(&mut events.pending, &mut self.mark.ports.events);
         worked |= self.mark.poll();
+        lend(&mut events.pending, &mut self.mark.ports.events);
         events.collect(1 + self.books.len());
         worked
     }
 
     fn finished(&self) -> bool {
         self.risk.finished() && self.books.iter().all(BookDriver::finished) && self.mark.finished()
+    }
+}
+
+/// Swaps the host's event queue with a direct event port's queue slot (lends it, or takes it
+/// back); nothing for a ring port.
+#[inline]
+fn lend(queue: &mut VecDeque<Event>, port: &mut EventOut) {
+    if let Some(slot) = port.queue() {
+        std::mem::swap(queue, slot);
     }
 }
 
@@ -819,6 +847,10 @@ impl EventReceiver {
     /// them; in [`Layout::Pinned`] the stages' streams are interleaved round-robin.
     pub fn try_recv(&mut self) -> Option<Event> {
         if let Some(e) = self.pending.pop_front() {
+            if self.pending.is_empty() {
+                // Start over at the front: the next events land on the lines just read.
+                self.pending.clear();
+            }
             return Some(e);
         }
         let n = self.sources.len();

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use crate::engine::msg::Event;
 use crate::ring::{Producer, PushError};
 
 /// Messages a spill queue holds before it has to grow (allocate).
@@ -87,5 +88,103 @@ impl<T> Outbox<T> {
     #[inline]
     pub(crate) fn backlog(&self) -> usize {
         self.spill.len()
+    }
+}
+
+/// Where a stage's events for the host go: its own ring (a thread per stage), or straight into
+/// the host's queue ([`crate::engine::Layout::Single`]: no ring, no copy from the ring into
+/// the queue).
+///
+/// The direct form keeps the ring's behaviour exactly: in `Layout::Single` the host empties
+/// each stage's event ring right after polling it, so a poll could place at most a ring's
+/// capacity of events (flushed spill first) and spilled the rest for the next poll, which
+/// counted as backlog (backpressure on host input). The direct form grants the same room per
+/// poll (reset by [`EventOut::flush`], which every poll calls first) and spills the same way,
+/// so events reach the host in the same order and the stages admit input at the same moments.
+pub(crate) enum EventOut {
+    /// A ring to the host (`Layout::Pinned`).
+    Ring(Outbox<Event>),
+    /// The host's queue, lent to the stage while the runner polls it.
+    Direct(DirectEvents),
+}
+
+/// The direct form of [`EventOut`].
+pub(crate) struct DirectEvents {
+    /// The host's pending queue while the stage is polled (the runner swaps it in and back
+    /// out); an empty placeholder otherwise.
+    pub(crate) queue: VecDeque<Event>,
+    /// Capacity of the ring this replaces.
+    capacity: usize,
+    /// Events this poll may still place in the queue.
+    room: usize,
+    /// Events past the room, in order, for the next polls.
+    spill: VecDeque<Event>,
+}
+
+impl EventOut {
+    /// Direct delivery emulating a ring of `capacity` events.
+    pub(crate) fn direct(capacity: usize) -> EventOut {
+        EventOut::Direct(DirectEvents {
+            queue: VecDeque::new(),
+            capacity,
+            room: capacity,
+            spill: VecDeque::with_capacity(SPILL_RESERVE),
+        })
+    }
+
+    /// Queues an event for the host.
+    #[inline]
+    pub(crate) fn push(&mut self, event: Event) {
+        match self {
+            EventOut::Ring(o) => o.push(event),
+            EventOut::Direct(d) => {
+                if d.room > 0 && d.spill.is_empty() {
+                    d.room -= 1;
+                    d.queue.push_back(event);
+                } else {
+                    d.spill.push_back(event);
+                }
+            }
+        }
+    }
+
+    /// Start of a poll: moves spilled events on while there is room. Returns whether any moved.
+    #[inline]
+    pub(crate) fn flush(&mut self) -> bool {
+        match self {
+            EventOut::Ring(o) => o.flush(),
+            EventOut::Direct(d) => {
+                // The host emptied the (emulated) ring after the previous poll.
+                d.room = d.capacity;
+                let mut moved = false;
+                while d.room > 0 {
+                    let Some(event) = d.spill.pop_front() else {
+                        break;
+                    };
+                    d.room -= 1;
+                    d.queue.push_back(event);
+                    moved = true;
+                }
+                moved
+            }
+        }
+    }
+
+    /// Events waiting outside the ring (or past the room).
+    #[inline]
+    pub(crate) fn backlog(&self) -> usize {
+        match self {
+            EventOut::Ring(o) => o.backlog(),
+            EventOut::Direct(d) => d.spill.len(),
+        }
+    }
+
+    /// The direct form's queue slot, which the runner swaps the host's queue into and out of.
+    #[inline]
+    pub(crate) fn queue(&mut self) -> Option<&mut VecDeque<Event>> {
+        match self {
+            EventOut::Ring(_) => None,
+            EventOut::Direct(d) => Some(&mut d.queue),
+        }
     }
 }

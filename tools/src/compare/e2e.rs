@@ -186,18 +186,6 @@ fn build(layout: Layout, latency: bool, capacity: usize) -> Engine {
         .max_orders(capacity + 2 * VICTIMS as usize)
         .layout(layout)
         .latency(latency)
-        .max_symbols(
-            std::env::var("LIQCORE_E2E_SYMBOLS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(16),
-        )
-        .ring_capacity(
-            std::env::var("LIQCORE_E2E_RING")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(4096),
-        )
         .start()
         .expect("a valid engine")
 }
