@@ -31,7 +31,7 @@ use crate::engine::msg::{
     BookOrder, BookPriority, BookReport, Command, Event, Flow, MarkPublished, MarketData,
     MarketInput, Stamp,
 };
-use crate::engine::outbox::{EventOut, Outbox};
+use crate::engine::outbox::{EventOut, Outbox, Source};
 use crate::engine::risk_stage::{RiskOut, RiskStage};
 use crate::ring::Consumer;
 use crate::types::SymbolId;
@@ -71,14 +71,18 @@ impl InState {
     }
 }
 
-/// One input ring.
+/// One input ring (or direct link, see `outbox.rs`).
 pub(crate) struct Inbox<T> {
-    pub(crate) ring: Consumer<Flow<T>>,
+    pub(crate) ring: Source<Flow<T>>,
     pub(crate) state: InState,
 }
 
 impl<T> Inbox<T> {
     pub(crate) fn new(ring: Consumer<Flow<T>>) -> Inbox<T> {
+        Inbox::with_source(Source::Ring(ring))
+    }
+
+    pub(crate) fn with_source(ring: Source<Flow<T>>) -> Inbox<T> {
         Inbox {
             ring,
             state: InState::default(),

@@ -120,7 +120,7 @@ use driver::{
     BookDriver, BookPorts, Inbox, InputLog, MarkDriver, MarkPorts, RiskDriver, RiskPorts, timer,
 };
 use msg::{Flow, Stamp};
-use outbox::{EventOut, Outbox};
+use outbox::{EventOut, Outbox, Source, swap_link};
 
 /// Events the host-side queue of [`Layout::Single`] holds before it grows.
 const EVENT_RESERVE: usize = 1 << 14;
@@ -507,10 +507,10 @@ impl EngineBuilder {
 
         let (cmd_tx, cmd_rx) = channel::<Flow<Command>>(cap);
         let (idx_tx, idx_rx) = channel::<Flow<MarketInput>>(cap);
-        let (mr_tx, mr_rx) = channel(cap);
+        let single = self.layout == Layout::Single;
+        let (mr_tx, mr_rx) = link(single, cap);
         // Events: a ring per stage to the host's receiver with a thread per stage; straight
         // into the host's queue on one thread (see `EventOut`).
-        let single = self.layout == Layout::Single;
         let mut event_sources = Vec::new();
         let mut event_out = || {
             if single {
@@ -540,20 +540,20 @@ impl EngineBuilder {
             pos: 0,
         };
         for b in 0..n {
-            let (o_tx, o_rx) = channel(cap);
-            let (p_tx, p_rx) = channel(cap);
-            let (r_tx, r_rx) = channel(cap);
-            let (d_tx, d_rx) = channel(cap);
-            let (mb_tx, mb_rx) = channel(cap);
+            let (o_tx, o_rx) = link(single, cap);
+            let (p_tx, p_rx) = link(single, cap);
+            let (r_tx, r_rx) = link(single, cap);
+            let (d_tx, d_rx) = link(single, cap);
+            let (mb_tx, mb_rx) = link(single, cap);
             let book_events = event_out();
-            orders_tx.push(Outbox::new(o_tx));
-            prio_tx.push(Outbox::new(p_tx));
-            reports_rx.push(Inbox::new(r_rx));
-            data_rx.push(Inbox::new(d_rx));
-            mark_books_tx.push(Outbox::new(mb_tx));
+            orders_tx.push(o_tx);
+            prio_tx.push(p_tx);
+            reports_rx.push(r_rx);
+            data_rx.push(d_rx);
+            mark_books_tx.push(mb_tx);
             let ports = BookPorts {
-                reports: Outbox::new(r_tx),
-                data: Outbox::new(d_tx),
+                reports: r_tx,
+                data: d_tx,
                 events: book_events,
                 current: Stamp::default(),
                 timer: timer(
@@ -565,9 +565,9 @@ impl EngineBuilder {
             let script = logs.as_mut().map(|l| std::mem::take(&mut l.books[b]));
             book_drivers.push(BookDriver::new(
                 book_stage::BookStage::new(),
-                Inbox::new(p_rx),
-                Inbox::new(mb_rx),
-                Inbox::new(o_rx),
+                p_rx,
+                mb_rx,
+                o_rx,
                 ports,
                 make_log(script),
             ));
@@ -584,13 +584,13 @@ impl EngineBuilder {
         let risk = RiskDriver::new(
             risk_stage,
             Inbox::new(cmd_rx),
-            Inbox::new(mr_rx),
+            mr_rx,
             reports_rx,
             risk_ports,
             make_log(logs.as_mut().map(|l| std::mem::take(&mut l.risk))),
         );
         let mark_ports = MarkPorts {
-            risk: Outbox::new(mr_tx),
+            risk: mr_tx,
             books: mark_books_tx,
             events: mark_events,
             route,
@@ -701,25 +701,83 @@ impl Stages {
     /// go straight into the host's queue, lent to the stage for its poll (swapped in and back
     /// out); ring events (a thread per stage) are collected after each poll.
     fn poll_all(&mut self, events: &mut EventReceiver) -> bool {
+        self.lend_risk();
         lend(&mut events.pending, &mut self.risk.ports.events);
         let mut worked = self.risk.poll();
         lend(&mut events.pending, &mut self.risk.ports.events);
+        self.lend_risk();
         events.collect(0);
-        for (b, book) in self.books.iter_mut().enumerate() {
+        for b in 0..self.books.len() {
+            self.lend_book(b);
+            let book = &mut self.books[b];
             lend(&mut events.pending, &mut book.ports.events);
             worked |= book.poll();
             lend(&mut events.pending, &mut book.ports.events);
+            self.lend_book(b);
             events.collect(1 + b);
         }
+        self.lend_mark();
         lend(&mut events.pending, &mut self.mark.ports.events);
         worked |= self.mark.poll();
         lend(&mut events.pending, &mut self.mark.ports.events);
+        self.lend_mark();
         events.collect(1 + self.books.len());
         worked
     }
 
+    /// Lends the risk stage the queues of its direct output links (orders and liquidation
+    /// flow to each book stage), or takes them back.
+    fn lend_risk(&mut self) {
+        for (b, book) in self.books.iter_mut().enumerate() {
+            if let Some(o) = self.risk.ports.orders.get_mut(b) {
+                swap_link(&mut book.orders.ring, &mut o.ring);
+            }
+            if let Some(p) = self.risk.ports.priority.get_mut(b) {
+                swap_link(&mut book.priority.ring, &mut p.ring);
+            }
+        }
+    }
+
+    /// Lends book stage `b` the queues of its direct output links (reports to risk, market
+    /// data to mark), or takes them back.
+    fn lend_book(&mut self, b: usize) {
+        let book = &mut self.books[b];
+        if let Some(r) = self.risk.reports.get_mut(b) {
+            swap_link(&mut r.ring, &mut book.ports.reports.ring);
+        }
+        if let Some(d) = self.mark.data.get_mut(b) {
+            swap_link(&mut d.ring, &mut book.ports.data.ring);
+        }
+    }
+
+    /// Lends the mark stage the queues of its direct output links (marks to risk and to each
+    /// book stage), or takes them back.
+    fn lend_mark(&mut self) {
+        swap_link(&mut self.risk.marks.ring, &mut self.mark.ports.risk.ring);
+        for (b, book) in self.books.iter_mut().enumerate() {
+            if let Some(o) = self.mark.ports.books.get_mut(b) {
+                swap_link(&mut book.marks.ring, &mut o.ring);
+            }
+        }
+    }
+
     fn finished(&self) -> bool {
         self.risk.finished() && self.books.iter().all(BookDriver::finished) && self.mark.finished()
+    }
+}
+
+/// A link between two stages: an SPSC ring, or on one thread a direct queue standing for a
+/// ring of the same capacity (see `outbox.rs`).
+fn link<T>(single: bool, capacity: usize) -> (Outbox<Flow<T>>, Inbox<T>) {
+    if single {
+        let capacity = capacity.next_power_of_two();
+        (
+            Outbox::direct(capacity),
+            Inbox::with_source(Source::direct(capacity)),
+        )
+    } else {
+        let (tx, rx) = channel(capacity);
+        (Outbox::new(tx), Inbox::new(rx))
     }
 }
 

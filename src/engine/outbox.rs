@@ -1,10 +1,136 @@
 //! A ring producer with a spill queue: a stage never blocks on a full ring (the stages form a
 //! cycle — risk → book → risk — so blocking could deadlock) and never drops a message.
+//!
+//! # Links between stages
+//!
+//! With a thread per stage, each link between two stages is an SPSC ring. On one thread
+//! ([`crate::engine::Layout::Single`]) a link is a plain preallocated queue of the same
+//! capacity ([`Sink::Direct`], [`Source::Direct`]) that the runner lends to the producing
+//! stage for its poll and gives back to the consuming stage for its own: the same messages in
+//! the same order, the same "full" moments (the queue refuses a message when it holds a ring's
+//! capacity, so spills and backpressure happen exactly when the ring's would), no atomics, and
+//! a queue that restarts at its front whenever its consumer empties it, so the messages of one
+//! poll land on the cache lines the previous poll just read instead of walking a whole ring's
+//! worth of memory.
 
 use std::collections::VecDeque;
 
 use crate::engine::msg::Event;
-use crate::ring::{Producer, PushError};
+use crate::ring::{Consumer, PopError, Producer, PushError};
+
+/// The producing end of a link: a ring, or (one thread) a queue lent by the runner.
+pub(crate) enum Sink<T> {
+    /// An SPSC ring.
+    Ring(Producer<T>),
+    /// A queue holding at most `capacity` messages (while lent to this end; an empty
+    /// placeholder otherwise).
+    Direct {
+        /// The link's queue.
+        queue: VecDeque<T>,
+        /// The ring capacity it stands for.
+        capacity: usize,
+    },
+}
+
+impl<T> Sink<T> {
+    #[inline]
+    fn push(&mut self, item: T) -> Result<(), T> {
+        match self {
+            Sink::Ring(ring) => ring.push(item).map_err(|PushError::Full(item)| item),
+            Sink::Direct { queue, capacity } => {
+                if queue.len() < *capacity {
+                    queue.push_back(item);
+                    Ok(())
+                } else {
+                    Err(item)
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn is_abandoned(&self) -> bool {
+        match self {
+            Sink::Ring(ring) => ring.is_abandoned(),
+            // Both ends live in the same engine.
+            Sink::Direct { .. } => false,
+        }
+    }
+
+    /// The queue slot the runner swaps the link's queue into and out of (direct links).
+    #[inline]
+    pub(crate) fn queue(&mut self) -> Option<&mut VecDeque<T>> {
+        match self {
+            Sink::Ring(_) => None,
+            Sink::Direct { queue, .. } => Some(queue),
+        }
+    }
+}
+
+/// The consuming end of a link: a ring, or (one thread) the link's queue, which lives here
+/// between the producer's polls.
+pub(crate) enum Source<T> {
+    /// An SPSC ring.
+    Ring(Consumer<T>),
+    /// The link's queue.
+    Direct(VecDeque<T>),
+}
+
+impl<T> Source<T> {
+    /// A direct link's consuming end, with its queue preallocated for `capacity` messages.
+    pub(crate) fn direct(capacity: usize) -> Source<T> {
+        Source::Direct(VecDeque::with_capacity(capacity))
+    }
+
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Result<T, PopError> {
+        match self {
+            Source::Ring(ring) => ring.pop(),
+            Source::Direct(queue) => {
+                let item = queue.pop_front().ok_or(PopError::Empty)?;
+                if queue.is_empty() {
+                    // Start over at the front: the next messages land on lines just read.
+                    queue.clear();
+                }
+                Ok(item)
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Source::Ring(ring) => ring.is_empty(),
+            Source::Direct(queue) => queue.is_empty(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_abandoned(&self) -> bool {
+        match self {
+            Source::Ring(ring) => ring.is_abandoned(),
+            Source::Direct(_) => false,
+        }
+    }
+
+    /// The link's queue (direct links).
+    #[inline]
+    pub(crate) fn queue(&mut self) -> Option<&mut VecDeque<T>> {
+        match self {
+            Source::Ring(_) => None,
+            Source::Direct(queue) => Some(queue),
+        }
+    }
+}
+
+/// Lends a direct link's queue from its consumer to its producer, or gives it back (a swap
+/// either way); nothing for a ring.
+#[inline]
+pub(crate) fn swap_link<T>(source: &mut Source<T>, sink: &mut Sink<T>) {
+    if let (Some(a), Some(b)) = (source.queue(), sink.queue()) {
+        std::mem::swap(a, b);
+    }
+}
 
 /// Messages a spill queue holds before it has to grow (allocate).
 pub(crate) const SPILL_RESERVE: usize = 1024;
@@ -16,7 +142,7 @@ pub(crate) const SPILL_RESERVE: usize = 1024;
 /// [`SPILL_RESERVE`] messages behind, and the stages stop admitting host input while anything
 /// is spilled, so the backlog is bounded by the work already admitted.
 pub(crate) struct Outbox<T> {
-    ring: Producer<T>,
+    pub(crate) ring: Sink<T>,
     spill: VecDeque<T>,
     /// Data messages handed to `push` (ring or spill); control messages not counted.
     pub(crate) pushed: u64,
@@ -24,6 +150,18 @@ pub(crate) struct Outbox<T> {
 
 impl<T> Outbox<T> {
     pub(crate) fn new(ring: Producer<T>) -> Outbox<T> {
+        Outbox::with_sink(Sink::Ring(ring))
+    }
+
+    /// The producing end of a direct link (one thread) standing for a ring of `capacity`.
+    pub(crate) fn direct(capacity: usize) -> Outbox<T> {
+        Outbox::with_sink(Sink::Direct {
+            queue: VecDeque::new(),
+            capacity,
+        })
+    }
+
+    fn with_sink(ring: Sink<T>) -> Outbox<T> {
         Outbox {
             ring,
             spill: VecDeque::with_capacity(SPILL_RESERVE),
@@ -37,9 +175,8 @@ impl<T> Outbox<T> {
     pub(crate) fn push(&mut self, item: T) {
         self.pushed += 1;
         if self.spill.is_empty() {
-            match self.ring.push(item) {
-                Ok(()) => {}
-                Err(PushError::Full(item)) => self.spill_or_discard(item),
+            if let Err(item) = self.ring.push(item) {
+                self.spill_or_discard(item);
             }
         } else {
             self.spill_or_discard(item);
@@ -75,7 +212,7 @@ impl<T> Outbox<T> {
         while let Some(item) = self.spill.pop_front() {
             match self.ring.push(item) {
                 Ok(()) => moved = true,
-                Err(PushError::Full(item)) => {
+                Err(item) => {
                     self.spill.push_front(item);
                     break;
                 }
