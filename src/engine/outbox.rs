@@ -325,3 +325,104 @@ impl EventOut {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::msg::Subject;
+    use crate::ring::channel;
+
+    fn event(i: u64) -> Event {
+        Event::Rejected {
+            subject: Subject::Order(crate::types::OrderId(i)),
+            reason: "test",
+        }
+    }
+
+    /// A direct link takes what a ring of its capacity would, spills the rest in order, and
+    /// hands everything over in order.
+    #[test]
+    fn a_direct_link_fills_and_spills_like_a_ring() {
+        let (tx, mut rx) = channel::<u64>(4);
+        let mut ring = Outbox::new(tx);
+        let mut direct = Outbox::<u64>::direct(4);
+        let mut source = Source::<u64>::direct(4);
+        let mut got = (Vec::new(), Vec::new());
+        for round in 0..5u64 {
+            swap_link(&mut source, &mut direct.ring);
+            ring.flush();
+            direct.flush();
+            for i in 0..round * 3 {
+                ring.push(round * 100 + i);
+                direct.push(round * 100 + i);
+                assert_eq!(ring.backlog(), direct.backlog());
+            }
+            swap_link(&mut source, &mut direct.ring);
+            // The consumer takes up to 3 per round.
+            for _ in 0..3 {
+                if let Ok(v) = rx.pop() {
+                    got.0.push(v);
+                }
+                if let Ok(v) = source.pop() {
+                    got.1.push(v);
+                }
+            }
+        }
+        assert_eq!(got.0, got.1);
+        assert_eq!(ring.pushed, direct.pushed);
+    }
+
+    /// A direct link's queue starts over at its front once its consumer has emptied it.
+    #[test]
+    fn a_drained_direct_queue_starts_at_its_front() {
+        let mut source = Source::<u64>::direct(8);
+        let Source::Direct(queue) = &mut source else {
+            unreachable!()
+        };
+        queue.extend([1, 2, 3]);
+        assert_eq!(source.pop(), Ok(1));
+        assert_eq!(source.pop(), Ok(2));
+        assert_eq!(source.pop(), Ok(3));
+        assert!(source.is_empty());
+        let Source::Direct(queue) = &mut source else {
+            unreachable!()
+        };
+        // A full queue from the front is one slice; had it kept going from slot 3 it would
+        // wrap into two.
+        queue.extend(4..12);
+        assert_eq!(queue.as_slices().0, &[4, 5, 6, 7, 8, 9, 10, 11]);
+        assert!(queue.as_slices().1.is_empty());
+        assert_eq!(source.pop(), Ok(4));
+    }
+
+    /// Direct events: at most a ring's capacity per poll (flushed spill first), the rest
+    /// spilled in order and counted as backlog — what a ring emptied after every poll does.
+    #[test]
+    fn direct_events_keep_the_ring_room_per_poll() {
+        let mut out = EventOut::direct(4);
+        let mut host: VecDeque<Event> = VecDeque::new();
+        let lend = |out: &mut EventOut, host: &mut VecDeque<Event>| {
+            std::mem::swap(out.queue().unwrap(), host);
+        };
+        lend(&mut out, &mut host);
+        assert!(!out.flush());
+        for i in 0..10 {
+            out.push(event(i));
+        }
+        lend(&mut out, &mut host);
+        assert_eq!(host.len(), 4);
+        assert_eq!(out.backlog(), 6);
+        lend(&mut out, &mut host);
+        assert!(out.flush());
+        out.push(event(10));
+        lend(&mut out, &mut host);
+        assert_eq!(host.len(), 8);
+        assert_eq!(out.backlog(), 3);
+        lend(&mut out, &mut host);
+        assert!(out.flush());
+        lend(&mut out, &mut host);
+        assert_eq!(out.backlog(), 0);
+        let order: Vec<Event> = host.into_iter().collect();
+        assert_eq!(order, (0..11).map(event).collect::<Vec<_>>());
+    }
+}
