@@ -1,6 +1,6 @@
-//! Stage drivers: each owns one stage's state machine, its input ring ends (drained in
-//! batches, in priority order), its output ring ends ([`Outbox`]es) and its timer, and exposes
-//! `poll()`. Drivers know nothing of threads; the runner places them.
+//! Stage drivers: each owns one stage's state machine, its input ends (rings, or direct links
+//! on one thread; drained in batches, in priority order), its output ends ([`Outbox`]es) and
+//! its timer, and exposes `poll()`. Drivers know nothing of threads; the runner places them.
 //!
 //! # Shutdown (termination waves)
 //!

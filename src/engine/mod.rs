@@ -18,14 +18,22 @@
 //! - **Drivers** wrap each stage with its ring ends and expose `poll()`: drain each input ring
 //!   in batches of up to 256 in priority order (risk: fills, marks, then host commands; book:
 //!   liquidations, marks, then user orders — and no user order while a liquidation waits;
-//!   mark: market data, then index ticks). Every output goes through a producer with a
-//!   preallocated spill queue, so a stage never blocks on a full ring (the stages form cycles;
-//!   blocking could deadlock) and never drops; while anything is spilled, a stage admits no new
-//!   host input, so the backlog stays bounded by work already admitted.
+//!   mark: market data, then index ticks; a trade report carries both fills and counts as two
+//!   messages of a batch). Every output goes through a producer with a preallocated spill
+//!   queue, so a stage never blocks on a full ring (the stages form cycles; blocking could
+//!   deadlock) and never drops; while anything is spilled, a stage admits no new host input,
+//!   so the backlog stays bounded by work already admitted.
 //! - **Runner**: [`Layout::Single`] polls risk, books, mark in that order on the caller's
 //!   thread ([`Engine::run_until_idle`]); [`Layout::Pinned`] runs each driver on its own
 //!   thread, pinned with core_affinity to a core of its own when there are enough cores (see
 //!   [`Plan`]).
+//! - **Links**: with a thread per stage every link is an SPSC ring. In [`Layout::Single`] the
+//!   links between stages are plain queues of the ring capacity that the runner lends to the
+//!   producing stage for its poll, and each stage's events go straight into the host's queue
+//!   (no event rings): the same messages, order and "full" moments as rings of that capacity
+//!   (so the same spills, backpressure and results), without atomics and without walking a
+//!   ring's worth of memory per lap — a drained queue starts again at its front (`outbox.rs`).
+//!   The host's command and index rings are SPSC rings in both layouts.
 //! - **Messages** carry the logical time (ms) of the input that caused them, the raw TSC time
 //!   at which that input entered (quanta) and the time they were pushed. Each stage records
 //!   queue wait and service time into its own hdrhistograms, and the end-to-end measures:
@@ -81,10 +89,15 @@
 //! # Performance
 //!
 //! No allocation per message after warm-up (every buffer is preallocated; spill queues grow
-//! only under sustained backpressure). The risk stage looks an account id up once per new
-//! order (the order registry keeps the dense index for its fills, cancels and releases) and
-//! reads one cache line of the registry's id index per lookup (id and slot side by side).
-//! Measured: `compare -- e2e`, `perf/e2e.md` and `perf/README.md`.
+//! only under sustained backpressure; in [`Layout::Single`] the host's event queue grows if
+//! the host lets more than 16,384 events pile up). The risk stage looks an account id up once
+//! per new order (the order registry keeps the dense index for its fills, cancels and
+//! releases) and reads one cache line of the registry's id index per lookup (id and slot side
+//! by side, four consecutive ids to a line); an order command carries its registry slot to the
+//! book stage and back on the reports about that order, so fills of the incoming order,
+//! cancels, modifies and rejections find their entry (one cache line) without hashing. A trade
+//! is one report (both fills), not two. Measured: `compare -- e2e`, `perf/e2e.md` and
+//! `perf/README.md`.
 
 mod book_stage;
 mod driver;
