@@ -33,7 +33,7 @@ pub(crate) enum Sink<T> {
 }
 
 impl<T> Sink<T> {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, item: T) -> Result<(), T> {
         match self {
             Sink::Ring(ring) => ring.push(item).map_err(|PushError::Full(item)| item),
@@ -82,7 +82,7 @@ impl<T> Source<T> {
         Source::Direct(VecDeque::with_capacity(capacity))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop(&mut self) -> Result<T, PopError> {
         match self {
             Source::Ring(ring) => ring.pop(),
@@ -171,7 +171,7 @@ impl<T> Outbox<T> {
 
     /// Queues `item`: into the ring if nothing waits before it and there is room, else behind
     /// the spilled ones.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
         self.pushed += 1;
         if self.spill.is_empty() {
@@ -270,7 +270,7 @@ impl EventOut {
     }
 
     /// Queues an event for the host.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, event: Event) {
         match self {
             EventOut::Ring(o) => o.push(event),
