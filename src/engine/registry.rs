@@ -4,19 +4,22 @@
 //! The book knows orders by id; the risk stage needs, for every fill, cancel and modify, whose
 //! order it was and how much of the account's open-order reservation to release, and, for a
 //! liquidation, every order of the account in a symbol. Everything is preallocated for
-//! `capacity` orders: an open-addressing id index (linear probing, backward-shift deletion, at
-//! most half full; each bucket holds the id and its entry slot, 16 bytes, four to a 64-byte
-//! aligned line), a slab of one-cache-line entries with a free list, and per account an
-//! intrusive doubly-linked list of its orders.
+//! `capacity` orders: a slab of one-cache-line entries with a free list (last freed, first
+//! reused: the live entries stay packed at the front), per account an intrusive doubly-linked
+//! list of its orders, and an open-addressing id index (linear probing, backward-shift
+//! deletion, at most half full) whose buckets hold only the entry slot (4 bytes, sixteen to an
+//! aligned cache line): a lookup compares the id in the entry, which every caller reads next
+//! anyway, so a lookup costs one line of the index plus the entry's line, and the index of a
+//! 65,536-order table is 512 KiB instead of 2 MiB.
 //!
 //! # Hashing
 //!
-//! Ids are hashed in groups of four consecutive ids: `id / 4` is Fibonacci-hashed to a line and
-//! `id mod 4` picks the bucket in it. Venues and clients usually number orders sequentially,
-//! so four new orders in a row share one line of the index (one cache miss instead of four);
-//! ids that are not sequential spread like plain Fibonacci hashing. Like any fixed hash, an
-//! adversary who picks ids knowing the function can lengthen probe runs (lookups stay correct;
-//! the table is at most half full).
+//! Ids are hashed in groups of sixteen consecutive ids: `id / 16` is Fibonacci-hashed to a
+//! line and `id mod 16` picks the bucket in it. Venues and clients usually number orders
+//! sequentially, so sixteen new orders in a row share one line of the index; ids that are not
+//! sequential spread like plain Fibonacci hashing. Like any fixed hash, an adversary who picks
+//! ids knowing the function can lengthen probe runs (lookups stay correct; the table is at
+//! most half full).
 
 use crate::types::{Side, SymbolId};
 
@@ -46,8 +49,7 @@ pub(crate) struct Entry {
 
 /// The live-order table (see the module docs).
 pub(crate) struct OrderRegistry {
-    /// The id index: an order id and its entry slot side by side, so a lookup reads one
-    /// cache line of the index (16-byte buckets, four to an aligned line).
+    /// The id index: entry slots ([`NONE`]: free), sixteen to an aligned line.
     lines: Vec<Line>,
     mask: usize,
     shift: u32,
@@ -56,22 +58,10 @@ pub(crate) struct OrderRegistry {
     account_head: Vec<u32>,
 }
 
-/// One bucket of the id index ([`EMPTY_KEY`]: free).
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    key: u64,
-    slot: u32,
-}
-
-/// Four buckets: one cache line.
+/// Sixteen buckets of the id index: one cache line.
 #[derive(Clone, Copy, Debug)]
 #[repr(align(64))]
-struct Line([Bucket; 4]);
-
-const EMPTY: Bucket = Bucket {
-    key: EMPTY_KEY,
-    slot: NONE,
-};
+struct Line([u32; 16]);
 
 const _: () = assert!(size_of::<Entry>() == 64 && size_of::<Line>() == 64);
 
@@ -82,7 +72,7 @@ pub(crate) struct RegistryFull;
 impl OrderRegistry {
     pub(crate) fn new(capacity: usize, accounts: usize) -> OrderRegistry {
         let capacity = capacity.max(1);
-        let size = (capacity * 2).next_power_of_two().max(4);
+        let size = (capacity * 2).next_power_of_two().max(16);
         let blank = Entry {
             id: EMPTY_KEY,
             account_idx: 0,
@@ -96,10 +86,10 @@ impl OrderRegistry {
             next: NONE,
         };
         OrderRegistry {
-            lines: vec![Line([EMPTY; 4]); size / 4],
+            lines: vec![Line([NONE; 16]); size / 16],
             mask: size - 1,
-            // `size` is a power of two ≥ 4: the top `log2(size / 4)` bits pick the line.
-            shift: 64 - (size / 4).trailing_zeros(),
+            // `size` is a power of two ≥ 16: the top `log2(size / 16)` bits pick the line.
+            shift: 64 - (size / 16).trailing_zeros(),
             entries: vec![blank; capacity],
             free: (0..capacity as u32).rev().collect(),
             account_head: vec![NONE; accounts],
@@ -114,37 +104,39 @@ impl OrderRegistry {
     /// The first bucket to probe for `id` (see the module docs).
     #[inline]
     fn home(&self, id: u64) -> usize {
-        // Fibonacci hashing of the group: the top bits of (id / 4) × 2⁶⁴/φ pick the line. A
+        // Fibonacci hashing of the group: the top bits of (id / 16) × 2⁶⁴/φ pick the line. A
         // one-line table (shift 64) has a single line: `checked_shr` gives 0 there.
-        let line = (id >> 2)
+        let line = (id >> 4)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .checked_shr(self.shift)
             .unwrap_or(0) as usize;
-        (line << 2) | (id & 3) as usize
+        (line << 4) | (id & 15) as usize
     }
 
     #[inline]
-    fn bucket(&self, i: usize) -> Bucket {
-        self.lines[i >> 2].0[i & 3]
+    fn bucket(&self, i: usize) -> u32 {
+        self.lines[i >> 4].0[i & 15]
     }
 
     #[inline]
-    fn set_bucket(&mut self, i: usize, bucket: Bucket) {
-        self.lines[i >> 2].0[i & 3] = bucket;
+    fn set_bucket(&mut self, i: usize, slot: u32) {
+        self.lines[i >> 4].0[i & 15] = slot;
     }
 
     /// The slot of `id`, if live.
     #[inline]
     pub(crate) fn find(&self, id: u64) -> Option<u32> {
+        if id == EMPTY_KEY {
+            return None;
+        }
         let mut i = self.home(id);
         loop {
-            let bucket = self.bucket(i);
-            let key = bucket.key;
-            if key == id && key != EMPTY_KEY {
-                return Some(bucket.slot);
-            }
-            if key == EMPTY_KEY {
+            let slot = self.bucket(i);
+            if slot == NONE {
                 return None;
+            }
+            if self.entries[slot as usize].id == id {
+                return Some(slot);
             }
             i = (i + 1) & self.mask;
         }
@@ -186,16 +178,10 @@ impl OrderRegistry {
         }
         self.entries[slot as usize] = entry;
         let mut i = self.home(entry.id);
-        while self.bucket(i).key != EMPTY_KEY {
+        while self.bucket(i) != NONE {
             i = (i + 1) & self.mask;
         }
-        self.set_bucket(
-            i,
-            Bucket {
-                key: entry.id,
-                slot,
-            },
-        );
+        self.set_bucket(i, slot);
         Ok(slot)
     }
 
@@ -233,32 +219,33 @@ impl OrderRegistry {
         if entry.next != NONE {
             self.entries[entry.next as usize].prev = entry.prev;
         }
-        // A freed slot holds no id: a stale hint for it falls back to the lookup.
-        self.entries[slot as usize].id = EMPTY_KEY;
         self.free.push(slot);
-        // Backward-shift deletion: pull later members of the probe run into the gap.
+        // Backward-shift deletion: pull later members of the probe run into the gap (their
+        // ids are in their entries; this entry's id is still in place until the end).
         let mut i = self.home(entry.id);
-        while self.bucket(i).key != entry.id {
+        while self.bucket(i) != slot {
             i = (i + 1) & self.mask;
         }
         let mut gap = i;
         let mut j = (gap + 1) & self.mask;
         loop {
-            let bucket = self.bucket(j);
-            if bucket.key == EMPTY_KEY {
+            let other = self.bucket(j);
+            if other == NONE {
                 break;
             }
-            let home = self.home(bucket.key);
+            let home = self.home(self.entries[other as usize].id);
             // Move `j` into the gap unless its home lies cyclically in (gap, j].
             let dist_home = j.wrapping_sub(home) & self.mask;
             let dist_gap = j.wrapping_sub(gap) & self.mask;
             if dist_home >= dist_gap {
-                self.set_bucket(gap, bucket);
+                self.set_bucket(gap, other);
                 gap = j;
             }
             j = (j + 1) & self.mask;
         }
-        self.set_bucket(gap, EMPTY);
+        self.set_bucket(gap, NONE);
+        // A freed slot holds no id: a stale hint for it falls back to the lookup.
+        self.entries[slot as usize].id = EMPTY_KEY;
     }
 
     /// The first order of an account (walk with [`OrderRegistry::next_of`]).
@@ -283,6 +270,13 @@ mod tests {
 
     #[test]
     fn matches_a_hash_map_under_churn() {
+        // Dense ids, ids sharing their low bits, and ids far apart.
+        for spread in [1, 16, 4096 + 7] {
+            churn(spread);
+        }
+    }
+
+    fn churn(spread: u64) {
         let mut registry = OrderRegistry::new(64, 4);
         let mut model: HashMap<u64, u32> = HashMap::new();
         let mut state = 0x1234_5678_u64;
@@ -290,18 +284,25 @@ mod tests {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
-            let id = (state >> 33) % 200;
+            let id = ((state >> 33) % 200) * spread;
             if let Some(&slot) = model.get(&id) {
                 assert_eq!(registry.find(id), Some(slot));
                 registry.remove(slot);
                 model.remove(&id);
             } else if model.len() < 64 {
-                let entry = OrderRegistry::entry(id, (id % 4) as u32, SymbolId(0), Side::Buy, 1, 0);
+                let entry = OrderRegistry::entry(
+                    id,
+                    ((id / spread) % 4) as u32,
+                    SymbolId(0),
+                    Side::Buy,
+                    1,
+                    0,
+                );
                 let slot = registry.insert(entry).unwrap();
                 model.insert(id, slot);
             }
             if step % 997 == 0 {
-                for probe in 0..200 {
+                for probe in (0..200).map(|p| p * spread) {
                     assert_eq!(registry.find(probe), model.get(&probe).copied());
                     // Any hint, stale or live, gives the lookup's answer.
                     for hint in [0, (probe % 64) as u32, 63, 64, u32::MAX] {
@@ -316,7 +317,10 @@ mod tests {
                         count += 1;
                         cursor = registry.next_of(slot);
                     }
-                    let expected = model.keys().filter(|&&k| (k % 4) as u32 == account).count();
+                    let expected = model
+                        .keys()
+                        .filter(|&&k| ((k / spread) % 4) as u32 == account)
+                        .count();
                     assert_eq!(count, expected);
                 }
             }
