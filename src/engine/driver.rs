@@ -77,7 +77,7 @@ pub(crate) struct Inbox<T> {
     pub(crate) state: InState,
 }
 
-impl<T> Inbox<T> {
+impl<T: Copy> Inbox<T> {
     pub(crate) fn new(ring: Consumer<Flow<T>>) -> Inbox<T> {
         Inbox::with_source(Source::Ring(ring))
     }

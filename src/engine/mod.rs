@@ -781,7 +781,7 @@ impl Stages {
 
 /// A link between two stages: an SPSC ring, or on one thread a direct queue standing for a
 /// ring of the same capacity (see `outbox.rs`).
-fn link<T>(single: bool, capacity: usize) -> (Outbox<Flow<T>>, Inbox<T>) {
+fn link<T: Copy>(single: bool, capacity: usize) -> (Outbox<Flow<T>>, Inbox<T>) {
     if single {
         let capacity = capacity.next_power_of_two();
         (

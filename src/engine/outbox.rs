@@ -18,6 +18,66 @@ use std::collections::VecDeque;
 use crate::engine::msg::Event;
 use crate::ring::{Consumer, PopError, Producer, PushError};
 
+/// A direct link's queue: a vector preallocated for twice the link's capacity, read from
+/// `head`. It starts over at its front whenever it is emptied, and moves its unread messages
+/// to the front when its end reaches the allocation (at most a link's capacity of messages,
+/// after at least as many were read: amortised one move per message). Never grows: a link
+/// holds at most its capacity ([`Sink`] refuses more).
+pub(crate) struct Lane<T> {
+    buf: Vec<T>,
+    head: usize,
+}
+
+impl<T: Copy> Lane<T> {
+    /// An empty placeholder (the slot of an end that does not hold the queue now).
+    pub(crate) fn placeholder() -> Lane<T> {
+        Lane {
+            buf: Vec::new(),
+            head: 0,
+        }
+    }
+
+    /// A queue for a link of `capacity` messages.
+    pub(crate) fn with_capacity(capacity: usize) -> Lane<T> {
+        Lane {
+            buf: Vec::with_capacity(capacity.saturating_mul(2)),
+            head: 0,
+        }
+    }
+
+    /// Unread messages.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    #[inline(always)]
+    fn push(&mut self, item: T) {
+        if self.buf.len() == self.buf.capacity() {
+            self.compact();
+        }
+        self.buf.push(item);
+    }
+
+    #[cold]
+    fn compact(&mut self) {
+        self.buf.drain(..self.head);
+        self.head = 0;
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<T> {
+        let item = *self.buf.get(self.head)?;
+        self.head += 1;
+        if self.head == self.buf.len() {
+            // Start over at the front: the next messages land on lines just read.
+            self.buf.clear();
+            self.head = 0;
+        }
+        Some(item)
+    }
+}
+
 /// The producing end of a link: a ring, or (one thread) a queue lent by the runner.
 pub(crate) enum Sink<T> {
     /// An SPSC ring.
@@ -26,20 +86,20 @@ pub(crate) enum Sink<T> {
     /// placeholder otherwise).
     Direct {
         /// The link's queue.
-        queue: VecDeque<T>,
+        queue: Lane<T>,
         /// The ring capacity it stands for.
         capacity: usize,
     },
 }
 
-impl<T> Sink<T> {
+impl<T: Copy> Sink<T> {
     #[inline(always)]
     fn push(&mut self, item: T) -> Result<(), T> {
         match self {
             Sink::Ring(ring) => ring.push(item).map_err(|PushError::Full(item)| item),
             Sink::Direct { queue, capacity } => {
                 if queue.len() < *capacity {
-                    queue.push_back(item);
+                    queue.push(item);
                     Ok(())
                 } else {
                     Err(item)
@@ -59,7 +119,7 @@ impl<T> Sink<T> {
 
     /// The queue slot the runner swaps the link's queue into and out of (direct links).
     #[inline]
-    pub(crate) fn queue(&mut self) -> Option<&mut VecDeque<T>> {
+    pub(crate) fn queue(&mut self) -> Option<&mut Lane<T>> {
         match self {
             Sink::Ring(_) => None,
             Sink::Direct { queue, .. } => Some(queue),
@@ -73,27 +133,20 @@ pub(crate) enum Source<T> {
     /// An SPSC ring.
     Ring(Consumer<T>),
     /// The link's queue.
-    Direct(VecDeque<T>),
+    Direct(Lane<T>),
 }
 
-impl<T> Source<T> {
+impl<T: Copy> Source<T> {
     /// A direct link's consuming end, with its queue preallocated for `capacity` messages.
     pub(crate) fn direct(capacity: usize) -> Source<T> {
-        Source::Direct(VecDeque::with_capacity(capacity))
+        Source::Direct(Lane::with_capacity(capacity))
     }
 
     #[inline(always)]
     pub(crate) fn pop(&mut self) -> Result<T, PopError> {
         match self {
             Source::Ring(ring) => ring.pop(),
-            Source::Direct(queue) => {
-                let item = queue.pop_front().ok_or(PopError::Empty)?;
-                if queue.is_empty() {
-                    // Start over at the front: the next messages land on lines just read.
-                    queue.clear();
-                }
-                Ok(item)
-            }
+            Source::Direct(queue) => queue.pop().ok_or(PopError::Empty),
         }
     }
 
@@ -101,7 +154,7 @@ impl<T> Source<T> {
     pub(crate) fn is_empty(&self) -> bool {
         match self {
             Source::Ring(ring) => ring.is_empty(),
-            Source::Direct(queue) => queue.is_empty(),
+            Source::Direct(queue) => queue.len() == 0,
         }
     }
 
@@ -115,7 +168,7 @@ impl<T> Source<T> {
 
     /// The link's queue (direct links).
     #[inline]
-    pub(crate) fn queue(&mut self) -> Option<&mut VecDeque<T>> {
+    pub(crate) fn queue(&mut self) -> Option<&mut Lane<T>> {
         match self {
             Source::Ring(_) => None,
             Source::Direct(queue) => Some(queue),
@@ -126,7 +179,7 @@ impl<T> Source<T> {
 /// Lends a direct link's queue from its consumer to its producer, or gives it back (a swap
 /// either way); nothing for a ring.
 #[inline]
-pub(crate) fn swap_link<T>(source: &mut Source<T>, sink: &mut Sink<T>) {
+pub(crate) fn swap_link<T: Copy>(source: &mut Source<T>, sink: &mut Sink<T>) {
     if let (Some(a), Some(b)) = (source.queue(), sink.queue()) {
         std::mem::swap(a, b);
     }
@@ -148,7 +201,7 @@ pub(crate) struct Outbox<T> {
     pub(crate) pushed: u64,
 }
 
-impl<T> Outbox<T> {
+impl<T: Copy> Outbox<T> {
     pub(crate) fn new(ring: Producer<T>) -> Outbox<T> {
         Outbox::with_sink(Sink::Ring(ring))
     }
@@ -156,7 +209,7 @@ impl<T> Outbox<T> {
     /// The producing end of a direct link (one thread) standing for a ring of `capacity`.
     pub(crate) fn direct(capacity: usize) -> Outbox<T> {
         Outbox::with_sink(Sink::Direct {
-            queue: VecDeque::new(),
+            queue: Lane::placeholder(),
             capacity,
         })
     }
@@ -375,24 +428,30 @@ mod tests {
     /// A direct link's queue starts over at its front once its consumer has emptied it.
     #[test]
     fn a_drained_direct_queue_starts_at_its_front() {
-        let mut source = Source::<u64>::direct(8);
-        let Source::Direct(queue) = &mut source else {
-            unreachable!()
-        };
-        queue.extend([1, 2, 3]);
-        assert_eq!(source.pop(), Ok(1));
-        assert_eq!(source.pop(), Ok(2));
-        assert_eq!(source.pop(), Ok(3));
-        assert!(source.is_empty());
-        let Source::Direct(queue) = &mut source else {
-            unreachable!()
-        };
-        // A full queue from the front is one slice; had it kept going from slot 3 it would
-        // wrap into two.
-        queue.extend(4..12);
-        assert_eq!(queue.as_slices().0, &[4, 5, 6, 7, 8, 9, 10, 11]);
-        assert!(queue.as_slices().1.is_empty());
-        assert_eq!(source.pop(), Ok(4));
+        let mut lane = Lane::<u64>::with_capacity(4);
+        let first = lane.buf.as_ptr();
+        for i in 1..=3 {
+            lane.push(i);
+        }
+        assert_eq!(
+            (lane.pop(), lane.pop(), lane.pop()),
+            (Some(1), Some(2), Some(3))
+        );
+        assert_eq!((lane.len(), lane.head, lane.buf.len()), (0, 0, 0));
+        // Never emptied: unread messages move to the front when the end is reached, and the
+        // allocation never changes.
+        let mut next = 0u64;
+        let mut expect = 0u64;
+        for _ in 0..100 {
+            while lane.len() < 4 {
+                lane.push(next);
+                next += 1;
+            }
+            assert_eq!(lane.pop(), Some(expect));
+            expect += 1;
+        }
+        assert_eq!(lane.buf.as_ptr(), first);
+        assert_eq!(lane.buf.capacity(), 8);
     }
 
     /// Direct events: at most a ring's capacity per poll (flushed spill first), the rest
