@@ -441,14 +441,12 @@ mod tests {
         // Never emptied: unread messages move to the front when the end is reached, and the
         // allocation never changes.
         let mut next = 0u64;
-        let mut expect = 0u64;
-        for _ in 0..100 {
+        for expect in 0..100u64 {
             while lane.len() < 4 {
                 lane.push(next);
                 next += 1;
             }
             assert_eq!(lane.pop(), Some(expect));
-            expect += 1;
         }
         assert_eq!(lane.buf.as_ptr(), first);
         assert_eq!(lane.buf.capacity(), 8);
