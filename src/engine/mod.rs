@@ -898,16 +898,18 @@ fn spawn(stages: Stages, plan: &Plan, pins: &[Option<core_affinity::CoreId>]) ->
 
 /// The host's side of the event rings: every stage's events (see [`Event`]).
 pub struct EventReceiver {
-    /// risk, book stages, mark.
+    /// risk, book stages, mark (none in [`Layout::Single`]).
     sources: Vec<Consumer<Event>>,
-    /// Events already taken off the rings, in order.
+    /// Events already taken off the rings, in order; in [`Layout::Single`] the stages' events,
+    /// written here directly (the runner lends the queue to each stage for its poll).
     pending: VecDeque<Event>,
     next: usize,
 }
 
 impl EventReceiver {
-    /// Moves one source's events into the pending queue (keeps [`Layout::Single`]'s
-    /// processing order).
+    /// Moves one source's events into the pending queue. A [`Layout::Single`] engine has no
+    /// event rings (its stages write into the pending queue directly, in processing order), so
+    /// this does nothing there.
     fn collect(&mut self, source: usize) {
         if let Some(ring) = self.sources.get_mut(source) {
             self.pending.extend(ring.drain(usize::MAX));
