@@ -3,10 +3,9 @@
 
 use crate::book::{Bbo, Book, BookEvent};
 use crate::engine::msg::{
-    BookOrder, BookPriority, BookReport, EndReason, Event, MarkPublished, MarketData,
+    BookOrder, BookPriority, BookReport, EndReason, Event, Hint, MarkPublished, MarketData, NO_HINT,
 };
 use crate::mark::BookTop;
-use crate::risk::Fill;
 use crate::types::{Money, OrderId, Qty, SymbolId};
 
 /// Where the book stage's outputs go.
@@ -43,14 +42,33 @@ pub(crate) struct BookSlot {
     impact_notional: Option<Money>,
 }
 
-/// The kind of command whose events are being translated.
+/// The kind of command whose events are being translated (with the risk stage's registry
+/// hint of the order it names).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Origin {
-    Submit(OrderId, Qty),
+    Submit(OrderId, Qty, Hint),
     Liquidation(OrderId, Qty),
-    Modify,
-    Cancel,
+    Modify(OrderId, Hint),
+    Cancel(OrderId, Hint),
     Mark,
+}
+
+impl Origin {
+    /// The registry hint for a report about order `id`: the command's own hint when `id` is
+    /// the order the command named.
+    #[inline]
+    fn hint(self, id: OrderId) -> Hint {
+        match self {
+            Origin::Submit(oid, _, hint)
+            | Origin::Modify(oid, hint)
+            | Origin::Cancel(oid, hint)
+                if oid == id =>
+            {
+                hint
+            }
+            _ => NO_HINT,
+        }
+    }
 }
 
 /// The book stage (see the [engine docs](crate::engine)).
@@ -93,17 +111,21 @@ impl BookStage {
     pub(crate) fn on_order<O: BookOut>(&mut self, msg: &BookOrder, out: &mut O) {
         self.counters.commands += 1;
         let (symbol, origin) = match *msg {
-            BookOrder::Submit(symbol, order) => (symbol, Origin::Submit(order.id, order.qty)),
-            BookOrder::Cancel(symbol, _) => (symbol, Origin::Cancel),
-            BookOrder::Modify { symbol, .. } => (symbol, Origin::Modify),
+            BookOrder::Submit(symbol, order, hint) => {
+                (symbol, Origin::Submit(order.id, order.qty, hint))
+            }
+            BookOrder::Cancel(symbol, id, hint) => (symbol, Origin::Cancel(id, hint)),
+            BookOrder::Modify {
+                symbol, id, hint, ..
+            } => (symbol, Origin::Modify(id, hint)),
         };
         let Some(Some(slot)) = self.books.get_mut(symbol.0 as usize) else {
             self.counters.misrouted += 1;
             return;
         };
         match *msg {
-            BookOrder::Submit(_, order) => slot.book.submit(&order, &mut self.scratch),
-            BookOrder::Cancel(_, id) => slot.book.cancel(id, &mut self.scratch),
+            BookOrder::Submit(_, order, _) => slot.book.submit(&order, &mut self.scratch),
+            BookOrder::Cancel(_, id, _) => slot.book.cancel(id, &mut self.scratch),
             BookOrder::Modify { id, price, qty, .. } => {
                 slot.book.modify(id, price, qty, &mut self.scratch);
             }
@@ -115,7 +137,7 @@ impl BookStage {
     pub(crate) fn on_priority<O: BookOut>(&mut self, msg: &BookPriority, out: &mut O) {
         self.counters.commands += 1;
         let (symbol, origin) = match *msg {
-            BookPriority::Cancel(symbol, _) => (symbol, Origin::Cancel),
+            BookPriority::Cancel(symbol, id, hint) => (symbol, Origin::Cancel(id, hint)),
             BookPriority::Liquidation(order) => {
                 (order.symbol, Origin::Liquidation(order.id, order.qty))
             }
@@ -128,12 +150,13 @@ impl BookStage {
                     id,
                     remaining: qty,
                     reason: EndReason::Rejected,
+                    hint: NO_HINT,
                 });
             }
             return;
         };
         match *msg {
-            BookPriority::Cancel(_, id) => slot.book.cancel_with_reason(
+            BookPriority::Cancel(_, id, _) => slot.book.cancel_with_reason(
                 id,
                 crate::book::CancelReason::Liquidation,
                 &mut self.scratch,
@@ -169,38 +192,28 @@ impl BookStage {
                     }
                 }
                 BookEvent::Rejected { id, .. } => match origin {
-                    Origin::Submit(oid, qty) | Origin::Liquidation(oid, qty) if oid == id => {
+                    Origin::Submit(oid, qty, _) | Origin::Liquidation(oid, qty) if oid == id => {
                         out.report(BookReport::Ended {
                             id,
                             remaining: qty,
                             reason: EndReason::Rejected,
+                            hint: origin.hint(id),
                         });
                     }
-                    Origin::Modify => out.report(BookReport::Ended {
+                    Origin::Modify(..) => out.report(BookReport::Ended {
                         id,
                         remaining: Qty(0),
                         reason: EndReason::ModifyRejected,
+                        hint: origin.hint(id),
                     }),
                     _ => {}
                 },
                 BookEvent::Trade(trade) => {
                     self.counters.trades += 1;
-                    let [maker, taker] = Fill::both_sides(
+                    out.report(BookReport::Trade {
                         symbol,
-                        trade.price,
-                        trade.qty,
-                        trade.maker_account,
-                        trade.taker_account,
-                        trade.taker_side,
-                        trade.liquidation,
-                    );
-                    out.report(BookReport::Fill {
-                        order: trade.maker,
-                        fill: maker,
-                    });
-                    out.report(BookReport::Fill {
-                        order: trade.taker,
-                        fill: taker,
+                        trade,
+                        taker_hint: origin.hint(trade.taker),
                     });
                     out.data(MarketData::Trade {
                         symbol,
@@ -216,9 +229,14 @@ impl BookStage {
                     id,
                     remaining,
                     reason: EndReason::Cancelled(reason),
+                    hint: origin.hint(id),
                 }),
                 BookEvent::Modified { id, remaining, .. } => {
-                    out.report(BookReport::Modified { id, remaining });
+                    out.report(BookReport::Modified {
+                        id,
+                        remaining,
+                        hint: origin.hint(id),
+                    });
                 }
                 BookEvent::Triggered { .. } => {}
                 BookEvent::Bbo(bbo) => {

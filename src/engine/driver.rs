@@ -1,6 +1,6 @@
-//! Stage drivers: each owns one stage's state machine, its input ring ends (drained in
-//! batches, in priority order), its output ring ends ([`Outbox`]es) and its timer, and exposes
-//! `poll()`. Drivers know nothing of threads; the runner places them.
+//! Stage drivers: each owns one stage's state machine, its input ends (rings, or direct links
+//! on one thread; drained in batches, in priority order), its output ends ([`Outbox`]es) and
+//! its timer, and exposes `poll()`. Drivers know nothing of threads; the runner places them.
 //!
 //! # Shutdown (termination waves)
 //!
@@ -31,7 +31,7 @@ use crate::engine::msg::{
     BookOrder, BookPriority, BookReport, Command, Event, Flow, MarkPublished, MarketData,
     MarketInput, Stamp,
 };
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{EventOut, Outbox, Source};
 use crate::engine::risk_stage::{RiskOut, RiskStage};
 use crate::ring::Consumer;
 use crate::types::SymbolId;
@@ -71,14 +71,18 @@ impl InState {
     }
 }
 
-/// One input ring.
+/// One input ring (or direct link, see `outbox.rs`).
 pub(crate) struct Inbox<T> {
-    pub(crate) ring: Consumer<Flow<T>>,
+    pub(crate) ring: Source<Flow<T>>,
     pub(crate) state: InState,
 }
 
-impl<T> Inbox<T> {
+impl<T: Copy> Inbox<T> {
     pub(crate) fn new(ring: Consumer<Flow<T>>) -> Inbox<T> {
+        Inbox::with_source(Source::Ring(ring))
+    }
+
+    pub(crate) fn with_source(ring: Source<Flow<T>>) -> Inbox<T> {
         Inbox {
             ring,
             state: InState::default(),
@@ -149,7 +153,7 @@ trait Timed {
 
 /// Serves one message: marks the stage busy (termination waves), records its queue wait,
 /// stamps the outputs with its stamp, runs `work`, records the service time.
-#[inline]
+#[inline(always)]
 fn serve<P: Timed>(busy: &mut bool, ports: &mut P, stamp: Stamp, work: impl FnOnce(&mut P)) {
     *busy = true;
     let start = record_queue(ports.timer(), &stamp);
@@ -161,22 +165,26 @@ fn serve<P: Timed>(busy: &mut bool, ports: &mut P, stamp: Stamp, work: impl FnOn
 /// Taking inputs port by port, freely (in batches) or in a recorded order.
 trait TakeInputs {
     /// Takes one message from input `port`: `None` if that ring is empty (or there is no such
-    /// port), `Some(true)` for a data message it served, `Some(false)` for a control message.
-    fn take(&mut self, port: u8) -> Option<bool>;
+    /// port), `Some(0)` for a control message, `Some(w)` for a data message it served that
+    /// counts as `w` messages of a batch (a trade report carries two fills: it counts as two,
+    /// so a batch covers as many fills as when each fill was a message of its own).
+    fn take(&mut self, port: u8) -> Option<usize>;
     fn log(&mut self) -> &mut InputLog;
 
     /// Takes up to a batch from `port`; returns whether there was anything.
     #[inline]
     fn drain_port(&mut self, port: u8) -> bool {
         let mut worked = false;
-        for _ in 0..BATCH {
+        let mut left = BATCH;
+        while left > 0 {
             match self.take(port) {
                 None => break,
-                Some(data) => {
+                Some(weight) => {
                     worked = true;
-                    if data {
+                    if weight > 0 {
                         self.log().note(port);
                     }
+                    left = left.saturating_sub(weight.max(1));
                 }
             }
         }
@@ -197,9 +205,9 @@ trait TakeInputs {
             };
             match self.take(port) {
                 None => return worked,
-                Some(data) => {
+                Some(weight) => {
                     worked = true;
-                    if data {
+                    if weight > 0 {
                         let log = self.log();
                         log.pos += 1;
                         log.note(port);
@@ -216,7 +224,7 @@ trait TakeInputs {
 pub(crate) struct RiskPorts {
     pub(crate) orders: Vec<Outbox<Flow<BookOrder>>>,
     pub(crate) priority: Vec<Outbox<Flow<BookPriority>>>,
-    pub(crate) events: Outbox<Event>,
+    pub(crate) events: EventOut,
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
@@ -417,24 +425,37 @@ impl RiskDriver {
 /// Ports of the risk stage: 0 commands, 1 marks, 2 + b reports of book stage b.
 impl TakeInputs for RiskDriver {
     #[inline]
-    fn take(&mut self, port: u8) -> Option<bool> {
+    fn take(&mut self, port: u8) -> Option<usize> {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
-        let data = match port {
-            0 => self.commands.next()?.map(|(stamp, msg)| {
-                serve(busy, ports, stamp, |p| stage.on_command(&msg, p));
-            }),
-            1 => self.marks.next()?.map(|(stamp, msg)| {
-                serve(busy, ports, stamp, |p| stage.on_mark(stamp.ts, &msg, p));
-            }),
-            p => self
-                .reports
-                .get_mut(usize::from(p) - 2)?
-                .next()?
-                .map(|(stamp, msg)| {
+        let weight = match port {
+            0 => match self.commands.next()? {
+                Some((stamp, msg)) => {
+                    serve(busy, ports, stamp, |p| stage.on_command(&msg, p));
+                    1
+                }
+                None => 0,
+            },
+            1 => match self.marks.next()? {
+                Some((stamp, msg)) => {
+                    serve(busy, ports, stamp, |p| stage.on_mark(stamp.ts, &msg, p));
+                    1
+                }
+                None => 0,
+            },
+            p => match self.reports.get_mut(usize::from(p) - 2)?.next()? {
+                Some((stamp, msg)) => {
                     serve(busy, ports, stamp, |p| stage.on_report(&msg, p));
-                }),
+                    // A trade report carries two fills.
+                    if matches!(msg, BookReport::Trade { .. }) {
+                        2
+                    } else {
+                        1
+                    }
+                }
+                None => 0,
+            },
         };
-        Some(data.is_some())
+        Some(weight)
     }
 
     fn log(&mut self) -> &mut InputLog {
@@ -447,7 +468,7 @@ impl TakeInputs for RiskDriver {
 pub(crate) struct BookPorts {
     pub(crate) reports: Outbox<Flow<BookReport>>,
     pub(crate) data: Outbox<Flow<MarketData>>,
-    pub(crate) events: Outbox<Event>,
+    pub(crate) events: EventOut,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
 }
@@ -572,9 +593,9 @@ impl BookDriver {
                 }
                 match self.take(2) {
                     None => break,
-                    Some(data) => {
+                    Some(weight) => {
                         worked = true;
-                        if data {
+                        if weight > 0 {
                             self.log.note(2);
                         }
                     }
@@ -634,7 +655,7 @@ impl BookDriver {
 /// Ports of a book stage: 0 priority (liquidations), 1 marks, 2 orders.
 impl TakeInputs for BookDriver {
     #[inline]
-    fn take(&mut self, port: u8) -> Option<bool> {
+    fn take(&mut self, port: u8) -> Option<usize> {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
         let data = match port {
             0 => self.priority.next()?.map(|(stamp, msg)| {
@@ -647,7 +668,7 @@ impl TakeInputs for BookDriver {
                 serve(busy, ports, stamp, |p| stage.on_order(&msg, p));
             }),
         };
-        Some(data.is_some())
+        Some(usize::from(data.is_some()))
     }
 
     fn log(&mut self) -> &mut InputLog {
@@ -660,7 +681,7 @@ impl TakeInputs for BookDriver {
 pub(crate) struct MarkPorts {
     pub(crate) risk: Outbox<Flow<MarkPublished>>,
     pub(crate) books: Vec<Outbox<Flow<MarkPublished>>>,
-    pub(crate) events: Outbox<Event>,
+    pub(crate) events: EventOut,
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
     pub(crate) timer: Option<StageTimer>,
@@ -823,7 +844,7 @@ impl MarkDriver {
 /// Ports of the mark stage: 0 host inputs, 1 + b market data of book stage b.
 impl TakeInputs for MarkDriver {
     #[inline]
-    fn take(&mut self, port: u8) -> Option<bool> {
+    fn take(&mut self, port: u8) -> Option<usize> {
         let (busy, ports, stage) = (&mut self.wave.busy, &mut self.ports, &mut self.stage);
         let data = match port {
             0 => self.inputs.next()?.map(|(stamp, msg)| {
@@ -837,7 +858,7 @@ impl TakeInputs for MarkDriver {
                     serve(busy, ports, stamp, |p| stage.on_data(stamp.ts, &msg, p));
                 }),
         };
-        Some(data.is_some())
+        Some(usize::from(data.is_some()))
     }
 
     fn log(&mut self) -> &mut InputLog {

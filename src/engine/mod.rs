@@ -18,14 +18,22 @@
 //! - **Drivers** wrap each stage with its ring ends and expose `poll()`: drain each input ring
 //!   in batches of up to 256 in priority order (risk: fills, marks, then host commands; book:
 //!   liquidations, marks, then user orders — and no user order while a liquidation waits;
-//!   mark: market data, then index ticks). Every output goes through a producer with a
-//!   preallocated spill queue, so a stage never blocks on a full ring (the stages form cycles;
-//!   blocking could deadlock) and never drops; while anything is spilled, a stage admits no new
-//!   host input, so the backlog stays bounded by work already admitted.
+//!   mark: market data, then index ticks; a trade report carries both fills and counts as two
+//!   messages of a batch). Every output goes through a producer with a preallocated spill
+//!   queue, so a stage never blocks on a full ring (the stages form cycles; blocking could
+//!   deadlock) and never drops; while anything is spilled, a stage admits no new host input,
+//!   so the backlog stays bounded by work already admitted.
 //! - **Runner**: [`Layout::Single`] polls risk, books, mark in that order on the caller's
 //!   thread ([`Engine::run_until_idle`]); [`Layout::Pinned`] runs each driver on its own
 //!   thread, pinned with core_affinity to a core of its own when there are enough cores (see
 //!   [`Plan`]).
+//! - **Links**: with a thread per stage every link is an SPSC ring. In [`Layout::Single`] the
+//!   links between stages are plain queues of the ring capacity that the runner lends to the
+//!   producing stage for its poll, and each stage's events go straight into the host's queue
+//!   (no event rings): the same messages, order and "full" moments as rings of that capacity
+//!   (so the same spills, backpressure and results), without atomics and without walking a
+//!   ring's worth of memory per lap — a drained queue starts again at its front (`outbox.rs`).
+//!   The host's command and index rings are SPSC rings in both layouts.
 //! - **Messages** carry the logical time (ms) of the input that caused them, the raw TSC time
 //!   at which that input entered (quanta) and the time they were pushed. Each stage records
 //!   queue wait and service time into its own hdrhistograms, and the end-to-end measures:
@@ -81,10 +89,15 @@
 //! # Performance
 //!
 //! No allocation per message after warm-up (every buffer is preallocated; spill queues grow
-//! only under sustained backpressure). The risk stage looks an account id up once per new
-//! order (the order registry keeps the dense index for its fills, cancels and releases) and
-//! reads one cache line of the registry's id index per lookup (id and slot side by side).
-//! Measured: `compare -- e2e`, `perf/e2e.md` and `perf/README.md`.
+//! only under sustained backpressure; in [`Layout::Single`] the host's event queue grows if
+//! the host lets more than 16,384 events pile up). The risk stage looks an account id up once
+//! per new order (the order registry keeps the dense index for its fills, cancels and
+//! releases) and reads one cache line of the registry's id index per lookup (id and slot side
+//! by side, four consecutive ids to a line); an order command carries its registry slot to the
+//! book stage and back on the reports about that order, so fills of the incoming order,
+//! cancels, modifies and rejections find their entry (one cache line) without hashing. A trade
+//! is one report (both fills), not two. Measured: `compare -- e2e`, `perf/e2e.md` and
+//! `perf/README.md`.
 
 mod book_stage;
 mod driver;
@@ -120,7 +133,7 @@ use driver::{
     BookDriver, BookPorts, Inbox, InputLog, MarkDriver, MarkPorts, RiskDriver, RiskPorts, timer,
 };
 use msg::{Flow, Stamp};
-use outbox::Outbox;
+use outbox::{EventOut, Outbox, Source, swap_link};
 
 /// Events the host-side queue of [`Layout::Single`] holds before it grows.
 const EVENT_RESERVE: usize = 1 << 14;
@@ -507,16 +520,27 @@ impl EngineBuilder {
 
         let (cmd_tx, cmd_rx) = channel::<Flow<Command>>(cap);
         let (idx_tx, idx_rx) = channel::<Flow<MarketInput>>(cap);
-        let (mr_tx, mr_rx) = channel(cap);
-        let (risk_ev_tx, risk_ev_rx) = channel::<Event>(cap);
-        let (mark_ev_tx, mark_ev_rx) = channel::<Event>(cap);
+        let single = self.layout == Layout::Single;
+        let (mr_tx, mr_rx) = link(single, cap);
+        // Events: a ring per stage to the host's receiver with a thread per stage; straight
+        // into the host's queue on one thread (see `EventOut`).
+        let mut event_sources = Vec::new();
+        let mut event_out = || {
+            if single {
+                EventOut::direct(cap.next_power_of_two())
+            } else {
+                let (tx, rx) = channel::<Event>(cap);
+                event_sources.push(rx);
+                EventOut::Ring(Outbox::new(tx))
+            }
+        };
+        let risk_events = event_out();
         let mut orders_tx = Vec::new();
         let mut prio_tx = Vec::new();
         let mut reports_rx = Vec::new();
         let mut data_rx = Vec::new();
         let mut mark_books_tx = Vec::new();
         let mut book_drivers = Vec::new();
-        let mut event_sources = vec![risk_ev_rx];
         let mut logs = self.follow.clone();
         if let Some(order) = &logs
             && (order.books.len() != n || self.layout != Layout::Single)
@@ -529,22 +553,21 @@ impl EngineBuilder {
             pos: 0,
         };
         for b in 0..n {
-            let (o_tx, o_rx) = channel(cap);
-            let (p_tx, p_rx) = channel(cap);
-            let (r_tx, r_rx) = channel(cap);
-            let (d_tx, d_rx) = channel(cap);
-            let (mb_tx, mb_rx) = channel(cap);
-            let (ev_tx, ev_rx) = channel::<Event>(cap);
-            orders_tx.push(Outbox::new(o_tx));
-            prio_tx.push(Outbox::new(p_tx));
-            reports_rx.push(Inbox::new(r_rx));
-            data_rx.push(Inbox::new(d_rx));
-            mark_books_tx.push(Outbox::new(mb_tx));
-            event_sources.push(ev_rx);
+            let (o_tx, o_rx) = link(single, cap);
+            let (p_tx, p_rx) = link(single, cap);
+            let (r_tx, r_rx) = link(single, cap);
+            let (d_tx, d_rx) = link(single, cap);
+            let (mb_tx, mb_rx) = link(single, cap);
+            let book_events = event_out();
+            orders_tx.push(o_tx);
+            prio_tx.push(p_tx);
+            reports_rx.push(r_rx);
+            data_rx.push(d_rx);
+            mark_books_tx.push(mb_tx);
             let ports = BookPorts {
-                reports: Outbox::new(r_tx),
-                data: Outbox::new(d_tx),
-                events: Outbox::new(ev_tx),
+                reports: r_tx,
+                data: d_tx,
+                events: book_events,
                 current: Stamp::default(),
                 timer: timer(
                     &clock,
@@ -555,18 +578,18 @@ impl EngineBuilder {
             let script = logs.as_mut().map(|l| std::mem::take(&mut l.books[b]));
             book_drivers.push(BookDriver::new(
                 book_stage::BookStage::new(),
-                Inbox::new(p_rx),
-                Inbox::new(mb_rx),
-                Inbox::new(o_rx),
+                p_rx,
+                mb_rx,
+                o_rx,
                 ports,
                 make_log(script),
             ));
         }
-        event_sources.push(mark_ev_rx);
+        let mark_events = event_out();
         let risk_ports = RiskPorts {
             orders: orders_tx,
             priority: prio_tx,
-            events: Outbox::new(risk_ev_tx),
+            events: risk_events,
             route: route.clone(),
             current: Stamp::default(),
             timer: timer(&clock, "risk", &[]),
@@ -574,15 +597,15 @@ impl EngineBuilder {
         let risk = RiskDriver::new(
             risk_stage,
             Inbox::new(cmd_rx),
-            Inbox::new(mr_rx),
+            mr_rx,
             reports_rx,
             risk_ports,
             make_log(logs.as_mut().map(|l| std::mem::take(&mut l.risk))),
         );
         let mark_ports = MarkPorts {
-            risk: Outbox::new(mr_tx),
+            risk: mr_tx,
             books: mark_books_tx,
-            events: Outbox::new(mark_ev_tx),
+            events: mark_events,
             route,
             current: Stamp::default(),
             timer: timer(&clock, "mark", &["e2e.index_to_mark"]),
@@ -687,20 +710,96 @@ impl Stages {
         Ok(id)
     }
 
+    /// One poll of every stage, in the fixed order. In [`Layout::Single`] each stage's events
+    /// go straight into the host's queue, lent to the stage for its poll (swapped in and back
+    /// out); ring events (a thread per stage) are collected after each poll.
     fn poll_all(&mut self, events: &mut EventReceiver) -> bool {
+        self.lend_risk();
+        lend(&mut events.pending, &mut self.risk.ports.events);
         let mut worked = self.risk.poll();
+        lend(&mut events.pending, &mut self.risk.ports.events);
+        self.lend_risk();
         events.collect(0);
-        for (b, book) in self.books.iter_mut().enumerate() {
+        for b in 0..self.books.len() {
+            self.lend_book(b);
+            let book = &mut self.books[b];
+            lend(&mut events.pending, &mut book.ports.events);
             worked |= book.poll();
+            lend(&mut events.pending, &mut book.ports.events);
+            self.lend_book(b);
             events.collect(1 + b);
         }
+        self.lend_mark();
+        lend(&mut events.pending, &mut self.mark.ports.events);
         worked |= self.mark.poll();
+        lend(&mut events.pending, &mut self.mark.ports.events);
+        self.lend_mark();
         events.collect(1 + self.books.len());
         worked
     }
 
+    /// Lends the risk stage the queues of its direct output links (orders and liquidation
+    /// flow to each book stage), or takes them back.
+    fn lend_risk(&mut self) {
+        for (b, book) in self.books.iter_mut().enumerate() {
+            if let Some(o) = self.risk.ports.orders.get_mut(b) {
+                swap_link(&mut book.orders.ring, &mut o.ring);
+            }
+            if let Some(p) = self.risk.ports.priority.get_mut(b) {
+                swap_link(&mut book.priority.ring, &mut p.ring);
+            }
+        }
+    }
+
+    /// Lends book stage `b` the queues of its direct output links (reports to risk, market
+    /// data to mark), or takes them back.
+    fn lend_book(&mut self, b: usize) {
+        let book = &mut self.books[b];
+        if let Some(r) = self.risk.reports.get_mut(b) {
+            swap_link(&mut r.ring, &mut book.ports.reports.ring);
+        }
+        if let Some(d) = self.mark.data.get_mut(b) {
+            swap_link(&mut d.ring, &mut book.ports.data.ring);
+        }
+    }
+
+    /// Lends the mark stage the queues of its direct output links (marks to risk and to each
+    /// book stage), or takes them back.
+    fn lend_mark(&mut self) {
+        swap_link(&mut self.risk.marks.ring, &mut self.mark.ports.risk.ring);
+        for (b, book) in self.books.iter_mut().enumerate() {
+            if let Some(o) = self.mark.ports.books.get_mut(b) {
+                swap_link(&mut book.marks.ring, &mut o.ring);
+            }
+        }
+    }
+
     fn finished(&self) -> bool {
         self.risk.finished() && self.books.iter().all(BookDriver::finished) && self.mark.finished()
+    }
+}
+
+/// A link between two stages: an SPSC ring, or on one thread a direct queue standing for a
+/// ring of the same capacity (see `outbox.rs`).
+fn link<T: Copy>(single: bool, capacity: usize) -> (Outbox<Flow<T>>, Inbox<T>) {
+    if single {
+        let capacity = capacity.next_power_of_two();
+        (
+            Outbox::direct(capacity),
+            Inbox::with_source(Source::direct(capacity)),
+        )
+    } else {
+        let (tx, rx) = channel(capacity);
+        (Outbox::new(tx), Inbox::new(rx))
+    }
+}
+
+/// Swaps the host's event queue with a direct event port's queue slot (lends it, or takes it
+/// back); nothing for a ring port.
+#[inline]
+fn lend(queue: &mut VecDeque<Event>, port: &mut EventOut) {
+    if let Some(slot) = port.queue() {
+        std::mem::swap(queue, slot);
     }
 }
 
@@ -799,16 +898,18 @@ fn spawn(stages: Stages, plan: &Plan, pins: &[Option<core_affinity::CoreId>]) ->
 
 /// The host's side of the event rings: every stage's events (see [`Event`]).
 pub struct EventReceiver {
-    /// risk, book stages, mark.
+    /// risk, book stages, mark (none in [`Layout::Single`]).
     sources: Vec<Consumer<Event>>,
-    /// Events already taken off the rings, in order.
+    /// Events already taken off the rings, in order; in [`Layout::Single`] the stages' events,
+    /// written here directly (the runner lends the queue to each stage for its poll).
     pending: VecDeque<Event>,
     next: usize,
 }
 
 impl EventReceiver {
-    /// Moves one source's events into the pending queue (keeps [`Layout::Single`]'s
-    /// processing order).
+    /// Moves one source's events into the pending queue. A [`Layout::Single`] engine has no
+    /// event rings (its stages write into the pending queue directly, in processing order), so
+    /// this does nothing there.
     fn collect(&mut self, source: usize) {
         if let Some(ring) = self.sources.get_mut(source) {
             self.pending.extend(ring.drain(usize::MAX));
@@ -819,6 +920,10 @@ impl EventReceiver {
     /// them; in [`Layout::Pinned`] the stages' streams are interleaved round-robin.
     pub fn try_recv(&mut self) -> Option<Event> {
         if let Some(e) = self.pending.pop_front() {
+            if self.pending.is_empty() {
+                // Start over at the front: the next events land on the lines just read.
+                self.pending.clear();
+            }
             return Some(e);
         }
         let n = self.sources.len();

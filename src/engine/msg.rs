@@ -1,8 +1,8 @@
 //! The messages the stages exchange, and the host-facing command, input and event types.
 
-use crate::book::{BookEvent, CancelReason, OrderCommand};
+use crate::book::{BookEvent, CancelReason, OrderCommand, Trade};
 use crate::mark::BookTop;
-use crate::risk::{Fill, Leverage, LiquidationEvent, LiquidationOrder, MarginMode};
+use crate::risk::{Leverage, LiquidationEvent, LiquidationOrder, MarginMode};
 use crate::types::{AccountId, Money, OrderId, Price, Qty, SymbolId};
 
 /// A command from the host to the risk stage (which forwards orders to the book stages).
@@ -164,16 +164,26 @@ pub(crate) enum Flow<T> {
     Stop,
 }
 
+/// The risk stage's registry slot of an order, handed to the book stage with an order command
+/// and back with the reports about that order, so the risk stage finds the order without
+/// hashing its id. Only a hint: the risk stage checks that the slot still holds the id and
+/// looks the id up otherwise. [`NO_HINT`]: none (liquidation orders, stop triggers).
+pub(crate) type Hint = u32;
+
+/// No registry slot known.
+pub(crate) const NO_HINT: Hint = u32::MAX;
+
 /// risk → book: user order flow (the orders ring).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BookOrder {
-    Submit(SymbolId, OrderCommand),
-    Cancel(SymbolId, OrderId),
+    Submit(SymbolId, OrderCommand, Hint),
+    Cancel(SymbolId, OrderId, Hint),
     Modify {
         symbol: SymbolId,
         id: OrderId,
         price: Option<Price>,
         qty: Option<Qty>,
+        hint: Hint,
     },
 }
 
@@ -181,24 +191,35 @@ pub(crate) enum BookOrder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BookPriority {
     /// Cancel one of a liquidated account's orders (reason `liquidation`).
-    Cancel(SymbolId, OrderId),
+    Cancel(SymbolId, OrderId, Hint),
     /// A liquidation order.
     Liquidation(LiquidationOrder),
 }
 
-/// book → risk: fills and how orders ended.
+/// book → risk: trades and how orders ended. The hints name the registry slot of the order
+/// the book command was about, when the report is about that order.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum BookReport {
-    /// One account's side of a trade, with that side's order.
-    Fill { order: OrderId, fill: Fill },
+    /// A trade: both accounts' sides in one message (the risk stage applies the maker's fill,
+    /// then the taker's, as [`crate::risk::Fill::both_sides`] orders them).
+    Trade {
+        symbol: SymbolId,
+        trade: Trade,
+        taker_hint: Hint,
+    },
     /// An order ended (or was refused) with `remaining` lots that will not fill.
     Ended {
         id: OrderId,
         remaining: Qty,
         reason: EndReason,
+        hint: Hint,
     },
     /// A modify was applied: the order's remaining quantity now.
-    Modified { id: OrderId, remaining: Qty },
+    Modified {
+        id: OrderId,
+        remaining: Qty,
+        hint: Hint,
+    },
 }
 
 /// Why an order ended, as far as the risk stage cares.
@@ -231,4 +252,23 @@ pub(crate) enum MarketData {
 pub(crate) struct MarkPublished {
     pub symbol: SymbolId,
     pub price: Price,
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// What each message costs to copy between stages. A trade travels as one report (both
+    /// fills: 88 bytes on the link instead of two 64-byte fill reports).
+    #[test]
+    fn messages_stay_small() {
+        assert_eq!(size_of::<Stamp>(), 24);
+        assert!(size_of::<Flow<Command>>() <= 96);
+        assert!(size_of::<Flow<BookOrder>>() <= 88);
+        assert!(size_of::<Flow<BookPriority>>() <= 64);
+        assert!(size_of::<Flow<BookReport>>() <= 88);
+        assert!(size_of::<Flow<MarketData>>() <= 96);
+        assert!(size_of::<Flow<MarkPublished>>() <= 48);
+        assert!(size_of::<Event>() <= 64);
+    }
 }

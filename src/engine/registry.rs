@@ -4,20 +4,34 @@
 //! The book knows orders by id; the risk stage needs, for every fill, cancel and modify, whose
 //! order it was and how much of the account's open-order reservation to release, and, for a
 //! liquidation, every order of the account in a symbol. Everything is preallocated for
-//! `capacity` orders: an open-addressing id index (linear probing, backward-shift deletion, at
-//! most half full; each bucket holds the id and its entry slot, 16 bytes), a slab of entries with a free list, and per account an intrusive
-//! doubly-linked list of its orders.
+//! `capacity` orders: a slab of one-cache-line entries with a free list (last freed, first
+//! reused: the live entries stay packed at the front), per account an intrusive doubly-linked
+//! list of its orders, and an open-addressing id index (linear probing, backward-shift
+//! deletion, at most half full) whose buckets hold only the entry slot (4 bytes, sixteen to an
+//! aligned cache line): a lookup compares the id in the entry, which every caller reads next
+//! anyway, so a lookup costs one line of the index plus the entry's line, and the index of a
+//! 65,536-order table is 512 KiB instead of 2 MiB.
+//!
+//! # Hashing
+//!
+//! Ids are hashed in groups of sixteen consecutive ids: `id / 16` is Fibonacci-hashed to a
+//! line and `id mod 16` picks the bucket in it. Venues and clients usually number orders
+//! sequentially, so sixteen new orders in a row share one line of the index; ids that are not
+//! sequential spread like plain Fibonacci hashing. Like any fixed hash, an adversary who picks
+//! ids knowing the function can lengthen probe runs (lookups stay correct; the table is at
+//! most half full).
 
-use crate::types::{AccountId, Side, SymbolId};
+use crate::types::{Side, SymbolId};
 
 const NONE: u32 = u32::MAX;
 const EMPTY_KEY: u64 = u64::MAX;
 
-/// One live order as the risk stage tracks it.
+/// One live order as the risk stage tracks it: one cache line.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub(crate) struct Entry {
     pub(crate) id: u64,
-    pub(crate) account: AccountId,
+    /// The account's dense index in the margin engine.
     pub(crate) account_idx: u32,
     pub(crate) symbol: SymbolId,
     pub(crate) side: Side,
@@ -35,9 +49,8 @@ pub(crate) struct Entry {
 
 /// The live-order table (see the module docs).
 pub(crate) struct OrderRegistry {
-    /// The id index: an order id and its entry slot side by side, so a lookup reads one
-    /// cache line of the index (16-byte buckets, four to a line).
-    buckets: Vec<Bucket>,
+    /// The id index: entry slots ([`NONE`]: free), sixteen to an aligned line.
+    lines: Vec<Line>,
     mask: usize,
     shift: u32,
     entries: Vec<Entry>,
@@ -45,12 +58,12 @@ pub(crate) struct OrderRegistry {
     account_head: Vec<u32>,
 }
 
-/// One bucket of the id index ([`EMPTY_KEY`]: free).
+/// Sixteen buckets of the id index: one cache line.
 #[derive(Clone, Copy, Debug)]
-struct Bucket {
-    key: u64,
-    slot: u32,
-}
+#[repr(align(64))]
+struct Line([u32; 16]);
+
+const _: () = assert!(size_of::<Entry>() == 64 && size_of::<Line>() == 64);
 
 /// The table is full.
 #[derive(Debug)]
@@ -59,10 +72,9 @@ pub(crate) struct RegistryFull;
 impl OrderRegistry {
     pub(crate) fn new(capacity: usize, accounts: usize) -> OrderRegistry {
         let capacity = capacity.max(1);
-        let size = (capacity * 2).next_power_of_two().max(4);
+        let size = (capacity * 2).next_power_of_two().max(16);
         let blank = Entry {
-            id: 0,
-            account: AccountId(0),
+            id: EMPTY_KEY,
             account_idx: 0,
             symbol: SymbolId(0),
             side: Side::Buy,
@@ -74,15 +86,10 @@ impl OrderRegistry {
             next: NONE,
         };
         OrderRegistry {
-            buckets: vec![
-                Bucket {
-                    key: EMPTY_KEY,
-                    slot: NONE,
-                };
-                size
-            ],
+            lines: vec![Line([NONE; 16]); size / 16],
             mask: size - 1,
-            shift: 64 - size.trailing_zeros(),
+            // `size` is a power of two ≥ 16: the top `log2(size / 16)` bits pick the line.
+            shift: 64 - (size / 16).trailing_zeros(),
             entries: vec![blank; capacity],
             free: (0..capacity as u32).rev().collect(),
             account_head: vec![NONE; accounts],
@@ -94,26 +101,55 @@ impl OrderRegistry {
         self.entries.len() - self.free.len()
     }
 
+    /// The first bucket to probe for `id` (see the module docs).
     #[inline]
     fn home(&self, id: u64) -> usize {
-        // Fibonacci hashing: the top bits of id × 2⁶⁴/φ.
-        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        // Fibonacci hashing of the group: the top bits of (id / 16) × 2⁶⁴/φ pick the line. A
+        // one-line table (shift 64) has a single line: `checked_shr` gives 0 there.
+        let line = (id >> 4)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .checked_shr(self.shift)
+            .unwrap_or(0) as usize;
+        (line << 4) | (id & 15) as usize
+    }
+
+    #[inline]
+    fn bucket(&self, i: usize) -> u32 {
+        self.lines[i >> 4].0[i & 15]
+    }
+
+    #[inline]
+    fn set_bucket(&mut self, i: usize, slot: u32) {
+        self.lines[i >> 4].0[i & 15] = slot;
     }
 
     /// The slot of `id`, if live.
     #[inline]
     pub(crate) fn find(&self, id: u64) -> Option<u32> {
+        if id == EMPTY_KEY {
+            return None;
+        }
         let mut i = self.home(id);
         loop {
-            let bucket = self.buckets[i];
-            let key = bucket.key;
-            if key == id && key != EMPTY_KEY {
-                return Some(bucket.slot);
-            }
-            if key == EMPTY_KEY {
+            let slot = self.bucket(i);
+            if slot == NONE {
                 return None;
             }
+            if self.entries[slot as usize].id == id {
+                return Some(slot);
+            }
             i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The slot of `id`, if live, trying slot `hint` first (a slot the caller saw holding
+    /// `id`): a freed slot's id is [`EMPTY_KEY`], so a slot that holds `id` is its live slot
+    /// (ids are unique among live orders) and the answer is always [`OrderRegistry::find`]'s.
+    #[inline]
+    pub(crate) fn lookup(&self, id: u64, hint: u32) -> Option<u32> {
+        match self.entries.get(hint as usize) {
+            Some(entry) if entry.id == id && id != EMPTY_KEY => Some(hint),
+            _ => self.find(id),
         }
     }
 
@@ -142,20 +178,16 @@ impl OrderRegistry {
         }
         self.entries[slot as usize] = entry;
         let mut i = self.home(entry.id);
-        while self.buckets[i].key != EMPTY_KEY {
+        while self.bucket(i) != NONE {
             i = (i + 1) & self.mask;
         }
-        self.buckets[i] = Bucket {
-            key: entry.id,
-            slot,
-        };
+        self.set_bucket(i, slot);
         Ok(slot)
     }
 
     /// A blank entry for `insert`.
     pub(crate) fn entry(
         id: u64,
-        account: AccountId,
         account_idx: u32,
         symbol: SymbolId,
         side: Side,
@@ -164,7 +196,6 @@ impl OrderRegistry {
     ) -> Entry {
         Entry {
             id,
-            account,
             account_idx,
             symbol,
             side,
@@ -189,32 +220,32 @@ impl OrderRegistry {
             self.entries[entry.next as usize].prev = entry.prev;
         }
         self.free.push(slot);
-        // Backward-shift deletion: pull later members of the probe run into the gap.
+        // Backward-shift deletion: pull later members of the probe run into the gap (their
+        // ids are in their entries; this entry's id is still in place until the end).
         let mut i = self.home(entry.id);
-        while self.buckets[i].key != entry.id {
+        while self.bucket(i) != slot {
             i = (i + 1) & self.mask;
         }
         let mut gap = i;
         let mut j = (gap + 1) & self.mask;
         loop {
-            let bucket = self.buckets[j];
-            if bucket.key == EMPTY_KEY {
+            let other = self.bucket(j);
+            if other == NONE {
                 break;
             }
-            let home = self.home(bucket.key);
+            let home = self.home(self.entries[other as usize].id);
             // Move `j` into the gap unless its home lies cyclically in (gap, j].
             let dist_home = j.wrapping_sub(home) & self.mask;
             let dist_gap = j.wrapping_sub(gap) & self.mask;
             if dist_home >= dist_gap {
-                self.buckets[gap] = bucket;
+                self.set_bucket(gap, other);
                 gap = j;
             }
             j = (j + 1) & self.mask;
         }
-        self.buckets[gap] = Bucket {
-            key: EMPTY_KEY,
-            slot: NONE,
-        };
+        self.set_bucket(gap, NONE);
+        // A freed slot holds no id: a stale hint for it falls back to the lookup.
+        self.entries[slot as usize].id = EMPTY_KEY;
     }
 
     /// The first order of an account (walk with [`OrderRegistry::next_of`]).
@@ -239,6 +270,13 @@ mod tests {
 
     #[test]
     fn matches_a_hash_map_under_churn() {
+        // Dense ids, ids sharing their low bits, and ids far apart.
+        for spread in [1, 16, 4096 + 7] {
+            churn(spread);
+        }
+    }
+
+    fn churn(spread: u64) {
         let mut registry = OrderRegistry::new(64, 4);
         let mut model: HashMap<u64, u32> = HashMap::new();
         let mut state = 0x1234_5678_u64;
@@ -246,7 +284,7 @@ mod tests {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
-            let id = (state >> 33) % 200;
+            let id = ((state >> 33) % 200) * spread;
             if let Some(&slot) = model.get(&id) {
                 assert_eq!(registry.find(id), Some(slot));
                 registry.remove(slot);
@@ -254,8 +292,7 @@ mod tests {
             } else if model.len() < 64 {
                 let entry = OrderRegistry::entry(
                     id,
-                    AccountId(1),
-                    (id % 4) as u32,
+                    ((id / spread) % 4) as u32,
                     SymbolId(0),
                     Side::Buy,
                     1,
@@ -265,8 +302,12 @@ mod tests {
                 model.insert(id, slot);
             }
             if step % 997 == 0 {
-                for probe in 0..200 {
+                for probe in (0..200).map(|p| p * spread) {
                     assert_eq!(registry.find(probe), model.get(&probe).copied());
+                    // Any hint, stale or live, gives the lookup's answer.
+                    for hint in [0, (probe % 64) as u32, 63, 64, u32::MAX] {
+                        assert_eq!(registry.lookup(probe, hint), model.get(&probe).copied());
+                    }
                 }
                 for account in 0..4u32 {
                     let mut count = 0;
@@ -276,7 +317,10 @@ mod tests {
                         count += 1;
                         cursor = registry.next_of(slot);
                     }
-                    let expected = model.keys().filter(|&&k| (k % 4) as u32 == account).count();
+                    let expected = model
+                        .keys()
+                        .filter(|&&k| ((k / spread) % 4) as u32 == account)
+                        .count();
                     assert_eq!(count, expected);
                 }
             }

@@ -3,12 +3,14 @@
 
 use crate::book::OrderKind;
 use crate::engine::msg::{
-    BookOrder, BookPriority, BookReport, Command, EndReason, Event, MarkPublished, Subject,
+    BookOrder, BookPriority, BookReport, Command, EndReason, Event, Hint, MarkPublished, NO_HINT,
+    Subject,
 };
 use crate::engine::registry::OrderRegistry;
 use crate::engine::words;
 use crate::risk::{
-    AccountIdx, LIQUIDATION_ID_BASE, LiquidationEnd, LiquidationEngine, OrderRequest, RiskOutput,
+    AccountIdx, Fill, LIQUIDATION_ID_BASE, LiquidationEnd, LiquidationEngine, OrderRequest,
+    RiskOutput,
 };
 use crate::types::{OrderId, Qty, Side, SymbolId};
 
@@ -114,7 +116,6 @@ impl RiskStage {
                 let reserved = if approved.reserved { approved.qty.0 } else { 0 };
                 let mut entry = OrderRegistry::entry(
                     order.id.0,
-                    order.account,
                     idx.0,
                     symbol,
                     order.side,
@@ -122,19 +123,19 @@ impl RiskStage {
                     reserved,
                 );
                 entry.limit = request.limit_price.map_or(0, |p| p.0);
-                if self.registry.insert(entry).is_err() {
+                let Ok(slot) = self.registry.insert(entry) else {
                     self.release(idx.0, symbol, order.side, reserved);
                     return self.reject(subject, "too_many_orders", out);
-                }
+                };
                 self.counters.orders_approved += 1;
                 let mut order = order;
                 order.qty = approved.qty;
-                out.order(symbol, BookOrder::Submit(symbol, order));
+                out.order(symbol, BookOrder::Submit(symbol, order, slot));
             }
             Command::Cancel { id } => match self.registry.find(id.0) {
                 Some(slot) => {
                     let symbol = self.registry.get(slot).symbol;
-                    out.order(symbol, BookOrder::Cancel(symbol, id));
+                    out.order(symbol, BookOrder::Cancel(symbol, id, slot));
                 }
                 None => self.reject(Subject::Order(id), "unknown_order", out),
             },
@@ -150,15 +151,16 @@ impl RiskStage {
                 let growth = qty.map_or(0, |q| q.0 - entry.remaining);
                 if growth > 0 && entry.reserved > 0 {
                     let limit = price.map(|p| p.0).unwrap_or(entry.limit);
+                    let idx = AccountIdx(entry.account_idx);
                     let request = OrderRequest {
-                        account: entry.account,
+                        // `check_order_at` takes the account by index; the id is for the record.
+                        account: self.engine.risk().id_of(idx).unwrap_or_default(),
                         symbol: entry.symbol,
                         side: entry.side,
                         qty: Qty(growth),
                         limit_price: (limit > 0).then_some(crate::types::Price(limit)),
                         reduce_only: false,
                     };
-                    let idx = AccountIdx(entry.account_idx);
                     match self.engine.risk_mut().check_order_at(idx, &request) {
                         Ok(approved) => self.registry.get_mut(slot).pending = approved.qty.0,
                         Err(e) => return self.reject(Subject::Order(id), words::order(e), out),
@@ -174,6 +176,7 @@ impl RiskStage {
                         id,
                         price,
                         qty,
+                        hint: slot,
                     },
                 );
             }
@@ -228,57 +231,35 @@ impl RiskStage {
     /// One report from a book stage.
     pub(crate) fn on_report<O: RiskOut>(&mut self, report: &BookReport, out: &mut O) {
         match *report {
-            BookReport::Fill { order, fill } => {
-                self.counters.fills += 1;
-                // The order's registry entry names the account's dense index: the fill needs
-                // no account-id lookup then.
-                let slot = if order.0 < LIQUIDATION_ID_BASE {
-                    self.registry.find(order.0)
-                } else {
-                    None
-                };
-                let applied = match slot {
-                    Some(slot) => {
-                        let hint = AccountIdx(self.registry.get(slot).account_idx);
-                        self.engine.on_fill_hinted(hint, &fill, &mut self.scratch)
-                    }
-                    None => self.engine.on_fill(&fill, &mut self.scratch),
-                };
-                if applied.is_err() {
-                    self.counters.fills_refused += 1;
-                }
-                if let Some(slot) = slot {
-                    let entry = self.registry.get_mut(slot);
-                    entry.remaining -= fill.qty.0;
-                    let released = fill.qty.0.min(entry.reserved);
-                    entry.reserved -= released;
-                    let (account, symbol, side, done) = (
-                        entry.account_idx,
-                        entry.symbol,
-                        entry.side,
-                        entry.remaining <= 0,
-                    );
-                    self.release(account, symbol, side, released);
-                    if done {
-                        let left =
-                            self.registry.get(slot).reserved + self.registry.get(slot).pending;
-                        self.release(account, symbol, side, left);
-                        self.registry.remove(slot);
-                    }
-                }
-                self.forward(out);
+            BookReport::Trade {
+                symbol,
+                trade,
+                taker_hint,
+            } => {
+                let [maker, taker] = Fill::both_sides(
+                    symbol,
+                    trade.price,
+                    trade.qty,
+                    trade.maker_account,
+                    trade.taker_account,
+                    trade.taker_side,
+                    trade.liquidation,
+                );
+                self.on_fill(trade.maker, NO_HINT, &maker, out);
+                self.on_fill(trade.taker, taker_hint, &taker, out);
             }
             BookReport::Ended {
                 id,
                 remaining,
                 reason,
+                hint,
             } => {
                 if id.0 >= LIQUIDATION_ID_BASE {
                     self.engine
                         .on_liquidation_end(&LiquidationEnd { id, remaining }, &mut self.scratch);
                     return self.forward(out);
                 }
-                let Some(slot) = self.registry.find(id.0) else {
+                let Some(slot) = self.registry.lookup(id.0, hint) else {
                     return;
                 };
                 let entry = *self.registry.get(slot);
@@ -295,8 +276,12 @@ impl RiskStage {
                 );
                 self.registry.remove(slot);
             }
-            BookReport::Modified { id, remaining } => {
-                let Some(slot) = self.registry.find(id.0) else {
+            BookReport::Modified {
+                id,
+                remaining,
+                hint,
+            } => {
+                let Some(slot) = self.registry.lookup(id.0, hint) else {
                     return;
                 };
                 let entry = self.registry.get_mut(slot);
@@ -309,6 +294,47 @@ impl RiskStage {
                 self.release(account, symbol, side, held - keep);
             }
         }
+    }
+
+    /// One account's side of a trade, with that side's order (and its registry hint).
+    fn on_fill<O: RiskOut>(&mut self, order: OrderId, hint: Hint, fill: &Fill, out: &mut O) {
+        self.counters.fills += 1;
+        // The order's registry entry names the account's dense index: the fill needs
+        // no account-id lookup then.
+        let slot = if order.0 < LIQUIDATION_ID_BASE {
+            self.registry.lookup(order.0, hint)
+        } else {
+            None
+        };
+        let applied = match slot {
+            Some(slot) => {
+                let hint = AccountIdx(self.registry.get(slot).account_idx);
+                self.engine.on_fill_hinted(hint, fill, &mut self.scratch)
+            }
+            None => self.engine.on_fill(fill, &mut self.scratch),
+        };
+        if applied.is_err() {
+            self.counters.fills_refused += 1;
+        }
+        if let Some(slot) = slot {
+            let entry = self.registry.get_mut(slot);
+            entry.remaining -= fill.qty.0;
+            let released = fill.qty.0.min(entry.reserved);
+            entry.reserved -= released;
+            let (account, symbol, side, done) = (
+                entry.account_idx,
+                entry.symbol,
+                entry.side,
+                entry.remaining <= 0,
+            );
+            self.release(account, symbol, side, released);
+            if done {
+                let left = self.registry.get(slot).reserved + self.registry.get(slot).pending;
+                self.release(account, symbol, side, left);
+                self.registry.remove(slot);
+            }
+        }
+        self.forward(out);
     }
 
     /// A new mark price: the liquidation scan.
@@ -347,7 +373,10 @@ impl RiskStage {
                             // The liquidation engine released the reservations already.
                             entry.reserved = 0;
                             entry.pending = 0;
-                            out.priority(symbol, BookPriority::Cancel(symbol, OrderId(entry.id)));
+                            out.priority(
+                                symbol,
+                                BookPriority::Cancel(symbol, OrderId(entry.id), slot),
+                            );
                         }
                     }
                 }
