@@ -220,8 +220,9 @@ pub struct Consumer<T> {
     /// The producer's `tail` when last loaded; possibly stale (lower than the real one), never
     /// ahead of it.
     cached_tail: usize,
-    /// The value of `shared.head` (last stored by this handle): `head − published_head` slots
-    /// are read but not yet handed back to the producer.
+    /// The value of `shared.head` last stored by this handle while releases are grouped:
+    /// `head − published_head` slots are read but not yet handed back to the producer (eager
+    /// pops store `head` without updating it).
     published_head: usize,
     /// [`Consumer::pop`] publishes `head` once this many slots are pending (1 unless
     /// [`Consumer::set_release_group`] said otherwise).
@@ -447,9 +448,11 @@ impl<T> Consumer<T> {
         if available >= wanted {
             return available;
         }
-        // About to wait for the producer: hand back the slots `pop` read but has not published,
-        // so that a producer waiting for room sees them.
-        self.publish_head();
+        // About to wait for the producer: hand back the slots a grouped `pop` read but has not
+        // published, so that a producer waiting for room sees them.
+        if self.release_every != 1 {
+            self.publish_head();
+        }
         // Possibly empty → refresh the tail → really empty?
         // Acquire: pairs with the producer's Release store of `tail`, so its slot writes below
         // `tail` are visible before we read them.
@@ -510,10 +513,14 @@ impl<T> Consumer<T> {
         // SAFETY: available() ≥ 1, so the slot at offset 0 holds an unread item.
         let value = unsafe { self.read(0) };
         self.head = self.head.wrapping_add(1);
-        // Every pop by default; with grouped releases, one store (and one transfer of `head`'s
-        // cache line to a producer that finds the ring full) per group. `available` publishes
-        // the rest before the consumer waits for more.
-        if self.head.wrapping_sub(self.published_head) >= self.release_every {
+        if self.release_every == 1 {
+            // Eager (the default): exactly one Release store per pop, nothing else.
+            // Release: pairs with the producer's Acquire load of `head` (see `store_head`).
+            self.shared.head.store(self.head, Ordering::Release);
+        } else if self.head.wrapping_sub(self.published_head) >= self.release_every {
+            // Grouped: one store (and one transfer of `head`'s cache line to a producer that
+            // finds the ring full) per group; `available` publishes the rest before the
+            // consumer waits for more.
             self.store_head();
         }
         Ok(value)
@@ -534,15 +541,18 @@ impl<T> Consumer<T> {
     /// assert_eq!(producer.slots(), 6);
     /// ```
     pub fn set_release_group(&mut self, group: usize) {
+        // Publish first: from here on `published_head` is exact again.
+        self.store_head();
         self.release_every = group.clamp(1, self.capacity());
-        self.publish_head();
     }
 
     /// Hands every slot that [`Consumer::pop`] has read back to the producer now (a no-op
     /// unless [`Consumer::set_release_group`] grouped the releases).
     #[inline]
     pub fn release_pending(&mut self) {
-        self.publish_head();
+        if self.release_every != 1 {
+            self.publish_head();
+        }
     }
 
     /// Pops the oldest item, calling `wait` while the ring is empty.
