@@ -74,13 +74,26 @@ pub(crate) struct Ranked {
     version: u32,
 }
 
+impl Ranked {
+    /// An entry outside any kept ranking (the rank-everyone path): version 0.
+    #[inline]
+    pub(crate) fn unversioned(score: i64, account: u32) -> Ranked {
+        Ranked {
+            score,
+            account,
+            version: 0,
+        }
+    }
+}
+
 /// The ADL total order: `x` goes before `y` (higher score first, then the lower account).
 #[inline]
 pub(crate) fn ranked_before(x: &Ranked, y: &Ranked) -> bool {
     x.score > y.score || (x.score == y.score && x.account < y.account)
 }
 
-fn sift_down(heap: &mut [Ranked], mut at: usize) {
+/// Restores the heap property below `at` in a max-heap ordered by [`ranked_before`].
+pub(crate) fn sift_down(heap: &mut [Ranked], mut at: usize) {
     loop {
         let left = 2 * at + 1;
         if left >= heap.len() {
@@ -97,6 +110,13 @@ fn sift_down(heap: &mut [Ranked], mut at: usize) {
         }
         heap.swap(at, best);
         at = best;
+    }
+}
+
+/// Arranges `heap` as a binary heap with the best-ranked entry first, in O(n).
+pub(crate) fn heapify(heap: &mut [Ranked]) {
+    for at in (0..heap.len() / 2).rev() {
+        sift_down(heap, at);
     }
 }
 
@@ -277,9 +297,7 @@ impl AdlRanking {
                 });
             }
         }
-        for at in (0..slot.heap.len() / 2).rev() {
-            sift_down(&mut slot.heap, at);
-        }
+        heapify(&mut slot.heap);
         self.stats.builds += 1;
         self.stats.scored += slot.heap.len() as u64;
         slot.cursor = self.log.len();

@@ -122,7 +122,7 @@
 
 use crate::book::{MAX_PRICE, OrderCommand, OrderKind, TimeInForce};
 use crate::risk::account::AccountIdx;
-use crate::risk::adl::{AdlRanking, AdlStats};
+use crate::risk::adl::{AdlRanking, AdlStats, Ranked, heapify, sift_down};
 use crate::risk::engine::{
     Fill, FillError, FundsError, LeverageError, Liquidity, MarkError, RiskEngine, bits,
 };
@@ -359,7 +359,7 @@ pub struct LiquidationEngine {
     flights: Vec<Flight>,
     free_flights: Vec<u32>,
     cooling: Vec<u32>,
-    adl_buf: Vec<(i64, u32)>,
+    adl_buf: Vec<Ranked>,
     adl_rank: AdlRanking,
     adl_cache: bool,
     seq: u64,
@@ -434,7 +434,7 @@ impl LiquidationEngine {
             + self.flights.capacity() * size_of::<Flight>()
             + self.free_flights.capacity() * 4
             + self.cooling.capacity() * 4
-            + self.adl_buf.capacity() * size_of::<(i64, u32)>()
+            + self.adl_buf.capacity() * size_of::<Ranked>()
             + self.adl_rank.memory_bytes()
     }
 
@@ -1253,7 +1253,10 @@ impl LiquidationEngine {
                 let j = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 if j != f.account.0 as usize && self.slot_flight[j * ms + s] == ABSENT {
-                    buf.push((adl_score(&self.risk, AccountIdx(j as u32), s), j as u32));
+                    buf.push(Ranked::unversioned(
+                        adl_score(&self.risk, AccountIdx(j as u32), s),
+                        j as u32,
+                    ));
                 }
             }
         }
@@ -1266,8 +1269,8 @@ impl LiquidationEngine {
         while heap_len > 0 && r > 0 {
             heap_len -= 1;
             buf.swap(0, heap_len);
-            sift_down_ranked(&mut buf[..heap_len], 0);
-            let j = buf[heap_len].1;
+            sift_down(&mut buf[..heap_len], 0);
+            let j = buf[heap_len].account;
             let q = r.min(self.risk.positions[j as usize * ms + s].size.abs());
             match self.adl_close(f, j, q) {
                 Ok(()) => {}
@@ -1471,40 +1474,6 @@ fn adl_score(risk: &RiskEngine, idx: AccountIdx, s: usize) -> i64 {
         div_trunc(mul_sat(pct, RATE_DEN), lev)
     };
     score.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
-
-/// ADL rank order: `x` goes before `y` (higher score first, then the lower account index).
-#[inline]
-fn ranked_before(x: &(i64, u32), y: &(i64, u32)) -> bool {
-    x.0 > y.0 || (x.0 == y.0 && x.1 < y.1)
-}
-
-/// Restores the heap property below `at` in a binary heap ordered by [`ranked_before`].
-fn sift_down_ranked(heap: &mut [(i64, u32)], mut at: usize) {
-    loop {
-        let left = 2 * at + 1;
-        if left >= heap.len() {
-            return;
-        }
-        let right = left + 1;
-        let best = if right < heap.len() && ranked_before(&heap[right], &heap[left]) {
-            right
-        } else {
-            left
-        };
-        if !ranked_before(&heap[best], &heap[at]) {
-            return;
-        }
-        heap.swap(at, best);
-        at = best;
-    }
-}
-
-/// Arranges `heap` as a binary heap with the best-ranked entry first, in O(n).
-fn heapify(heap: &mut [(i64, u32)]) {
-    for at in (0..heap.len() / 2).rev() {
-        sift_down_ranked(heap, at);
-    }
 }
 
 enum Fired {
