@@ -716,44 +716,48 @@ fn print_ratios(rows: &[Row]) {
             (Some(a), Some(b)) if pick(&b) > 0 => pick(&a) as f64 / pick(&b) as f64,
             _ => f64::NAN,
         };
-    println!(
-        "ring.throughput_ratio_vs_rtrb={:.2}",
-        ratio(single.u64_per_sec, rtrb.u64_per_sec)
-    );
-    println!(
-        "ring.grouped_throughput_ratio_vs_rtrb={:.2}",
-        ratio(grouped.u64_per_sec, rtrb.u64_per_sec)
-    );
-    println!(
-        "ring.grouped_msg64_throughput_ratio_vs_rtrb={:.2}",
-        ratio(grouped.msg64_per_sec, rtrb.msg64_per_sec)
-    );
-    println!(
-        "ring.grouped_rtt_p50_ratio_vs_rtrb={:.2}",
-        rtt_ratio(grouped.rtt, rtrb.rtt, |r| r.p50)
-    );
-    println!(
-        "ring.grouped_rtt_p999_ratio_vs_rtrb={:.2}",
-        rtt_ratio(grouped.rtt, rtrb.rtt, |r| r.p999)
-    );
-    println!(
-        "ring.batch_throughput_ratio_vs_rtrb={:.2}",
-        ratio(batch.u64_per_sec, rtrb.u64_per_sec)
-    );
-    println!(
-        "ring.msg64_throughput_ratio_vs_rtrb={:.2}",
-        ratio(single.msg64_per_sec, rtrb.msg64_per_sec)
-    );
-    println!(
-        "ring.rtt_p50_ratio_vs_rtrb={:.2}",
-        rtt_ratio(single.rtt, rtrb.rtt, |r| r.p50)
-    );
-    println!(
-        "ring.rtt_p999_ratio_vs_rtrb={:.2}",
-        rtt_ratio(single.rtt, rtrb.rtt, |r| r.p999)
-    );
-    println!(
-        "ring.rtt_p50_over_floor={:.2}",
-        rtt_ratio(single.rtt, floor.rtt, |r| r.p50)
-    );
+    let p50 = |r: &RoundTrip| r.p50;
+    let p999 = |r: &RoundTrip| r.p999;
+    let lines = [
+        (
+            "throughput_ratio_vs_rtrb",
+            ratio(single.u64_per_sec, rtrb.u64_per_sec),
+        ),
+        (
+            "grouped_throughput_ratio_vs_rtrb",
+            ratio(grouped.u64_per_sec, rtrb.u64_per_sec),
+        ),
+        (
+            "grouped_msg64_throughput_ratio_vs_rtrb",
+            ratio(grouped.msg64_per_sec, rtrb.msg64_per_sec),
+        ),
+        (
+            "grouped_rtt_p50_ratio_vs_rtrb",
+            rtt_ratio(grouped.rtt, rtrb.rtt, p50),
+        ),
+        (
+            "grouped_rtt_p999_ratio_vs_rtrb",
+            rtt_ratio(grouped.rtt, rtrb.rtt, p999),
+        ),
+        (
+            "batch_throughput_ratio_vs_rtrb",
+            ratio(batch.u64_per_sec, rtrb.u64_per_sec),
+        ),
+        (
+            "msg64_throughput_ratio_vs_rtrb",
+            ratio(single.msg64_per_sec, rtrb.msg64_per_sec),
+        ),
+        (
+            "rtt_p50_ratio_vs_rtrb",
+            rtt_ratio(single.rtt, rtrb.rtt, p50),
+        ),
+        (
+            "rtt_p999_ratio_vs_rtrb",
+            rtt_ratio(single.rtt, rtrb.rtt, p999),
+        ),
+        ("rtt_p50_over_floor", rtt_ratio(single.rtt, floor.rtt, p50)),
+    ];
+    for (key, value) in lines {
+        println!("ring.{key}={value:.2}");
+    }
 }
