@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::report::{BUCKET_MS, Bucket, Collector, Latency};
@@ -169,6 +170,35 @@ pub fn latency_svg(
     Ok(())
 }
 
+/// One panel of the cascade chart: time from the crash start across, `y` up, with its mesh.
+fn time_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    time: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    y_desc: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let mut panel = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d(time, y)
+        .map_err(err)?;
+    panel
+        .configure_mesh()
+        .x_desc("seconds from the crash start (logical time)")
+        .y_desc(y_desc)
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(err)?;
+    Ok(panel)
+}
+
 /// The cascade chart of symbol 0: index, mark and last trade price (with each 100 ms's trade
 /// range as a thin bar) over logical time from 10 s before the crash to the end, and the
 /// liquidated quantity per 100 ms as bars below.
@@ -229,22 +259,7 @@ pub fn cascade_svg(
     )?;
     let (upper, lower) = rest.split_vertically(470);
 
-    let mut chart = ChartBuilder::on(&upper)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(80)
-        .build_cartesian_2d(t0..t1, (lo - pad)..(hi + pad))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds from the crash start (logical time)")
-        .y_desc("price (quote)")
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_panel(&upper, t0..t1, (lo - pad)..(hi + pad), "price (quote)")?;
 
     let wick = RGBColor(255, 160, 160);
     chart
@@ -331,21 +346,7 @@ pub fn cascade_svg(
         .draw()
         .map_err(err)?;
 
-    let mut bars = ChartBuilder::on(&lower)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(80)
-        .build_cartesian_2d(t0..t1, 0.0..max_liq * 1.1)
-        .map_err(err)?;
-    bars.configure_mesh()
-        .x_desc("seconds from the crash start (logical time)")
-        .y_desc("liquidated per 100 ms")
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(err)?;
+    let mut bars = time_panel(&lower, t0..t1, 0.0..max_liq * 1.1, "liquidated per 100 ms")?;
     let bar = RGBColor(148, 103, 189);
     let width = BUCKET_MS as f64 / 1000.0;
     bars.draw_series(
