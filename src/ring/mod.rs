@@ -450,9 +450,7 @@ impl<T> Consumer<T> {
         }
         // About to wait for the producer: hand back the slots a grouped `pop` read but has not
         // published, so that a producer waiting for room sees them.
-        if self.release_every != 1 {
-            self.publish_head();
-        }
+        self.publish_head();
         // Possibly empty → refresh the tail → really empty?
         // Acquire: pairs with the producer's Release store of `tail`, so its slot writes below
         // `tail` are visible before we read them.
@@ -482,10 +480,11 @@ impl<T> Consumer<T> {
         self.store_head();
     }
 
-    /// Publishes `head` if some read slots are not yet handed back.
+    /// Publishes `head` if grouped pops left read slots not yet handed back (eager pops keep
+    /// nothing pending and do not maintain `published_head`).
     #[inline(always)]
     fn publish_head(&mut self) {
-        if self.published_head != self.head {
+        if self.release_every != 1 && self.published_head != self.head {
             self.store_head();
         }
     }
@@ -550,9 +549,7 @@ impl<T> Consumer<T> {
     /// unless [`Consumer::set_release_group`] grouped the releases).
     #[inline]
     pub fn release_pending(&mut self) {
-        if self.release_every != 1 {
-            self.publish_head();
-        }
+        self.publish_head();
     }
 
     /// Pops the oldest item, calling `wait` while the ring is empty.
