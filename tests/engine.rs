@@ -882,3 +882,171 @@ fn the_runner_never_pins_two_spinners_to_one_core() {
     assert!(plan.to_string().contains("not pinned"), "{plan}");
     let _ = engine.shutdown();
 }
+
+/// A price-only modify is not reported back to the risk stage (its report would change nothing
+/// there). Checked against a twin engine that sends every such move with its remaining
+/// quantity spelled out — the reported path — in lockstep: moves that rest, moves that cross
+/// and trade, moves of orders being liquidated, on the random workload with liquidations. Both
+/// must give the same events after every input, and the same margins and live orders.
+#[test]
+fn price_only_moves_leave_risk_as_a_reported_modify_would() {
+    fn step(engine: &mut Engine, input: Input) -> Vec<Event> {
+        match input {
+            Input::Command(ts, c) => engine.send(ts, c).unwrap(),
+            Input::Market(ts, m) => engine.feed(ts, m).unwrap(),
+        }
+        drain(engine)
+    }
+    fn margins(engine: &Engine) -> Vec<Money> {
+        let risk = engine.stages().unwrap().risk().risk();
+        (1..=4)
+            .chain(10..60)
+            .filter_map(|a| risk.index_of(AccountId(a)))
+            .map(|idx| risk.available_margin(idx))
+            .collect()
+    }
+    let build = || {
+        EngineBuilder::new()
+            .market(market(0, MarkConfig::last()))
+            .accounts(128)
+            .ring_capacity(64)
+            .start()
+            .unwrap()
+    };
+    for seed in [3, 4, 5] {
+        let (mut skip, mut report) = (build(), build());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5eed);
+        let mut ids: Vec<u64> = Vec::new();
+        let (mut moves, mut crossing) = (0, 0);
+        for input in workload(seed, 3_000) {
+            if let Input::Command(_, Command::Order { order, .. }) = input {
+                ids.push(order.id.0);
+            }
+            let a = step(&mut skip, input);
+            assert_eq!(a, step(&mut report, input), "seed {seed}");
+            if ids.is_empty() || !rng.random_bool(0.6) {
+                continue;
+            }
+            let id = OrderId(ids[rng.random_range(0..ids.len())]);
+            let book = skip.stages().unwrap().book(BTC).unwrap();
+            let Some(view) = book.order(id) else {
+                continue;
+            };
+            // Mostly toward the other side, so that many moves cross and trade.
+            let toward = rng.random_range(-20..=60);
+            let price = Price(match view.side {
+                Side::Buy => view.price.0 + toward,
+                Side::Sell => (view.price.0 - toward).max(1),
+            });
+            let bbo = book.bbo();
+            crossing += usize::from(match view.side {
+                Side::Buy => bbo.ask_qty.0 > 0 && price >= bbo.ask,
+                Side::Sell => bbo.bid_qty.0 > 0 && price <= bbo.bid,
+            });
+            moves += 1;
+            let ts = 0;
+            let a = step(
+                &mut skip,
+                Input::Command(
+                    ts,
+                    Command::Modify {
+                        id,
+                        price: Some(price),
+                        qty: None,
+                    },
+                ),
+            );
+            let b = step(
+                &mut report,
+                Input::Command(
+                    ts,
+                    Command::Modify {
+                        id,
+                        price: Some(price),
+                        qty: Some(view.remaining),
+                    },
+                ),
+            );
+            assert_eq!(a, b, "seed {seed}: move of {id:?} to {price:?}");
+            assert_eq!(margins(&skip), margins(&report), "seed {seed}");
+        }
+        assert!(moves > 300 && crossing > 40, "{moves} moves, {crossing} crossing");
+        assert_eq!(margins(&skip), margins(&report));
+        assert_eq!(
+            skip.stages().unwrap().live_orders(),
+            report.stages().unwrap().live_orders()
+        );
+        let (ra, rb) = (skip.shutdown(), report.shutdown());
+        assert_eq!(state(&ra), state(&rb));
+        assert!(liquidations(&ra.events) == liquidations(&rb.events));
+        // The skipping engine sent fewer book → risk messages, and both took all they were sent.
+        let sent = |r: &Report| r.messages.iter().map(|m| m.2).sum::<u64>();
+        assert!(sent(&ra) < sent(&rb));
+        conserved(&ra.risk);
+    }
+}
+
+/// The risk stage's open-order reservation follows each kind of modify: a price-only move
+/// keeps it (and sends no report back), a smaller quantity releases, a larger one reserves
+/// the growth once the book applied it, a move that crosses releases what it filled.
+#[test]
+fn modifies_keep_the_open_order_reservation() {
+    let mut e = single();
+    for a in [1, 2] {
+        e.send(
+            0,
+            Command::Deposit {
+                account: AccountId(a),
+                amount: quote(10_000),
+            },
+        )
+        .unwrap();
+    }
+    e.send(
+        0,
+        order(BTC, OrderCommand::limit(1, 1, Side::Sell, 110, 10)),
+    )
+    .unwrap();
+    e.send(0, order(BTC, OrderCommand::limit(2, 2, Side::Buy, 100, 3)))
+        .unwrap();
+    drain(&mut e);
+    let open = |e: &Engine| {
+        let risk = e.stages().unwrap().risk().risk();
+        let v = risk.position_view(AccountId(1), BTC).unwrap();
+        (v.open_sell.0, v.qty.0)
+    };
+    let modify = |e: &mut Engine, price: Option<i64>, qty: Option<i64>| {
+        e.send(
+            0,
+            Command::Modify {
+                id: OrderId(1),
+                price: price.map(Price),
+                qty: qty.map(liqcore::types::Qty),
+            },
+        )
+        .unwrap();
+        drain(e)
+    };
+    assert_eq!(open(&e), (10, 0));
+    let events = modify(&mut e, Some(108), None);
+    assert!(events.iter().any(|ev| matches!(
+        ev,
+        Event::Book {
+            event: BookEvent::Modified { .. },
+            ..
+        }
+    )));
+    assert_eq!(open(&e), (10, 0), "a price-only move keeps the reservation");
+    modify(&mut e, None, Some(6));
+    assert_eq!(open(&e), (6, 0), "a smaller quantity releases");
+    modify(&mut e, Some(107), Some(8));
+    assert_eq!(open(&e), (8, 0), "a larger quantity reserves the growth");
+    modify(&mut e, Some(100), None);
+    assert_eq!(open(&e), (5, -3), "a crossing move fills 3 and releases them");
+    modify(&mut e, Some(109), None);
+    assert_eq!(open(&e), (5, -3));
+    e.send(0, Command::Cancel { id: OrderId(1) }).unwrap();
+    drain(&mut e);
+    assert_eq!(open(&e), (0, -3));
+    assert_eq!(e.stages().unwrap().live_orders(), 0);
+}

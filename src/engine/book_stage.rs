@@ -1,7 +1,7 @@
 //! The book stage's state machine: one [`Book`] per symbol it owns; turns the books' events
 //! into execution reports (host), fills and order endings (risk) and market data (mark).
 
-use crate::book::{Bbo, Book, BookEvent};
+use crate::book::{Bbo, Book, BookEvent, EventSink};
 use crate::engine::msg::{
     BookOrder, BookPriority, BookReport, EndReason, Event, Hint, MarkPublished, MarketData, NO_HINT,
 };
@@ -48,7 +48,9 @@ pub(crate) struct BookSlot {
 enum Origin {
     Submit(OrderId, Qty, Hint),
     Liquidation(OrderId, Qty),
-    Modify(OrderId, Hint),
+    /// A modify; `report` when the risk stage needs the `Modified` report (see
+    /// [`BookStage::on_order`]).
+    Modify(OrderId, Hint, bool),
     Cancel(OrderId, Hint),
     Mark,
 }
@@ -60,7 +62,7 @@ impl Origin {
     fn hint(self, id: OrderId) -> Hint {
         match self {
             Origin::Submit(oid, _, hint)
-            | Origin::Modify(oid, hint)
+            | Origin::Modify(oid, hint, _)
             | Origin::Cancel(oid, hint)
                 if oid == id =>
             {
@@ -72,20 +74,116 @@ impl Origin {
 }
 
 /// The book stage (see the [engine docs](crate::engine)).
+///
+/// The books write their events straight into a [`Translate`] sink, which turns each into
+/// its report, market data and host event as it happens (no per-command event buffer). The
+/// one exception is `Bbo`, always a command's last event: its market data needs the book's
+/// impact prices, so it is sent once the book has returned.
 pub(crate) struct BookStage {
     pub(crate) books: Vec<Option<BookSlot>>,
-    scratch: Vec<BookEvent>,
     pub(crate) counters: BookCounters,
 }
 
-/// Reserve of the per-command event buffer (grows only for a command with more events).
-const SCRATCH_RESERVE: usize = 4096;
+/// A book's event sink that translates as events come: execution reports to the host, fills
+/// and endings to the risk stage, trades to the mark stage.
+struct Translate<'a, O> {
+    out: &'a mut O,
+    symbol: SymbolId,
+    origin: Origin,
+    first: bool,
+    trades: &'a mut u64,
+    /// The command's `Bbo` event, held until the book returns (see [`BookStage`]).
+    bbo: Option<Bbo>,
+}
+
+impl<O: BookOut> EventSink for Translate<'_, O> {
+    #[inline(always)]
+    fn event(&mut self, event: BookEvent) {
+        let (out, origin) = (&mut *self.out, self.origin);
+        match event {
+            BookEvent::Accepted { id } => {
+                if matches!(origin, Origin::Liquidation(lid, _) if lid == id) {
+                    out.liquidation_accepted();
+                }
+            }
+            BookEvent::Rejected { id, .. } => match origin {
+                Origin::Submit(oid, qty, _) | Origin::Liquidation(oid, qty) if oid == id => {
+                    out.report(BookReport::Ended {
+                        id,
+                        remaining: qty,
+                        reason: EndReason::Rejected,
+                        hint: origin.hint(id),
+                    });
+                }
+                Origin::Modify(..) => out.report(BookReport::Ended {
+                    id,
+                    remaining: Qty(0),
+                    reason: EndReason::ModifyRejected,
+                    hint: origin.hint(id),
+                }),
+                _ => {}
+            },
+            BookEvent::Trade(trade) => {
+                *self.trades += 1;
+                out.report(BookReport::Trade {
+                    symbol: self.symbol,
+                    trade,
+                    taker_hint: origin.hint(trade.taker),
+                });
+                out.data(MarketData::Trade {
+                    symbol: self.symbol,
+                    price: trade.price,
+                    qty: trade.qty,
+                });
+            }
+            BookEvent::Cancelled {
+                id,
+                remaining,
+                reason,
+            } => out.report(BookReport::Ended {
+                id,
+                remaining,
+                reason: EndReason::Cancelled(reason),
+                hint: origin.hint(id),
+            }),
+            BookEvent::Modified { id, remaining, .. } => {
+                if !matches!(origin, Origin::Modify(_, _, false)) {
+                    out.report(BookReport::Modified {
+                        id,
+                        remaining,
+                        hint: origin.hint(id),
+                    });
+                }
+            }
+            BookEvent::Triggered { .. } => {}
+            BookEvent::Bbo(bbo) => {
+                // The command's last event: sent by `BookStage::finish`.
+                self.bbo = Some(bbo);
+                return;
+            }
+        }
+        self.host_event(event);
+    }
+}
+
+impl<O: BookOut> Translate<'_, O> {
+    #[inline(always)]
+    fn host_event(&mut self, event: BookEvent) {
+        self.out.event(Event::Book {
+            symbol: self.symbol,
+            event,
+        });
+        if self.first && matches!(self.origin, Origin::Submit(..)) {
+            self.out.first_report();
+        }
+        self.first = false;
+    }
+}
 
 impl BookStage {
     pub(crate) fn new() -> BookStage {
         BookStage {
             books: Vec::new(),
-            scratch: Vec::with_capacity(SCRATCH_RESERVE),
             counters: BookCounters::default(),
         }
     }
@@ -115,22 +213,40 @@ impl BookStage {
                 (symbol, Origin::Submit(order.id, order.qty, hint))
             }
             BookOrder::Cancel(symbol, id, hint) => (symbol, Origin::Cancel(id, hint)),
+            // A price-only modify tells the risk stage nothing it does not know: the order's
+            // remaining quantity changes by fills only (reported as trades), and no growth is
+            // pending (growth needs a new quantity). Its `Modified` report would be a no-op
+            // there, so it is not sent (82 % of the exchange-core workload is such moves).
             BookOrder::Modify {
-                symbol, id, hint, ..
-            } => (symbol, Origin::Modify(id, hint)),
+                symbol,
+                id,
+                hint,
+                qty,
+                ..
+            } => (symbol, Origin::Modify(id, hint, qty.is_some())),
         };
         let Some(Some(slot)) = self.books.get_mut(symbol.0 as usize) else {
             self.counters.misrouted += 1;
             return;
         };
+        let mut sink = Translate {
+            out,
+            symbol,
+            origin,
+            first: true,
+            trades: &mut self.counters.trades,
+            bbo: None,
+        };
         match *msg {
-            BookOrder::Submit(_, order, _) => slot.book.submit(&order, &mut self.scratch),
-            BookOrder::Cancel(_, id, _) => slot.book.cancel(id, &mut self.scratch),
+            BookOrder::Submit(_, order, _) => slot.book.submit(&order, &mut sink),
+            BookOrder::Cancel(_, id, _) => slot.book.cancel(id, &mut sink),
             BookOrder::Modify { id, price, qty, .. } => {
-                slot.book.modify(id, price, qty, &mut self.scratch);
+                slot.book.modify(id, price, qty, &mut sink);
             }
         }
-        self.translate(symbol, origin, out);
+        let bbo = sink.bbo;
+        let first = sink.first;
+        self.finish(symbol, origin, first, bbo, out);
     }
 
     /// A liquidation-flow message (served first).
@@ -155,19 +271,27 @@ impl BookStage {
             }
             return;
         };
+        let mut sink = Translate {
+            out,
+            symbol,
+            origin,
+            first: true,
+            trades: &mut self.counters.trades,
+            bbo: None,
+        };
         match *msg {
             BookPriority::Cancel(_, id, _) => slot.book.cancel_with_reason(
                 id,
                 crate::book::CancelReason::Liquidation,
-                &mut self.scratch,
+                &mut sink,
             ),
             BookPriority::Liquidation(order) => {
                 self.counters.liquidation_orders += 1;
-                slot.book
-                    .submit_liquidation(&order.to_command(), &mut self.scratch);
+                slot.book.submit_liquidation(&order.to_command(), &mut sink);
             }
         }
-        self.translate(symbol, origin, out);
+        let (first, bbo) = (sink.first, sink.bbo);
+        self.finish(symbol, origin, first, bbo, out);
     }
 
     /// A new mark price: stop triggers and the market-order band.
@@ -177,80 +301,40 @@ impl BookStage {
             self.counters.misrouted += 1;
             return;
         };
-        slot.book.on_mark_price(mark.price, &mut self.scratch);
-        self.translate(mark.symbol, Origin::Mark, out);
+        let mut sink = Translate {
+            out,
+            symbol: mark.symbol,
+            origin: Origin::Mark,
+            first: true,
+            trades: &mut self.counters.trades,
+            bbo: None,
+        };
+        slot.book.on_mark_price(mark.price, &mut sink);
+        let (first, bbo) = (sink.first, sink.bbo);
+        self.finish(mark.symbol, Origin::Mark, first, bbo, out);
     }
 
-    fn translate<O: BookOut>(&mut self, symbol: SymbolId, origin: Origin, out: &mut O) {
-        let mut first = true;
-        for i in 0..self.scratch.len() {
-            let event = self.scratch[i];
-            match event {
-                BookEvent::Accepted { id } => {
-                    if matches!(origin, Origin::Liquidation(lid, _) if lid == id) {
-                        out.liquidation_accepted();
-                    }
-                }
-                BookEvent::Rejected { id, .. } => match origin {
-                    Origin::Submit(oid, qty, _) | Origin::Liquidation(oid, qty) if oid == id => {
-                        out.report(BookReport::Ended {
-                            id,
-                            remaining: qty,
-                            reason: EndReason::Rejected,
-                            hint: origin.hint(id),
-                        });
-                    }
-                    Origin::Modify(..) => out.report(BookReport::Ended {
-                        id,
-                        remaining: Qty(0),
-                        reason: EndReason::ModifyRejected,
-                        hint: origin.hint(id),
-                    }),
-                    _ => {}
-                },
-                BookEvent::Trade(trade) => {
-                    self.counters.trades += 1;
-                    out.report(BookReport::Trade {
-                        symbol,
-                        trade,
-                        taker_hint: origin.hint(trade.taker),
-                    });
-                    out.data(MarketData::Trade {
-                        symbol,
-                        price: trade.price,
-                        qty: trade.qty,
-                    });
-                }
-                BookEvent::Cancelled {
-                    id,
-                    remaining,
-                    reason,
-                } => out.report(BookReport::Ended {
-                    id,
-                    remaining,
-                    reason: EndReason::Cancelled(reason),
-                    hint: origin.hint(id),
-                }),
-                BookEvent::Modified { id, remaining, .. } => {
-                    out.report(BookReport::Modified {
-                        id,
-                        remaining,
-                        hint: origin.hint(id),
-                    });
-                }
-                BookEvent::Triggered { .. } => {}
-                BookEvent::Bbo(bbo) => {
-                    let top = self.top(symbol, bbo);
-                    out.data(MarketData::Top { symbol, top });
-                }
-            }
-            out.event(Event::Book { symbol, event });
-            if first && matches!(origin, Origin::Submit(..)) {
-                out.first_report();
-            }
-            first = false;
+    /// Sends a command's `Bbo` (its last event, held by the sink): market data with the top
+    /// of the book (and its impact prices), then the host event.
+    #[inline]
+    fn finish<O: BookOut>(
+        &self,
+        symbol: SymbolId,
+        origin: Origin,
+        first: bool,
+        bbo: Option<Bbo>,
+        out: &mut O,
+    ) {
+        let Some(bbo) = bbo else { return };
+        let top = self.top(symbol, bbo);
+        out.data(MarketData::Top { symbol, top });
+        out.event(Event::Book {
+            symbol,
+            event: BookEvent::Bbo(bbo),
+        });
+        if first && matches!(origin, Origin::Submit(..)) {
+            out.first_report();
         }
-        self.scratch.clear();
     }
 
     fn top(&self, symbol: SymbolId, bbo: Bbo) -> BookTop {
