@@ -1332,6 +1332,22 @@ impl RiskEngine {
         }
         let (base, other_mm) = match pos.mode {
             MarginMode::Isolated => (pos.margin.checked_sub(pos.entry_notional)?, 0),
+            MarginMode::Cross
+                if Some(self.accounts[idx.0 as usize].position_mask)
+                    == 1u64.checked_shl(symbol.0) =>
+            {
+                // The account's only position: the cross totals are this position's own, so
+                // its PnL and maintenance margin are computed once (what the general branch
+                // below gives: equity = collateral ⊕ upnl, other_mm = mm − mm = 0).
+                let upnl = state.upnl(pos);
+                let equity = self.accounts[idx.0 as usize]
+                    .collateral
+                    .saturating_add(upnl);
+                (
+                    equity.checked_sub(upnl)?.checked_sub(pos.entry_notional)?,
+                    0,
+                )
+            }
             MarginMode::Cross => {
                 let totals = self.cross_maintenance(idx);
                 let own_mm = state.maintenance_margin(pos);
