@@ -121,7 +121,7 @@ pub use math::{
 pub use sampled::{SampledAverage, SampledError};
 pub use window::{Twap, Vwap, WindowError};
 
-use math::{round_half_ticks, ticks};
+use math::{Quotient, mean2, round_half_ticks, ticks};
 
 use crate::types::{Price, Qty, Rate};
 
@@ -422,9 +422,10 @@ pub struct MarkPrice {
     needs_index: bool,
     /// `config.stale_after_ms`, `u64::MAX` for "never stale" (one comparison per read).
     stale_limit_ms: u64,
-    /// Last rounded ticks of the divided components (funding price or basis-EMA price, and the
-    /// local-median EMA): `Quotient::round_with_hint` checks these cells before dividing.
-    tick_hints: [i64; 2],
+    /// Last rounded ticks of the divided components — the funding or basis-EMA offset from the
+    /// index, the local-median EMA, and the mean of two components (when one is missing) — so
+    /// `Quotient`'s cell test checks these cells before dividing.
+    tick_hints: [i64; 3],
 }
 
 fn check_price(price: Price) -> Result<(), MarkError> {
@@ -494,7 +495,7 @@ impl MarkPrice {
             funding: Funding::default(),
             mark: None,
             stale: false,
-            tick_hints: [0; 2],
+            tick_hints: [0; 3],
         })
     }
 
@@ -866,7 +867,9 @@ impl MarkPrice {
     /// median of the three rounded values; each divided component (funding price, basis-EMA
     /// price, local-median EMA) is then rounded from its undivided `Quotient` by a cell test
     /// around the tick it rounded to last time. The mean of two components does not commute
-    /// with rounding: those cases (and every rare one) take the exact path.
+    /// with rounding: it is rounded whole, from one quotient holding both components
+    /// ([`MarkPrice::compute_rounded_rare`], with the other missing-component cases). Only a
+    /// quotient beyond the cell test's bounds that dividing cannot settle takes the exact path.
     #[inline]
     fn compute_rounded(&mut self, now: u64, local_doubled: Option<i64>) -> (Option<Price>, bool) {
         let stale = self.needs_index() && !self.index_is_fresh(now);
@@ -951,13 +954,89 @@ impl MarkPrice {
                 }
             }
         };
-        match fast {
-            Some(price) => (Some(price), stale),
+        if let Some(price) = fast {
+            return (Some(price), stale);
+        }
+        match self.compute_rounded_rare(now, local_doubled) {
+            Some(rounded) => (rounded, stale),
             None => {
                 let (raw, stale) = self.compute_with(now, local_doubled.map(half_ticks));
                 (raw.map(round), stale)
             }
         }
+    }
+
+    /// The cases [`MarkPrice::compute_rounded`]'s inline path leaves — a missing component
+    /// (two → their mean, one → it), smoothing without weight yet — with the values and
+    /// rules of [`MarkPrice::compute_with`], rounded, without dividing unless a cell test
+    /// misses. `Some(None)`: no value; `None`: only the exact path can tell (a quotient beyond
+    /// the fast bounds). Not for `last` / `mid`, and after the stale fallbacks.
+    #[cold]
+    #[inline(never)]
+    fn compute_rounded_rare(
+        &mut self,
+        now: u64,
+        local_doubled: Option<i64>,
+    ) -> Option<Option<Price>> {
+        let index = self.index;
+        // Ties toward the index; without one, down (as `round_to_tick(_, None)`).
+        let toward = index.map_or(i64::MIN, |price| price.0);
+        let exact = |value: I80F48| Part::Exact(value);
+        let (a, b, c, third) = match &self.state {
+            MethodState::Last | MethodState::Mid => return None,
+            MethodState::Median3 {
+                config,
+                basis_average,
+            } => (
+                index.and_then(|index| {
+                    funding_adjustment(index, &self.funding, now, config.funding_convention)
+                        .map(|adjustment| Part::Shifted(adjustment, index))
+                }),
+                self.basis_price(basis_average.value(), config.basis_source)
+                    .map(exact),
+                self.last_trade.map(ticks).map(exact),
+                // median_of_present: two components → their mean.
+                None,
+            ),
+            MethodState::EmaMedian {
+                config,
+                basis_ema,
+                local_ema,
+            } => (
+                match (index, basis_ema.quotient()) {
+                    (Some(index), Some(smoothed)) => Some(Part::Shifted(smoothed, index)),
+                    // No weight yet: index + the current basis (exact).
+                    _ => self.basis_price(None, config.basis_source).map(exact),
+                },
+                local_doubled.map(half_ticks).map(exact),
+                self.reference_price_if_fresh(now).map(ticks).map(exact),
+                // Hyperliquid: with two components, the local median's EMA is the third.
+                local_ema.quotient().map(Part::Plain),
+            ),
+        };
+        let hints = &mut self.tick_hints;
+        let rounded = match (a, b, c) {
+            (Some(a), Some(b), Some(c)) => median3_ticks(
+                a.round(hints, index, toward)?,
+                b.round(hints, index, toward)?,
+                c.round(hints, index, toward)?,
+            ),
+            (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
+                match third {
+                    Some(third) => median3_ticks(
+                        x.round(hints, index, toward)?,
+                        y.round(hints, index, toward)?,
+                        third.round(hints, index, toward)?,
+                    ),
+                    None => Part::round_mean(x, y, hints, index, toward)?,
+                }
+            }
+            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => {
+                x.round(hints, index, toward)?
+            }
+            (None, None, None) => return Some(None),
+        };
+        Some(Some(rounded))
     }
 
     fn publish(&mut self, ts: u64, local_doubled: Option<i64>) -> Option<MarkUpdate> {
@@ -993,9 +1072,58 @@ impl MarkPrice {
 /// `0 > ⌊value⌋` — so the value's own tick is remembered, whatever the index does. `None`
 /// when the value is `None` or the sum leaves the `i64` range (the exact path then decides).
 #[inline(always)]
-fn shifted_round(value: &math::Quotient, hint: &mut i64, index: Price) -> Option<Price> {
+fn shifted_round(value: &Quotient, hint: &mut i64, index: Price) -> Option<Price> {
     let offset = value.round_with_hint(hint, 0)?;
     index.0.checked_add(offset.0).map(Price)
+}
+
+/// A component of a median as [`MarkPrice::compute_rounded_rare`] holds it: exact, or an
+/// undivided quotient rounded through a cell test.
+#[derive(Clone, Copy, Debug)]
+enum Part {
+    /// An exact value: a trade, the reference, the local median, a mid, a sampled average.
+    Exact(I80F48),
+    /// `index + q` (the funding price, the basis-EMA price): hint slot 0, the offset's tick.
+    Shifted(Quotient, Price),
+    /// `q` itself (the local-median EMA): hint slot 1.
+    Plain(Quotient),
+}
+
+impl Part {
+    /// `round_to_tick(value, index)`; `None`: only dividing can tell, and it could not.
+    #[inline]
+    fn round(self, hints: &mut [i64; 3], index: Option<Price>, toward: i64) -> Option<Price> {
+        match self {
+            Part::Exact(value) => Some(round_to_tick(value, index)),
+            Part::Shifted(offset, at) => shifted_round(&offset, &mut hints[0], at),
+            Part::Plain(value) => value.round_with_hint(&mut hints[1], toward),
+        }
+    }
+
+    /// `round_to_tick(mean2(x, y), index)`. With a quotient, both components go into one
+    /// quotient's base — `x + y = index + q + y` exactly — and its halving is rounded by the
+    /// cell test (hint slot 2, absolute ticks); two exact values are averaged directly.
+    /// `None`: a pair no method builds, or a quotient only the exact path can settle.
+    fn round_mean(
+        x: Part,
+        y: Part,
+        hints: &mut [i64; 3],
+        index: Option<Price>,
+        toward: i64,
+    ) -> Option<Price> {
+        match (x, y) {
+            (Part::Exact(x), Part::Exact(y)) => Some(round_to_tick(mean2(x, y), index)),
+            (Part::Shifted(offset, at), Part::Exact(other))
+            | (Part::Exact(other), Part::Shifted(offset, at)) => {
+                let base = offset
+                    .base
+                    .checked_add(ticks(at).to_bits())?
+                    .checked_add(other.to_bits())?;
+                Quotient { base, ..offset }.round_half_with_hint(&mut hints[2], toward)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A price in half ticks as a fixed-point value (exact: prices are below 2⁴¹ half ticks).
