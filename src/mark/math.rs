@@ -194,27 +194,43 @@ impl Quotient {
         if centre.unsigned_abs() >= 1 << 62 {
             return None;
         }
-        let scaled = self.num << FRAC_BITS;
-        // den < 2⁶³ (construction): the products below are single 64×64-bit multiplications.
-        let den = i128::from(self.den as i64);
-        let at_least = |relative: i64| scaled >= i128::from(relative) * den;
-        let (one, half) = (1i64 << shift, 1i64 << (shift - 1));
-        // The lowest bits tick t owns, relative to the hint: t − ½ itself if its tie goes up
-        // (`toward > t − 1`), else one bit above (scaled like the rest).
-        let lowest = |steps: i64, tick: i64| {
-            centre + steps * one - half + (i64::from(toward < tick) << HALVINGS)
-        };
-        if !at_least(lowest(0, hint)) {
-            let below = hint.checked_sub(1)?;
-            return at_least(lowest(-1, below)).then_some(below);
-        }
-        let above = hint.checked_add(1)?;
-        if !at_least(lowest(1, above)) {
-            return Some(hint);
-        }
-        let two_above = above.checked_add(1)?;
-        (!at_least(lowest(2, two_above))).then_some(above)
+        cell_around::<HALVINGS>(self.num << FRAC_BITS, self.den as i64, centre, hint, toward)
     }
+}
+
+/// The cell test shared by [`Quotient`] and the EMA read-out: the tick (`hint` or a neighbour)
+/// whose rounding cell holds `v`, where `v ≥ b` iff `scaled ≥ (b·2^HALVINGS − base)·den`
+/// (`scaled = num·2⁴⁸`) and `centre = hint·2^(48 + HALVINGS) − base`; `None` if it is further.
+///
+/// Needs `|centre| < 2⁶²`, `0 < den < 2⁶³` and `|scaled| < 2¹²⁷`: every bound is then an `i64`
+/// and every product a single 64×64-bit multiplication.
+#[inline(always)]
+pub(crate) fn cell_around<const HALVINGS: u32>(
+    scaled: i128,
+    den: i64,
+    centre: i64,
+    hint: i64,
+    toward: i64,
+) -> Option<i64> {
+    let shift = FRAC_BITS + HALVINGS;
+    let den = i128::from(den);
+    let at_least = |relative: i64| scaled >= i128::from(relative) * den;
+    let (one, half) = (1i64 << shift, 1i64 << (shift - 1));
+    // The lowest bits tick t owns, relative to the hint: t − ½ itself if its tie goes up
+    // (`toward > t − 1`), else one bit above (scaled like the rest).
+    let lowest = |steps: i64, tick: i64| {
+        centre + steps * one - half + (i64::from(toward < tick) << HALVINGS)
+    };
+    if !at_least(lowest(0, hint)) {
+        let below = hint.checked_sub(1)?;
+        return at_least(lowest(-1, below)).then_some(below);
+    }
+    let above = hint.checked_add(1)?;
+    if !at_least(lowest(1, above)) {
+        return Some(hint);
+    }
+    let two_above = above.checked_add(1)?;
+    (!at_least(lowest(2, two_above))).then_some(above)
 }
 
 /// `round_to_tick(doubled / 2, Some(toward))` for a price in half ticks: an odd `doubled` is a
@@ -289,8 +305,9 @@ pub struct Decay {
     /// `e^(−2ᵏ/τ) · 2⁶²` for `k` in `0..64` (boxed: keeps the owning state small).
     table: Box<[u64; 64]>,
     /// `factor(Δt)` for `Δt < SMALL_GAPS`, filled from the bit products at construction (so a
-    /// lookup and the product give identical bits): the common case is one load.
-    small: Box<[u64]>,
+    /// lookup and the product give identical bits): the common case is one load (a fixed
+    /// length, so one comparison guards it).
+    small: Box<[u64; SMALL_GAPS]>,
     tau_ms: u64,
     cutoff_ms: u64,
 }
@@ -322,13 +339,15 @@ impl Decay {
         }
         let mut decay = Decay {
             table,
-            small: Box::default(),
+            small: Box::new([0; SMALL_GAPS]),
             tau_ms,
             cutoff_ms: DECAY_CUTOFF_TAUS * tau_ms,
         };
-        decay.small = (0..SMALL_GAPS as u64)
-            .map(|dt| decay.factor_by_bits(dt))
-            .collect();
+        let mut small = Box::new([0; SMALL_GAPS]);
+        for (dt, factor) in (0u64..).zip(small.iter_mut()) {
+            *factor = decay.factor_by_bits(dt);
+        }
+        decay.small = small;
         Some(decay)
     }
 
@@ -348,9 +367,10 @@ impl Decay {
     #[must_use]
     #[inline]
     pub fn factor(&self, dt_ms: u64) -> u64 {
-        match self.small.get(dt_ms as usize) {
-            Some(&factor) if dt_ms < SMALL_GAPS as u64 => factor,
-            _ => self.factor_by_bits(dt_ms),
+        if dt_ms < SMALL_GAPS as u64 {
+            self.small[dt_ms as usize]
+        } else {
+            self.factor_by_bits(dt_ms)
         }
     }
 
