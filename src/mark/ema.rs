@@ -7,6 +7,14 @@
 //! (64 + 256 × u64, built once; `Δt < 256` ms is one lookup). Decaying multiplies by the
 //! 62-bit factor with two 64×64-bit products, rounded toward zero.
 //!
+//! # Read-out
+//!
+//! [`DecayingEma::value`] divides (`num / den`, floor at 2⁻⁴⁸, relative to the held sample's
+//! whole ticks). The mark only needs the value rounded to a tick: `round_with_hint` gets it
+//! from the accumulators with the cell test of `math::Quotient` (two 64×64-bit products
+//! around the tick of the previous update), the same bits as dividing, and leaves the rare
+//! miss to the dividing path.
+//!
 //! # Semantics
 //!
 //! `x` is a step function: a sample holds from its timestamp until the next one, and each
@@ -167,6 +175,7 @@ impl DecayingEma {
         if shift >= 64 {
             return None;
         }
+        // Both rounded toward −∞, as `quotient()` (and `ratio_to_fixed`) normalise.
         let (num, den) = (offset >> (shift & 63), den >> (shift & 63));
         if num.unsigned_abs() >= 1 << 79 {
             return None;

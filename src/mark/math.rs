@@ -83,17 +83,21 @@ pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
 /// # Semantics
 ///
 /// [`Quotient::exact`] is the division (bit-identical to the expression above).
-/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, Some(toward))` but first tests whether
-/// the value lies in the rounding cell of a remembered tick (or of its neighbour): two
+/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, Some(toward))` but first tests
+/// whether the value lies in the rounding cell of a remembered tick (or of its neighbour): two
 /// 64×64-bit products and comparisons instead of a 128-bit division. Only when the value has
 /// left both cells does it divide (and remember the new tick). The hint changes how fast the
-/// answer comes, never the answer.
+/// answer comes, never the answer. [`Quotient::round_half_with_hint`] does the same for
+/// `⌊exact / 2⌋`: with a second, exact component folded into `base`, the mean of two
+/// components (`mean2`, floor at 2⁻⁴⁸), which does not commute with rounding and so is rounded
+/// whole — the cell bounds doubled, no division.
 ///
 /// # Invariants
 ///
 /// Built only inside the mark module with `0 < den < 2⁶³` (the normalised divisor) and
-/// `|base| < 2¹¹²` (a tick price shifted by 48 bits); the cell tests run only when `|num| < 2⁷⁹` and `den ≥ 2¹⁶` (then the
-/// exact value exists and every product below fits `i128`); otherwise the division decides.
+/// `|base| < 2¹¹²` (tick prices shifted by 48 bits: one, or an index plus a component for a
+/// mean); the cell tests run only when `|num| < 2⁷⁹` and `den ≥ 2¹⁶` (then the exact value
+/// exists and every product below fits `i128`); otherwise the division decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Quotient {
     /// Added to the quotient, in `I80F48` bits.

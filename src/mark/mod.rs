@@ -87,19 +87,26 @@
 //! 64×64-bit multiplications (the decay factor is one table load for `Δt < 256` ms, else one
 //! product per set bit of `Δt`), two exact EMA steps for `ema_median`. The components that are
 //! quotients — the EMA read-outs and `median3`'s funding price — are kept undivided
-//! (`math::Quotient`) and rounded to a tick by testing the rounding cell of the tick they
-//! rounded to last time (two 64×64-bit products); they are divided only when that tick moves
-//! by more than one. Since rounding is monotone, the rounded median of three components is the
-//! median of the rounded components, so results stay bit-identical to dividing first
-//! (`tests/mark_golden.rs` pins every output bit). Config decisions (needs an index, staleness
-//! limit) are made once in [`MarkPrice::new`]; the clamp bounds once per index tick, in `u64`
-//! with constant divisors. The sampled average is divided once per sample, not per update.
-//! No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no locks, no
-//! syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools --bin
-//! compare -- mark`, AMD EPYC Zen 3 KVM guest, 2 cores shared with other builds, ~10 ns of
-//! timer overhead included; runs, spread and method in `perf/mark.md`): see the table there —
-//! `last`/`mid` p50 20–30 ns, `median3` p50 ~50 ns, `ema_median` p50 ~70 ns on a quiet core;
-//! p99 moves with the load on this shared machine.
+//! (`math::Quotient`; an EMA's read-out is fused with the test) and rounded to a tick by
+//! testing the rounding cell of the tick they rounded to last time (two 64×64-bit products);
+//! they are divided only when that tick moves by more than one. Since rounding is monotone,
+//! the rounded median of three components is the median of the rounded components. The mean
+//! of two components (one missing: no reference and the local-median EMA without weight yet,
+//! no trade yet, no book) does not commute with rounding: it is rounded whole, both
+//! components folded into one quotient whose halving gets the same cell test, so those cases
+//! divide nothing either; only a quotient beyond the cell test's bounds is divided (the exact
+//! path, `compute_with`). Results stay bit-identical to dividing first: `tests/mark_golden.rs`
+//! pins every output bit, `tests/mark_props.rs` checks every mark against the exact value on
+//! streams built to reach the rare cases. The output is built without a branch on "did the
+//! mark change" (true on about half the updates). Config decisions (needs an index,
+//! staleness limit) are made once in [`MarkPrice::new`]; the clamp bounds once per index
+//! tick, in `u64` with constant divisors. The sampled average is divided once per sample, not
+//! per update. No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no
+//! locks, no syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools
+//! --bin compare -- mark`, AMD EPYC Zen 3 KVM guest, 2 cores shared with other builds, ~10 ns
+//! of timer overhead included; runs, spread and method in `perf/mark.md`): `last`/`mid` p50
+//! 20–30 ns, `median3` 30–40 ns, `ema_median` 40–50 ns and 50–60 ns without a reference; p99
+//! 40–50, 60, 70–90 and 80–100 ns, moving with the load on this shared machine.
 
 mod ema;
 mod funding;
