@@ -90,18 +90,19 @@ impl DecayingEma {
         let dt = ts - last;
         self.last_ts = Some(ts);
         let factor = self.decay.factor(dt);
-        self.num = mul_decay(self.num, factor);
-        self.den = mul_decay_nonnegative(self.den, factor);
+        // Locals, stored once: the accumulators are written back after the whole step.
+        let mut num = mul_decay(self.num, factor);
+        let mut den = mul_decay_nonnegative(self.den, factor);
         if let Some(x) = self.held {
             let weight = dt.min(self.decay.cutoff_ms());
             // |x| < 2⁴¹ ticks (2⁸⁹ bits) and weight ≤ 44·2³⁰ < 2³⁶: the product is below 2¹²⁵,
             // so the plain multiplication cannot wrap.
             let added = I80F48::from_bits(x.to_bits().wrapping_mul(i128::from(weight)));
-            self.num = self.num.saturating_add(added);
-            self.den = self
-                .den
-                .saturating_add(I80F48::from_bits(i128::from(weight) << 48));
+            num = add_saturating(num, added);
+            den = add_saturating(den, I80F48::from_bits(i128::from(weight) << 48));
         }
+        self.num = num;
+        self.den = den;
     }
 
     /// Sets the sample held from now on (`None`: unknown) without moving time.
@@ -177,15 +178,16 @@ impl DecayingEma {
         }
         // Both rounded toward −∞, as `quotient()` (and `ratio_to_fixed`) normalise.
         let (num, den) = (offset >> (shift & 63), den >> (shift & 63));
-        if num.unsigned_abs() >= 1 << 79 {
+        // −2⁷⁹ ≤ num < 2⁷⁹, i.e. `num >> 79` is 0 or −1 (one compare of its high word).
+        if ((num >> 79) as i64).wrapping_add(1) as u64 > 1 {
             return None;
         }
-        // The cell test's centre `hint·2⁴⁸ − anchor·2⁴⁸`, in i64 while within 2¹³ ticks.
+        // The cell test's centre `hint·2⁴⁸ − anchor·2⁴⁸`, in i64 while within ±2¹³ ticks.
         let relative = hint.checked_sub(anchor)?;
-        if relative.unsigned_abs() >= 1 << 13 {
+        if relative.wrapping_add(1 << 13) as u64 >= 1 << 14 {
             return None;
         }
-        // den < 2⁶³ after normalising; |centre| < 2⁶¹; |num·2⁴⁸| < 2¹²⁷.
+        // den < 2⁶³ after normalising; |centre| ≤ 2⁶¹; −2¹²⁷ ≤ num·2⁴⁸ < 2¹²⁷.
         let tick = cell_around::<0>(num << 48, den as i64, relative << 48, *hint, toward)?;
         *hint = tick;
         Some(Price(tick))
@@ -202,6 +204,22 @@ impl DecayingEma {
     pub fn held(&self) -> Option<I80F48> {
         self.held
     }
+}
+
+/// `a.saturating_add(b)` with the saturation out of line: within the module's bounds it never
+/// saturates, and the inline test is then one overflow flag, not two conditional moves.
+#[inline(always)]
+fn add_saturating(a: I80F48, b: I80F48) -> I80F48 {
+    match a.checked_add(b) {
+        Some(sum) => sum,
+        None => saturated_sum(a, b),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn saturated_sum(a: I80F48, b: I80F48) -> I80F48 {
+    a.saturating_add(b)
 }
 
 #[cfg(test)]

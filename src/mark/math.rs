@@ -206,7 +206,7 @@ impl Quotient {
 /// whose rounding cell holds `v`, where `v ≥ b` iff `scaled ≥ (b·2^HALVINGS − base)·den`
 /// (`scaled = num·2⁴⁸`) and `centre = hint·2^(48 + HALVINGS) − base`; `None` if it is further.
 ///
-/// Needs `|centre| < 2⁶²`, `0 < den < 2⁶³` and `|scaled| < 2¹²⁷`: every bound is then an `i64`
+/// Needs `|centre| < 2⁶²` and `0 < den < 2⁶³` (any `scaled`): every bound is then an `i64`
 /// and every product a single 64×64-bit multiplication.
 #[inline(always)]
 pub(crate) fn cell_around<const HALVINGS: u32>(
