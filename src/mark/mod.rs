@@ -103,10 +103,10 @@
 //! tick, in `u64` with constant divisors. The sampled average is divided once per sample, not
 //! per update. No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no
 //! locks, no syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools
-//! --bin compare -- mark`, AMD EPYC Zen 3 KVM guest, 2 cores shared with other builds, ~10 ns
-//! of timer overhead included; runs, spread and method in `perf/mark.md`): `last`/`mid` p50
-//! 20–30 ns, `median3` 30–40 ns, `ema_median` 40–50 ns and 50–60 ns without a reference; p99
-//! 40–50, 60, 70–90 and 80–100 ns, moving with the load on this shared machine.
+//! --bin compare -- mark`, AMD EPYC KVM guest, 2 cores shared with other builds, ~10 ns of
+//! timer overhead included; runs, spread and method in `perf/mark.md`): p50 `last`/`mid`
+//! 20 ns, `median3` 30 ns, `ema_median` 40 ns and 50 ns without a reference; p99 40, 60, 70
+//! and 80–90 ns (medians of alternating runs; single runs up to 110 ns under load).
 
 mod ema;
 mod funding;
