@@ -4,11 +4,16 @@
 //!
 //! Case count: `LIQCORE_PROPTEST_CASES` (default 64).
 
+use fixed::types::I80F48;
 use liqcore::mark::{
-    BookTop, Funding, MarkConfig, MarkError, MarkPrice, MarkUpdate, StaleFallback,
+    BasisSource, BookTop, EmaMedianConfig, Funding, FundingConvention, HOUR_MS, MAX_PRICE_TICKS,
+    MarkConfig, MarkError, MarkMethod, MarkPrice, MarkUpdate, Median3Config, StaleFallback,
+    round_to_tick,
 };
 use liqcore::types::{Price, Qty, Rate};
 use proptest::prelude::*;
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// One input to the mark stage.
 #[derive(Clone, Copy, Debug)]
@@ -195,6 +200,29 @@ proptest! {
         }
     }
 
+    /// The division-free rounding equals rounding the exact value, on every input (the
+    /// seeded sparse streams below reach the rare cases far more often).
+    #[test]
+    fn the_mark_is_the_exact_value_rounded(steps in stream(300)) {
+        for (name, config) in configs().into_iter().chain(exact_configs()) {
+            let mut mark = MarkPrice::new(config).unwrap();
+            let (mut ts, mut index) = (0, None);
+            for &(dt, input) in &steps {
+                ts += dt;
+                let before = mark.mark();
+                apply(&mut mark, ts, input).unwrap();
+                if let Input::Index(price) = input {
+                    index = Some(Price(price));
+                }
+                prop_assert_eq!(
+                    mark.mark(),
+                    exact_mark(&mark, before, index, &config),
+                    "{} at {}: {:?}", name, ts, mark.components()
+                );
+            }
+        }
+    }
+
     #[test]
     fn replay_is_deterministic(steps in stream(200)) {
         for (name, config) in configs() {
@@ -265,4 +293,233 @@ proptest! {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The division-free path against the exact one.
+//
+// `MarkPrice` rounds its components without dividing (cell tests on undivided quotients, the
+// median of rounded components, the mean of two components folded into one quotient).
+// `components().raw` is still the exact value (`compute`, dividing), so after every input the
+// mark must be exactly `round_to_tick(raw)` put through the publish rules (hold, clamp). The
+// streams below are sparse on purpose: no trades for long stretches, empty books, gaps beyond
+// 44·τ so EMAs lose all weight, tiny time constants so EMA values land exactly on half ticks,
+// funding adjustments that are exact half ticks, prices from 1 tick to 2⁴⁰: every mean-of-two
+// and single-component case, ties and values one bit off them.
+
+/// What the mark must be after an input, from the exact value (`components().raw`) and the
+/// publish rules of `MarkPrice`: ties toward the index, hold without a value, clamp unless
+/// following the local median while stale.
+fn exact_mark(
+    mark: &MarkPrice,
+    before: Option<Price>,
+    index: Option<Price>,
+    config: &MarkConfig,
+) -> Option<Price> {
+    let stale = mark.is_stale();
+    let rounded = mark.components().raw.map(|raw| round_to_tick(raw, index));
+    let clamp = !(stale && config.stale_fallback == StaleFallback::LocalMedian);
+    match (rounded.or(before), mark.clamp_bounds()) {
+        (Some(price), Some((lower, upper))) if clamp && !(stale && rounded.is_none()) => {
+            Some(price.clamp(lower, upper))
+        }
+        (price, _) => price,
+    }
+    .or(before)
+}
+
+/// Configurations whose rare cases differ: tiny and default time constants, impact mids, no
+/// sampled average yet, each stale fallback.
+fn exact_configs() -> Vec<(&'static str, MarkConfig)> {
+    let band = Some(Rate(3_000_000));
+    let ema = |basis_tau_ms, local_tau_ms, basis_source| {
+        MarkMethod::EmaMedian(EmaMedianConfig {
+            basis_tau_ms,
+            local_tau_ms,
+            basis_source,
+        })
+    };
+    let m3 = |basis_interval_ms, funding_convention, basis_source| {
+        MarkMethod::Median3(Median3Config {
+            basis_interval_ms,
+            basis_samples: 5,
+            basis_source,
+            funding_convention,
+        })
+    };
+    let with = |method| MarkConfig {
+        method,
+        ..MarkConfig::ema_median()
+    };
+    vec![
+        ("ema_median", MarkConfig::ema_median()),
+        ("ema_tiny_tau", with(ema(40, 3, BasisSource::Mid))),
+        (
+            "ema_local_dies_first",
+            with(ema(600_000, 5, BasisSource::Mid)),
+        ),
+        (
+            "ema_impact_unclamped",
+            with(ema(2_000, 50, BasisSource::ImpactMid)).with_clamp(None),
+        ),
+        (
+            "ema_stale_index",
+            with(ema(90, 7, BasisSource::Mid))
+                .with_clamp(None)
+                .with_staleness(Some(3_000), StaleFallback::StaleIndex),
+        ),
+        (
+            "ema_local_fallback",
+            with(ema(300, 11, BasisSource::Mid))
+                .with_clamp(band)
+                .with_staleness(Some(3_000), StaleFallback::LocalMedian),
+        ),
+        ("median3", MarkConfig::median3()),
+        (
+            "median3_no_average_yet",
+            with(m3(
+                u64::MAX / 4,
+                FundingConvention::HoursUntilFunding,
+                BasisSource::Mid,
+            )),
+        ),
+        (
+            "median3_pro_rata_impact_stale_index",
+            with(m3(700, FundingConvention::ProRata, BasisSource::ImpactMid))
+                .with_clamp(None)
+                .with_staleness(Some(3_000), StaleFallback::StaleIndex),
+        ),
+    ]
+}
+
+/// A price near `centre`: mostly a few ticks away, sometimes far (anywhere in `1 ..= 2⁴⁰`).
+fn near(rng: &mut Xoshiro256PlusPlus, centre: i64, wild: bool) -> i64 {
+    if wild && rng.random_range(0..20u32) == 0 {
+        rng.random_range(1..=MAX_PRICE_TICKS)
+    } else {
+        (centre + rng.random_range(-6..=6i64)).clamp(1, MAX_PRICE_TICKS)
+    }
+}
+
+/// One sparse seeded stream through `config`; checks every mark and counts the steps that
+/// went through a mean of two components (exact value not equal to any present component,
+/// the local-median EMA or a trade missing) and how many of those were ties. Without
+/// `trades`, the local median disappears with the book, so the local-median EMA dies too.
+fn run_sparse(
+    config: MarkConfig,
+    seed: u64,
+    centre: i64,
+    wild: bool,
+    trades: bool,
+) -> (usize, usize) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut mark = MarkPrice::new(config).unwrap();
+    let (mut ts, mut index) = (0u64, None);
+    let (mut means, mut ties) = (0, 0);
+    // Trades come in some stretches only; the index starts late in some streams.
+    let mut trading = false;
+    let index_from = rng.random_range(0..3u64) * 20_000;
+    for step in 0..20_000 {
+        ts += match rng.random_range(0..100u32) {
+            0..=29 => 0,
+            30..=79 => rng.random_range(1..=50),
+            80..=94 => rng.random_range(50..=5_000),
+            _ => rng.random_range(5_000..=3_000_000),
+        };
+        if trades && rng.random_range(0..200u32) == 0 {
+            trading = !trading;
+        }
+        let before = mark.mark();
+        let roll = rng.random_range(0..100u32);
+        let result = if roll < 40 {
+            let bid = near(&mut rng, centre, wild);
+            let spread = rng.random_range(1..=7i64);
+            let sides = rng.random_range(0..6u32);
+            mark.on_book(
+                ts,
+                BookTop {
+                    best_bid: (sides & 1 == 1).then_some(Price(bid)),
+                    best_ask: (sides >= 2 && sides != 4).then_some(Price(bid + spread)),
+                    impact_bid: (sides & 1 == 1).then_some(Price((bid - spread).max(1))),
+                    impact_ask: (sides >= 3).then_some(Price(bid + 2 * spread)),
+                },
+            )
+        } else if roll < 55 && trading {
+            mark.on_trade(ts, Price(near(&mut rng, centre, wild)), Qty(1))
+        } else if roll < 70 && ts >= index_from {
+            let price = Price(near(&mut rng, centre, wild));
+            let result = mark.on_index(ts, price);
+            if result.is_ok() {
+                index = Some(price);
+            }
+            result
+        } else if roll < 78 {
+            mark.on_reference(ts, Price(near(&mut rng, centre, wild)))
+        } else if roll < 88 {
+            // Rates and times that make exact half-tick adjustments, and any.
+            let rate = *[50_000_000i64, -50_000_000, 25_000_000, -12_500_000]
+                .get(rng.random_range(0..6usize))
+                .unwrap_or(&rng.random_range(-3_000_000..=3_000_000i64));
+            let hours = rng.random_range(0..=8u64);
+            let ttf = if rng.random_bool(0.5) {
+                hours * HOUR_MS
+            } else {
+                rng.random_range(0..=8 * HOUR_MS)
+            };
+            mark.on_funding(
+                ts,
+                Funding {
+                    rate: Rate(rate),
+                    next_funding_ms: ts + ttf,
+                    interval_ms: 8 * HOUR_MS,
+                },
+            )
+        } else {
+            mark.on_clock(ts)
+        };
+        result.unwrap_or_else(|error| panic!("step {step}: {error}"));
+        let want = exact_mark(&mark, before, index, &config);
+        assert_eq!(
+            mark.mark(),
+            want,
+            "step {step} at {ts}: {:?}, index {index:?}",
+            mark.components()
+        );
+        let parts = mark.components();
+        if let Some(raw) = parts.raw {
+            let present = [parts.funding_price, parts.basis_price, parts.local_median];
+            let mean = present.iter().filter(|part| part.is_some()).count() >= 2
+                && present.iter().all(|part| *part != Some(raw))
+                && (parts.local_median_ema.is_none() || parts.funding_price.is_some());
+            means += usize::from(mean);
+            ties += usize::from(mean && raw.frac() == I80F48::from_bits(1 << 47));
+        }
+    }
+    (means, ties)
+}
+
+#[test]
+fn the_mark_is_the_exact_value_rounded_on_sparse_streams() {
+    let regimes = [
+        ("quiet", 200_000, false),
+        ("near_max", MAX_PRICE_TICKS - 20, false),
+        ("near_one", 8, false),
+        ("wild", 1 << 30, true),
+    ];
+    let mut all_ties = [0, 0];
+    for (name, config) in exact_configs() {
+        let (mut means, mut ties) = (0, 0);
+        for (seed, &(_, centre, wild)) in regimes.iter().enumerate() {
+            for trades in [false, true] {
+                let seed = 0x5ca1e + seed as u64 * 7 + u64::from(trades);
+                let (m, t) = run_sparse(config, seed, centre, wild, trades);
+                means += m;
+                ties += t;
+            }
+        }
+        // The streams must reach the mean-of-two cases, and ties among them.
+        assert!(means > 300, "{name}: only {means} means");
+        all_ties[usize::from(name.starts_with("median3"))] += ties;
+    }
+    assert!(all_ties.iter().all(|&ties| ties > 20), "ties {all_ties:?}");
 }

@@ -83,17 +83,21 @@ pub fn ratio_to_fixed(num: i128, den: i128) -> Option<I80F48> {
 /// # Semantics
 ///
 /// [`Quotient::exact`] is the division (bit-identical to the expression above).
-/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, Some(toward))` but first tests whether
-/// the value lies in the rounding cell of a remembered tick (or of its neighbour): two
+/// [`Quotient::round_with_hint`] returns `round_to_tick(exact, Some(toward))` but first tests
+/// whether the value lies in the rounding cell of a remembered tick (or of its neighbour): two
 /// 64×64-bit products and comparisons instead of a 128-bit division. Only when the value has
 /// left both cells does it divide (and remember the new tick). The hint changes how fast the
-/// answer comes, never the answer.
+/// answer comes, never the answer. [`Quotient::round_half_with_hint`] does the same for
+/// `⌊exact / 2⌋`: with a second, exact component folded into `base`, the mean of two
+/// components (`mean2`, floor at 2⁻⁴⁸), which does not commute with rounding and so is rounded
+/// whole — the cell bounds doubled, no division.
 ///
 /// # Invariants
 ///
 /// Built only inside the mark module with `0 < den < 2⁶³` (the normalised divisor) and
-/// `|base| < 2¹¹²` (a tick price shifted by 48 bits); the cell tests run only when `|num| < 2⁷⁹` and `den ≥ 2¹⁶` (then the
-/// exact value exists and every product below fits `i128`); otherwise the division decides.
+/// `|base| < 2¹¹²` (tick prices shifted by 48 bits: one, or an index plus a component for a
+/// mean); the cell tests run only when `|num| < 2⁷⁹` and `den ≥ 2¹⁶` (then the exact value
+/// exists and every product below fits `i128`); otherwise the division decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Quotient {
     /// Added to the quotient, in `I80F48` bits.
@@ -134,60 +138,103 @@ impl Quotient {
     #[must_use]
     #[inline(always)]
     pub(crate) fn round_with_hint(&self, hint: &mut i64, toward: i64) -> Option<Price> {
-        if let Some(tick) = self.cell_of(*hint, toward) {
+        self.round_scaled_with_hint::<0>(hint, toward)
+    }
+
+    /// `round_to_tick(I80F48::from_bits(self.exact()?.to_bits() >> 1), Some(toward))`: the
+    /// value **halved** (rounded toward −∞ at 2⁻⁴⁸) and rounded to a tick, with a hint as
+    /// [`Quotient::round_with_hint`]. With `base` holding a second, exact component `y` as
+    /// well, this is `round_to_tick(mean2(x, y))` for `x = ` the quotient: the mean of two
+    /// components, without dividing.
+    #[must_use]
+    #[inline(always)]
+    pub(crate) fn round_half_with_hint(&self, hint: &mut i64, toward: i64) -> Option<Price> {
+        self.round_scaled_with_hint::<1>(hint, toward)
+    }
+
+    /// `round_to_tick(⌊exact / 2^HALVINGS⌋)` (bits), hint first, division on a miss.
+    #[inline(always)]
+    fn round_scaled_with_hint<const HALVINGS: u32>(
+        &self,
+        hint: &mut i64,
+        toward: i64,
+    ) -> Option<Price> {
+        if let Some(tick) = self.cell_of::<HALVINGS>(*hint, toward) {
             *hint = tick;
             return Some(Price(tick));
         }
-        self.round_dividing(hint, toward)
+        self.round_dividing::<HALVINGS>(hint, toward)
     }
 
-    /// The rare path of [`Quotient::round_with_hint`]: divide, and remember the tick.
+    /// The rare path of the hinted roundings: divide, and remember the tick.
     #[cold]
     #[inline(never)]
-    fn round_dividing(&self, hint: &mut i64, toward: i64) -> Option<Price> {
-        let rounded = round_to_tick(self.exact()?, Some(Price(toward)));
+    fn round_dividing<const HALVINGS: u32>(&self, hint: &mut i64, toward: i64) -> Option<Price> {
+        // The arithmetic shift floors, as `mean2` does.
+        let value = I80F48::from_bits(self.exact()?.to_bits() >> HALVINGS);
+        let rounded = round_to_tick(value, Some(Price(toward)));
         *hint = rounded.0;
         Some(rounded)
     }
 
-    /// The tick (the hint or a neighbour) whose rounding cell holds the value, if the
-    /// comparisons can tell; `None`: divide instead.
+    /// The tick (the hint or a neighbour) whose rounding cell holds `v = ⌊exact / 2^HALVINGS⌋`
+    /// (bits), if the comparisons can tell; `None`: divide instead.
     ///
-    /// With `c = hint·2⁴⁸ − base`, the value is at least `c + k` bits above `base` iff
-    /// `⌊num·2⁴⁸/den⌋ ≥ c + k` iff `num·2⁴⁸ ≥ (c + k)·den`: one 64×64-bit product per bound
+    /// `v ≥ b` iff `base + ⌊num·2⁴⁸/den⌋ ≥ b·2^HALVINGS` (floor of a halving) iff
+    /// `num·2⁴⁸ ≥ (b·2^HALVINGS − base)·den`. With `c = hint·2^(48 + HALVINGS) − base`, each
+    /// bound is `c` plus a few (scaled) half ticks: one 64×64-bit product per bound
     /// (`|c + k| < 2⁶³`, `den < 2⁶³`), against `num·2⁴⁸ < 2¹²⁷`.
     #[inline(always)]
-    fn cell_of(&self, hint: i64, toward: i64) -> Option<i64> {
-        if self.num == 0 && self.base & ((1 << FRAC_BITS) - 1) == 0 {
+    fn cell_of<const HALVINGS: u32>(&self, hint: i64, toward: i64) -> Option<i64> {
+        let shift = FRAC_BITS + HALVINGS;
+        if self.num == 0 && self.base & ((1 << shift) - 1) == 0 {
             // A whole number of ticks (e.g. no funding adjustment): it is its own rounding.
-            return i64::try_from(self.base >> FRAC_BITS).ok();
+            return i64::try_from(self.base >> shift).ok();
         }
         if self.num.unsigned_abs() >= 1 << 79 || self.den < QUOTIENT_FAST_MIN_DEN {
             return None;
         }
-        let centre = i64::try_from((i128::from(hint) << FRAC_BITS) - self.base).ok()?;
+        let centre = i64::try_from((i128::from(hint) << shift) - self.base).ok()?;
         if centre.unsigned_abs() >= 1 << 62 {
             return None;
         }
-        let scaled = self.num << FRAC_BITS;
-        // den < 2⁶³ (construction): the products below are single 64×64-bit multiplications.
-        let den = i128::from(self.den as i64);
-        let at_least = |relative: i64| scaled >= i128::from(relative) * den;
-        let (one, half) = (1i64 << FRAC_BITS, 1i64 << (FRAC_BITS - 1));
-        // The lowest bits tick t owns, relative to the hint: t − ½ itself if its tie goes up
-        // (`toward > t − 1`), else one bit above.
-        let lowest = |steps: i64, tick: i64| centre + steps * one - half + i64::from(toward < tick);
-        if !at_least(lowest(0, hint)) {
-            let below = hint.checked_sub(1)?;
-            return at_least(lowest(-1, below)).then_some(below);
-        }
-        let above = hint.checked_add(1)?;
-        if !at_least(lowest(1, above)) {
-            return Some(hint);
-        }
-        let two_above = above.checked_add(1)?;
-        (!at_least(lowest(2, two_above))).then_some(above)
+        cell_around::<HALVINGS>(self.num << FRAC_BITS, self.den as i64, centre, hint, toward)
     }
+}
+
+/// The cell test shared by [`Quotient`] and the EMA read-out: the tick (`hint` or a neighbour)
+/// whose rounding cell holds `v`, where `v ≥ b` iff `scaled ≥ (b·2^HALVINGS − base)·den`
+/// (`scaled = num·2⁴⁸`) and `centre = hint·2^(48 + HALVINGS) − base`; `None` if it is further.
+///
+/// Needs `|centre| < 2⁶²` and `0 < den < 2⁶³` (any `scaled`): every bound is then an `i64`
+/// and every product a single 64×64-bit multiplication.
+#[inline(always)]
+pub(crate) fn cell_around<const HALVINGS: u32>(
+    scaled: i128,
+    den: i64,
+    centre: i64,
+    hint: i64,
+    toward: i64,
+) -> Option<i64> {
+    let shift = FRAC_BITS + HALVINGS;
+    let den = i128::from(den);
+    let at_least = |relative: i64| scaled >= i128::from(relative) * den;
+    let (one, half) = (1i64 << shift, 1i64 << (shift - 1));
+    // The lowest bits tick t owns, relative to the hint: t − ½ itself if its tie goes up
+    // (`toward > t − 1`), else one bit above (scaled like the rest).
+    let lowest = |steps: i64, tick: i64| {
+        centre + steps * one - half + (i64::from(toward < tick) << HALVINGS)
+    };
+    if !at_least(lowest(0, hint)) {
+        let below = hint.checked_sub(1)?;
+        return at_least(lowest(-1, below)).then_some(below);
+    }
+    let above = hint.checked_add(1)?;
+    if !at_least(lowest(1, above)) {
+        return Some(hint);
+    }
+    let two_above = above.checked_add(1)?;
+    (!at_least(lowest(2, two_above))).then_some(above)
 }
 
 /// `round_to_tick(doubled / 2, Some(toward))` for a price in half ticks: an odd `doubled` is a
@@ -262,8 +309,9 @@ pub struct Decay {
     /// `e^(−2ᵏ/τ) · 2⁶²` for `k` in `0..64` (boxed: keeps the owning state small).
     table: Box<[u64; 64]>,
     /// `factor(Δt)` for `Δt < SMALL_GAPS`, filled from the bit products at construction (so a
-    /// lookup and the product give identical bits): the common case is one load.
-    small: Box<[u64]>,
+    /// lookup and the product give identical bits): the common case is one load (a fixed
+    /// length, so one comparison guards it).
+    small: Box<[u64; SMALL_GAPS]>,
     tau_ms: u64,
     cutoff_ms: u64,
 }
@@ -295,13 +343,15 @@ impl Decay {
         }
         let mut decay = Decay {
             table,
-            small: Box::default(),
+            small: Box::new([0; SMALL_GAPS]),
             tau_ms,
             cutoff_ms: DECAY_CUTOFF_TAUS * tau_ms,
         };
-        decay.small = (0..SMALL_GAPS as u64)
-            .map(|dt| decay.factor_by_bits(dt))
-            .collect();
+        let mut small = Box::new([0; SMALL_GAPS]);
+        for (dt, factor) in (0u64..).zip(small.iter_mut()) {
+            *factor = decay.factor_by_bits(dt);
+        }
+        decay.small = small;
         Some(decay)
     }
 
@@ -321,9 +371,10 @@ impl Decay {
     #[must_use]
     #[inline]
     pub fn factor(&self, dt_ms: u64) -> u64 {
-        match self.small.get(dt_ms as usize) {
-            Some(&factor) if dt_ms < SMALL_GAPS as u64 => factor,
-            _ => self.factor_by_bits(dt_ms),
+        if dt_ms < SMALL_GAPS as u64 {
+            self.small[dt_ms as usize]
+        } else {
+            self.factor_by_bits(dt_ms)
         }
     }
 
@@ -549,8 +600,8 @@ mod tests {
         assert!(checked > 50_000, "{checked}");
         // A whole number of ticks (e.g. a zero funding adjustment) never needs the division.
         let whole = Quotient::whole(Price(5));
-        assert_eq!(whole.cell_of(5, 0), Some(5));
-        assert_eq!(whole.cell_of(4, 0), Some(5));
+        assert_eq!(whole.cell_of::<0>(5, 0), Some(5));
+        assert_eq!(whole.cell_of::<0>(4, 0), Some(5));
         assert_eq!(whole.exact(), Some(I80F48::from_num(5)));
         // Not dividable: no value, whatever the hint.
         let none = Quotient {
@@ -559,6 +610,103 @@ mod tests {
             den: 1,
         };
         assert_eq!(none.round_with_hint(&mut 0, 0), None);
+    }
+
+    /// `round_half_with_hint` (the mean of a quotient and an exact component folded into its
+    /// base) against dividing, then `mean2`, then `round_to_tick`: halved values on exact
+    /// ties, one bit off a tie, and anywhere; bases from a few ticks to two prices near 2⁴⁰
+    /// (an index plus a component), negative offsets, every tie direction, hints on, next to
+    /// and far from the answer.
+    #[test]
+    fn halved_quotient_rounding_with_any_hint_equals_the_exact_mean() {
+        let mut state = 0x6a09_e667_f3bc_c909u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let one = 1i128 << FRAC_BITS;
+        let half = one >> 1;
+        let mut checked = 0;
+        for case in 0..6_000 {
+            let den = i128::from(next() >> (1 + next() % 47)).max(1 << 16);
+            // An index near 2⁴⁰ and a second component near it, or small prices; the quotient
+            // part is an offset of up to ±100 ticks either side, so negative offsets too.
+            let scale = if case % 3 == 0 { 1i64 << 40 } else { 200_000 };
+            let index = scale - (next() % 1_000) as i64;
+            let other_bits = (i128::from(index) << FRAC_BITS)
+                + (i128::from(next() % 4_000) - 2_000) * (half >> (next() % 3));
+            let offset_base = if case % 5 == 0 {
+                0
+            } else {
+                (i128::from(next() % 41) - 20) * half
+            };
+            let base = offset_base + (i128::from(index) << FRAC_BITS) + other_bits;
+            // Where the halved value should land: a tie of some tick (half = ½ tick), one bit
+            // below or above it, or anywhere within ±100 ticks of the two components.
+            let centre = i128::from(index) << FRAC_BITS;
+            let tick = centre + (i128::from(next() % 200) - 100) * one;
+            let mean_bits = match case % 4 {
+                0 => tick + half,
+                1 => tick + half - 1,
+                2 => tick + half + 1,
+                _ => tick + (i128::from(next() % (1 << 20)) << 28),
+            };
+            // The sum is 2·mean or 2·mean + 1 (both halve to it); the quotient supplies the rest.
+            let sum = 2 * mean_bits + i128::from(next() % 2);
+            let target = sum - base;
+            let num = ((target * den) >> FRAC_BITS) + i128::from(next() % 3) - 1;
+            let quotient = Quotient { base, num, den };
+            let (Some(x), Some(q)) = (
+                // The component the quotient stands for (index + offset), and the quotient alone.
+                Quotient {
+                    base: offset_base + (i128::from(index) << FRAC_BITS),
+                    num,
+                    den,
+                }
+                .exact(),
+                quotient.exact(),
+            ) else {
+                continue;
+            };
+            let mean = mean2(x, I80F48::from_bits(other_bits));
+            assert_eq!(mean.to_bits(), q.to_bits() >> 1, "folding is exact");
+            let whole = (mean.to_bits() >> FRAC_BITS) as i64;
+            for toward in [i64::MIN, whole - 1, whole, whole + 1, index] {
+                let want = round_to_tick(mean, Some(Price(toward)));
+                for hint in [
+                    want.0,
+                    want.0 - 1,
+                    want.0 + 1,
+                    want.0 - 2,
+                    want.0 + 2,
+                    0,
+                    i64::MAX,
+                ] {
+                    let mut hint_now = hint;
+                    let got = quotient.round_half_with_hint(&mut hint_now, toward);
+                    assert_eq!(got, Some(want), "{quotient:?} toward {toward} hint {hint}");
+                    assert_eq!(hint_now, want.0);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        // Whole ticks after halving answer at once; an odd half-tick sum is a tie.
+        let whole = Quotient {
+            base: 10 << (FRAC_BITS + 1),
+            num: 0,
+            den: 1 << 62,
+        };
+        assert_eq!(whole.cell_of::<1>(3, 0), Some(10));
+        let tie = Quotient {
+            base: 21 << FRAC_BITS,
+            num: 0,
+            den: 1 << 62,
+        };
+        assert_eq!(tie.round_half_with_hint(&mut 0, 0), Some(Price(10)));
+        assert_eq!(tie.round_half_with_hint(&mut 0, 11), Some(Price(11)));
     }
 
     #[test]

@@ -87,19 +87,26 @@
 //! 64×64-bit multiplications (the decay factor is one table load for `Δt < 256` ms, else one
 //! product per set bit of `Δt`), two exact EMA steps for `ema_median`. The components that are
 //! quotients — the EMA read-outs and `median3`'s funding price — are kept undivided
-//! (`math::Quotient`) and rounded to a tick by testing the rounding cell of the tick they
-//! rounded to last time (two 64×64-bit products); they are divided only when that tick moves
-//! by more than one. Since rounding is monotone, the rounded median of three components is the
-//! median of the rounded components, so results stay bit-identical to dividing first
-//! (`tests/mark_golden.rs` pins every output bit). Config decisions (needs an index, staleness
-//! limit) are made once in [`MarkPrice::new`]; the clamp bounds once per index tick, in `u64`
-//! with constant divisors. The sampled average is divided once per sample, not per update.
-//! No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no locks, no
-//! syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools --bin
-//! compare -- mark`, AMD EPYC Zen 3 KVM guest, 2 cores shared with other builds, ~10 ns of
-//! timer overhead included; runs, spread and method in `perf/mark.md`): see the table there —
-//! `last`/`mid` p50 20–30 ns, `median3` p50 ~50 ns, `ema_median` p50 ~70 ns on a quiet core;
-//! p99 moves with the load on this shared machine.
+//! (`math::Quotient`; an EMA's read-out is fused with the test) and rounded to a tick by
+//! testing the rounding cell of the tick they rounded to last time (two 64×64-bit products);
+//! they are divided only when that tick moves by more than one. Since rounding is monotone,
+//! the rounded median of three components is the median of the rounded components. The mean
+//! of two components (one missing: no reference and the local-median EMA without weight yet,
+//! no trade yet, no book) does not commute with rounding: it is rounded whole, both
+//! components folded into one quotient whose halving gets the same cell test, so those cases
+//! divide nothing either; only a quotient beyond the cell test's bounds is divided (the exact
+//! path, `compute_with`). Results stay bit-identical to dividing first: `tests/mark_golden.rs`
+//! pins every output bit, `tests/mark_props.rs` checks every mark against the exact value on
+//! streams built to reach the rare cases. The output is built without a branch on "did the
+//! mark change" (true on about half the updates). Config decisions (needs an index,
+//! staleness limit) are made once in [`MarkPrice::new`]; the clamp bounds once per index
+//! tick, in `u64` with constant divisors. The sampled average is divided once per sample, not
+//! per update. No allocation after [`MarkPrice::new`] (checked by `tests/mark_alloc.rs`), no
+//! locks, no syscalls, no panics. Measured per update (`cargo run --release -p liqcore-tools
+//! --bin compare -- mark`, AMD EPYC KVM guest, 2 cores shared with other builds, ~10 ns of
+//! timer overhead included; runs, spread and method in `perf/mark.md`): p50 `last`/`mid`
+//! 20 ns, `median3` 30 ns, `ema_median` 40 ns and 50 ns without a reference; p99 40, 60, 70
+//! and 80–90 ns (medians of alternating runs; single runs up to 110 ns under load).
 
 mod ema;
 mod funding;
@@ -121,7 +128,7 @@ pub use math::{
 pub use sampled::{SampledAverage, SampledError};
 pub use window::{Twap, Vwap, WindowError};
 
-use math::{round_half_ticks, ticks};
+use math::{Quotient, mean2, round_half_ticks, ticks};
 
 use crate::types::{Price, Qty, Rate};
 
@@ -370,7 +377,10 @@ pub struct Components {
     pub raw: Option<I80F48>,
 }
 
+/// `repr(u8)`: an explicit one-byte tag, so telling the methods apart (three times an
+/// update) is one byte compare instead of decoding a niche in a field.
 #[derive(Clone, Debug)]
+#[repr(u8)]
 enum MethodState {
     Last,
     Mid,
@@ -422,9 +432,10 @@ pub struct MarkPrice {
     needs_index: bool,
     /// `config.stale_after_ms`, `u64::MAX` for "never stale" (one comparison per read).
     stale_limit_ms: u64,
-    /// Last rounded ticks of the divided components (funding price or basis-EMA price, and the
-    /// local-median EMA): `Quotient::round_with_hint` checks these cells before dividing.
-    tick_hints: [i64; 2],
+    /// Last rounded ticks of the divided components — the funding or basis-EMA offset from the
+    /// index, the local-median EMA, and the mean of two components (when one is missing) — so
+    /// `Quotient`'s cell test checks these cells before dividing.
+    tick_hints: [i64; 3],
 }
 
 fn check_price(price: Price) -> Result<(), MarkError> {
@@ -494,7 +505,7 @@ impl MarkPrice {
             funding: Funding::default(),
             mark: None,
             stale: false,
-            tick_hints: [0; 2],
+            tick_hints: [0; 3],
         })
     }
 
@@ -866,7 +877,9 @@ impl MarkPrice {
     /// median of the three rounded values; each divided component (funding price, basis-EMA
     /// price, local-median EMA) is then rounded from its undivided `Quotient` by a cell test
     /// around the tick it rounded to last time. The mean of two components does not commute
-    /// with rounding: those cases (and every rare one) take the exact path.
+    /// with rounding: it is rounded whole, from one quotient holding both components
+    /// ([`MarkPrice::compute_rounded_rare`], with the other missing-component cases). Only a
+    /// quotient beyond the cell test's bounds that dividing cannot settle takes the exact path.
     #[inline]
     fn compute_rounded(&mut self, now: u64, local_doubled: Option<i64>) -> (Option<Price>, bool) {
         let stale = self.needs_index() && !self.index_is_fresh(now);
@@ -928,11 +941,12 @@ impl MarkPrice {
                 let reference = self.reference_price_if_fresh(now);
                 let local = local_doubled.map(round_half);
                 // index + basis EMA, rounded as `index + round(EMA)` (see `shifted_round`).
-                let basis = match (index, basis_ema.quotient()) {
-                    (Some(index_price), Some(smoothed)) => {
-                        shifted_round(&smoothed, &mut self.tick_hints[0], index_price)
-                    }
-                    _ => None,
+                let basis = match index {
+                    Some(index_price) => basis_ema
+                        .round_with_hint(&mut self.tick_hints[0], 0)
+                        .and_then(|offset| index_price.0.checked_add(offset.0))
+                        .map(Price),
+                    None => None,
                 };
                 match (basis, local, reference) {
                     (Some(basis), Some(local), Some(reference)) => {
@@ -940,24 +954,97 @@ impl MarkPrice {
                     }
                     // Two components: the third is the local median's EMA (if it has weight).
                     (Some(basis), Some(other), None) | (Some(basis), None, Some(other)) => {
-                        match local_ema.quotient() {
-                            Some(local_smooth) => local_smooth
-                                .round_with_hint(&mut self.tick_hints[1], toward)
-                                .map(|local_smooth| median3_ticks(basis, other, local_smooth)),
-                            None => None,
-                        }
+                        local_ema
+                            .round_with_hint(&mut self.tick_hints[1], toward)
+                            .map(|local_smooth| median3_ticks(basis, other, local_smooth))
                     }
                     _ => None,
                 }
             }
         };
-        match fast {
-            Some(price) => (Some(price), stale),
+        if let Some(price) = fast {
+            return (Some(price), stale);
+        }
+        match self.compute_rounded_rare(now, local_doubled) {
+            Some(rounded) => (rounded, stale),
             None => {
                 let (raw, stale) = self.compute_with(now, local_doubled.map(half_ticks));
                 (raw.map(round), stale)
             }
         }
+    }
+
+    /// The cases [`MarkPrice::compute_rounded`]'s inline path leaves — a missing component
+    /// (two → their mean, one → it), smoothing without weight yet — with the values and
+    /// rules of [`MarkPrice::compute_with`], rounded, without dividing unless a cell test
+    /// misses. `Some(None)`: no value; `None`: only the exact path can tell (a quotient beyond
+    /// the fast bounds). Not for `last` / `mid`, and after the stale fallbacks.
+    #[cold]
+    #[inline(never)]
+    fn compute_rounded_rare(
+        &mut self,
+        now: u64,
+        local_doubled: Option<i64>,
+    ) -> Option<Option<Price>> {
+        let index = self.index;
+        // Ties toward the index; without one, down (as `round_to_tick(_, None)`).
+        let toward = index.map_or(i64::MIN, |price| price.0);
+        let exact = |value: I80F48| Part::Exact(value);
+        let (a, b, c, third) = match &self.state {
+            MethodState::Last | MethodState::Mid => return None,
+            MethodState::Median3 {
+                config,
+                basis_average,
+            } => (
+                index.and_then(|index| {
+                    funding_adjustment(index, &self.funding, now, config.funding_convention)
+                        .map(|adjustment| Part::Shifted(adjustment, index))
+                }),
+                self.basis_price(basis_average.value(), config.basis_source)
+                    .map(exact),
+                self.last_trade.map(ticks).map(exact),
+                // median_of_present: two components → their mean.
+                None,
+            ),
+            MethodState::EmaMedian {
+                config,
+                basis_ema,
+                local_ema,
+            } => (
+                match (index, basis_ema.quotient()) {
+                    (Some(index), Some(smoothed)) => Some(Part::Shifted(smoothed, index)),
+                    // No weight yet: index + the current basis (exact).
+                    _ => self.basis_price(None, config.basis_source).map(exact),
+                },
+                local_doubled.map(half_ticks).map(exact),
+                self.reference_price_if_fresh(now).map(ticks).map(exact),
+                // Hyperliquid: with two components, the local median's EMA is the third.
+                local_ema.quotient().map(Part::Plain),
+            ),
+        };
+        let hints = &mut self.tick_hints;
+        let rounded = match (a, b, c) {
+            (Some(a), Some(b), Some(c)) => median3_ticks(
+                a.round(hints, index, toward)?,
+                b.round(hints, index, toward)?,
+                c.round(hints, index, toward)?,
+            ),
+            (Some(x), Some(y), None) | (Some(x), None, Some(y)) | (None, Some(x), Some(y)) => {
+                match third {
+                    Some(third) => median3_ticks(
+                        x.round(hints, index, toward)?,
+                        y.round(hints, index, toward)?,
+                        third.round(hints, index, toward)?,
+                    ),
+                    None => Part::round_mean(x, y, hints, index, toward)?,
+                }
+            }
+            (Some(x), None, None) | (None, Some(x), None) | (None, None, Some(x)) => {
+                x.round(hints, index, toward)?
+            }
+            (None, None, None) => return Some(None),
+        };
+        Some(Some(rounded))
     }
 
     fn publish(&mut self, ts: u64, local_doubled: Option<i64>) -> Option<MarkUpdate> {
@@ -968,7 +1055,8 @@ impl MarkPrice {
         let unclamped = rounded.or(self.mark);
         let target = match (unclamped, self.band) {
             (Some(price), Some((lower, upper))) if clamp && !(stale && rounded.is_none()) => {
-                Some(price.clamp(lower, upper))
+                // Not `clamp`: no panic path for `lower > upper` (`band_bounds` never gives it).
+                Some(price.max(lower).min(upper))
             }
             (price, _) => price,
         };
@@ -977,13 +1065,19 @@ impl MarkPrice {
         let price = target?;
         let price_changed = self.mark != Some(price);
         self.mark = Some(price);
-        // `|`, not `||`: the price changes on ~half the updates, so no branch here.
-        (price_changed | stale_changed).then_some(MarkUpdate {
+        // The price changes on about half the updates, so a branch on it would mispredict on
+        // about half of them. Written as "the update, cleared if unchanged", the answer
+        // compiles to its fields and one conditional move of the `Option` tag (`|`, not `||`).
+        let mut update = Some(MarkUpdate {
             price,
             ts,
             stale,
             price_changed,
-        })
+        });
+        if !(price_changed | stale_changed) {
+            update = None;
+        }
+        update
     }
 }
 
@@ -993,9 +1087,58 @@ impl MarkPrice {
 /// `0 > ⌊value⌋` — so the value's own tick is remembered, whatever the index does. `None`
 /// when the value is `None` or the sum leaves the `i64` range (the exact path then decides).
 #[inline(always)]
-fn shifted_round(value: &math::Quotient, hint: &mut i64, index: Price) -> Option<Price> {
+fn shifted_round(value: &Quotient, hint: &mut i64, index: Price) -> Option<Price> {
     let offset = value.round_with_hint(hint, 0)?;
     index.0.checked_add(offset.0).map(Price)
+}
+
+/// A component of a median as [`MarkPrice::compute_rounded_rare`] holds it: exact, or an
+/// undivided quotient rounded through a cell test.
+#[derive(Clone, Copy, Debug)]
+enum Part {
+    /// An exact value: a trade, the reference, the local median, a mid, a sampled average.
+    Exact(I80F48),
+    /// `index + q` (the funding price, the basis-EMA price): hint slot 0, the offset's tick.
+    Shifted(Quotient, Price),
+    /// `q` itself (the local-median EMA): hint slot 1.
+    Plain(Quotient),
+}
+
+impl Part {
+    /// `round_to_tick(value, index)`; `None`: only dividing can tell, and it could not.
+    #[inline]
+    fn round(self, hints: &mut [i64; 3], index: Option<Price>, toward: i64) -> Option<Price> {
+        match self {
+            Part::Exact(value) => Some(round_to_tick(value, index)),
+            Part::Shifted(offset, at) => shifted_round(&offset, &mut hints[0], at),
+            Part::Plain(value) => value.round_with_hint(&mut hints[1], toward),
+        }
+    }
+
+    /// `round_to_tick(mean2(x, y), index)`. With a quotient, both components go into one
+    /// quotient's base — `x + y = index + q + y` exactly — and its halving is rounded by the
+    /// cell test (hint slot 2, absolute ticks); two exact values are averaged directly.
+    /// `None`: a pair no method builds, or a quotient only the exact path can settle.
+    fn round_mean(
+        x: Part,
+        y: Part,
+        hints: &mut [i64; 3],
+        index: Option<Price>,
+        toward: i64,
+    ) -> Option<Price> {
+        match (x, y) {
+            (Part::Exact(x), Part::Exact(y)) => Some(round_to_tick(mean2(x, y), index)),
+            (Part::Shifted(offset, at), Part::Exact(other))
+            | (Part::Exact(other), Part::Shifted(offset, at)) => {
+                let base = offset
+                    .base
+                    .checked_add(ticks(at).to_bits())?
+                    .checked_add(other.to_bits())?;
+                Quotient { base, ..offset }.round_half_with_hint(&mut hints[2], toward)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A price in half ticks as a fixed-point value (exact: prices are below 2⁴¹ half ticks).

@@ -92,8 +92,8 @@ pub fn apply(mark: &mut MarkPrice, ts: u64, input: Input) -> Result<Option<MarkU
 
 /// The methods measured, with their configs (defaults; a 5 % clamp on all of them so every
 /// method pays for the clamp) and whether the external reference is fed. `ema_median_noref`
-/// is `ema_median` without a reference: it then also reads the local-median EMA (a second
-/// division) on every update — its worst case.
+/// is `ema_median` without a reference: it then also rounds the local-median EMA (a second
+/// quotient, cell-tested) on every update — its worst case.
 #[must_use]
 pub fn methods() -> [(&'static str, MarkConfig, bool); 5] {
     let band = Some(Rate(5_000_000));
