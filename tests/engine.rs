@@ -970,7 +970,10 @@ fn price_only_moves_leave_risk_as_a_reported_modify_would() {
             assert_eq!(a, b, "seed {seed}: move of {id:?} to {price:?}");
             assert_eq!(margins(&skip), margins(&report), "seed {seed}");
         }
-        assert!(moves > 300 && crossing > 40, "{moves} moves, {crossing} crossing");
+        assert!(
+            moves > 300 && crossing > 40,
+            "{moves} moves, {crossing} crossing"
+        );
         assert_eq!(margins(&skip), margins(&report));
         assert_eq!(
             skip.stages().unwrap().live_orders(),
@@ -1042,7 +1045,11 @@ fn modifies_keep_the_open_order_reservation() {
     modify(&mut e, Some(107), Some(8));
     assert_eq!(open(&e), (8, 0), "a larger quantity reserves the growth");
     modify(&mut e, Some(100), None);
-    assert_eq!(open(&e), (5, -3), "a crossing move fills 3 and releases them");
+    assert_eq!(
+        open(&e),
+        (5, -3),
+        "a crossing move fills 3 and releases them"
+    );
     modify(&mut e, Some(109), None);
     assert_eq!(open(&e), (5, -3));
     e.send(0, Command::Cancel { id: OrderId(1) }).unwrap();

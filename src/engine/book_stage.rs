@@ -280,11 +280,10 @@ impl BookStage {
             bbo: None,
         };
         match *msg {
-            BookPriority::Cancel(_, id, _) => slot.book.cancel_with_reason(
-                id,
-                crate::book::CancelReason::Liquidation,
-                &mut sink,
-            ),
+            BookPriority::Cancel(_, id, _) => {
+                slot.book
+                    .cancel_with_reason(id, crate::book::CancelReason::Liquidation, &mut sink)
+            }
             BookPriority::Liquidation(order) => {
                 self.counters.liquidation_orders += 1;
                 slot.book.submit_liquidation(&order.to_command(), &mut sink);
