@@ -48,6 +48,8 @@
 //!   cancels and rejections. Cancels and modifies name the order by id; the risk stage routes
 //!   them to the order's symbol (unknown ids are refused there, `unknown_order`). A modify that
 //!   grows the quantity is margin-checked for the growth; one modify per order may be in flight.
+//!   A modify that changes only the price is not reported back to the risk stage (nothing there
+//!   could change: the remaining quantity moves by fills only, and those come as trades).
 //! - **Liquidations**: a mark move makes the risk stage cancel the account's orders (reason
 //!   `liquidation`) and send liquidation orders on the priority ring; fills and the order's end
 //!   come back as reports; what the book cannot fill is auto-deleveraged.
@@ -96,8 +98,9 @@
 //! by side, four consecutive ids to a line); an order command carries its registry slot to the
 //! book stage and back on the reports about that order, so fills of the incoming order,
 //! cancels, modifies and rejections find their entry (one cache line) without hashing. A trade
-//! is one report (both fills), not two. Measured: `compare -- e2e`, `perf/e2e.md` and
-//! `perf/README.md`.
+//! is one report (both fills), not two; a price-only modify sends none. The book stage turns
+//! each book event into its outputs as the book writes it (no per-command event buffer).
+//! Measured: `compare -- e2e`, `perf/e2e.md` and `perf/README.md`.
 
 mod book_stage;
 mod driver;
