@@ -43,17 +43,8 @@ fn single() -> Engine {
         .unwrap()
 }
 
-fn drain(engine: &mut Engine) -> Vec<Event> {
-    engine.run_until_idle();
-    std::iter::from_fn(|| engine.try_recv()).collect()
-}
-
-fn order(symbol: SymbolId, order: OrderCommand) -> Command {
-    Command::Order { symbol, order }
-}
-
-#[test]
-fn an_order_crosses_and_both_positions_open() {
+/// A single-layout engine where accounts 1 and 2 hold 10,000 each.
+fn two_funded_accounts() -> Engine {
     let mut e = single();
     for a in [1, 2] {
         e.send(
@@ -65,6 +56,21 @@ fn an_order_crosses_and_both_positions_open() {
         )
         .unwrap();
     }
+    e
+}
+
+fn drain(engine: &mut Engine) -> Vec<Event> {
+    engine.run_until_idle();
+    std::iter::from_fn(|| engine.try_recv()).collect()
+}
+
+fn order(symbol: SymbolId, order: OrderCommand) -> Command {
+    Command::Order { symbol, order }
+}
+
+#[test]
+fn an_order_crosses_and_both_positions_open() {
+    let mut e = two_funded_accounts();
     e.send(
         0,
         order(BTC, OrderCommand::limit(1, 1, Side::Sell, 100, 10)),
@@ -994,17 +1000,7 @@ fn price_only_moves_leave_risk_as_a_reported_modify_would() {
 /// the growth once the book applied it, a move that crosses releases what it filled.
 #[test]
 fn modifies_keep_the_open_order_reservation() {
-    let mut e = single();
-    for a in [1, 2] {
-        e.send(
-            0,
-            Command::Deposit {
-                account: AccountId(a),
-                amount: quote(10_000),
-            },
-        )
-        .unwrap();
-    }
+    let mut e = two_funded_accounts();
     e.send(
         0,
         order(BTC, OrderCommand::limit(1, 1, Side::Sell, 110, 10)),

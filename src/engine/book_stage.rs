@@ -166,7 +166,19 @@ impl<O: BookOut> EventSink for Translate<'_, O> {
     }
 }
 
-impl<O: BookOut> Translate<'_, O> {
+impl<'a, O: BookOut> Translate<'a, O> {
+    #[inline(always)]
+    fn new(out: &'a mut O, symbol: SymbolId, origin: Origin, trades: &'a mut u64) -> Self {
+        Translate {
+            out,
+            symbol,
+            origin,
+            first: true,
+            trades,
+            bbo: None,
+        }
+    }
+
     #[inline(always)]
     fn host_event(&mut self, event: BookEvent) {
         self.out.event(Event::Book {
@@ -229,14 +241,7 @@ impl BookStage {
             self.counters.misrouted += 1;
             return;
         };
-        let mut sink = Translate {
-            out,
-            symbol,
-            origin,
-            first: true,
-            trades: &mut self.counters.trades,
-            bbo: None,
-        };
+        let mut sink = Translate::new(out, symbol, origin, &mut self.counters.trades);
         match *msg {
             BookOrder::Submit(_, order, _) => slot.book.submit(&order, &mut sink),
             BookOrder::Cancel(_, id, _) => slot.book.cancel(id, &mut sink),
@@ -271,14 +276,7 @@ impl BookStage {
             }
             return;
         };
-        let mut sink = Translate {
-            out,
-            symbol,
-            origin,
-            first: true,
-            trades: &mut self.counters.trades,
-            bbo: None,
-        };
+        let mut sink = Translate::new(out, symbol, origin, &mut self.counters.trades);
         match *msg {
             BookPriority::Cancel(_, id, _) => {
                 slot.book
@@ -300,14 +298,7 @@ impl BookStage {
             self.counters.misrouted += 1;
             return;
         };
-        let mut sink = Translate {
-            out,
-            symbol: mark.symbol,
-            origin: Origin::Mark,
-            first: true,
-            trades: &mut self.counters.trades,
-            bbo: None,
-        };
+        let mut sink = Translate::new(out, mark.symbol, Origin::Mark, &mut self.counters.trades);
         slot.book.on_mark_price(mark.price, &mut sink);
         let (first, bbo) = (sink.first, sink.bbo);
         self.finish(mark.symbol, Origin::Mark, first, bbo, out);

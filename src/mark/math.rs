@@ -500,6 +500,11 @@ pub fn round_to_tick(value: I80F48, toward: Option<Price>) -> Price {
 mod tests {
     use super::*;
 
+    /// Hints on, next to and far from the answer `want`.
+    fn hints_around(want: i64) -> [i64; 7] {
+        [want, want - 1, want + 1, want - 2, want + 2, 0, i64::MAX]
+    }
+
     fn f(x: I80F48) -> f64 {
         x.to_num::<f64>()
     }
@@ -576,15 +581,7 @@ mod tests {
             let whole = (exact.to_bits() >> FRAC_BITS) as i64;
             for toward in [i64::MIN, whole - 1, whole, whole + 1] {
                 let want = round_to_tick(exact, Some(Price(toward)));
-                for hint in [
-                    want.0,
-                    want.0 - 1,
-                    want.0 + 1,
-                    want.0 - 2,
-                    want.0 + 2,
-                    0,
-                    i64::MAX,
-                ] {
+                for hint in hints_around(want.0) {
                     let mut hint_now = hint;
                     let got = quotient.round_with_hint(&mut hint_now, toward);
                     assert_eq!(
@@ -675,15 +672,7 @@ mod tests {
             let whole = (mean.to_bits() >> FRAC_BITS) as i64;
             for toward in [i64::MIN, whole - 1, whole, whole + 1, index] {
                 let want = round_to_tick(mean, Some(Price(toward)));
-                for hint in [
-                    want.0,
-                    want.0 - 1,
-                    want.0 + 1,
-                    want.0 - 2,
-                    want.0 + 2,
-                    0,
-                    i64::MAX,
-                ] {
+                for hint in hints_around(want.0) {
                     let mut hint_now = hint;
                     let got = quotient.round_half_with_hint(&mut hint_now, toward);
                     assert_eq!(got, Some(want), "{quotient:?} toward {toward} hint {hint}");
