@@ -42,6 +42,23 @@ pub(crate) struct BookSlot {
     impact_notional: Option<Money>,
 }
 
+impl BookSlot {
+    /// The top of the book for the mark stage: the best bid and ask of `bbo`, and the impact
+    /// prices when the market has an impact notional (they walk the book).
+    fn top(&self, bbo: Bbo) -> BookTop {
+        let mut top = BookTop {
+            best_bid: (bbo.bid_qty.0 > 0).then_some(bbo.bid),
+            best_ask: (bbo.ask_qty.0 > 0).then_some(bbo.ask),
+            ..BookTop::default()
+        };
+        if let Some(notional) = self.impact_notional {
+            top.impact_bid = self.book.impact_bid(notional);
+            top.impact_ask = self.book.impact_ask(notional);
+        }
+        top
+    }
+}
+
 /// The kind of command whose events are being translated (with the risk stage's registry
 /// hint of the order it names).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -157,7 +174,7 @@ impl<O: BookOut> EventSink for Translate<'_, O> {
             }
             BookEvent::Triggered { .. } => {}
             BookEvent::Bbo(bbo) => {
-                // The command's last event: sent by `BookStage::finish`.
+                // The command's last event: sent by `Translate::finish`.
                 self.bbo = Some(bbo);
                 return;
             }
@@ -176,6 +193,20 @@ impl<'a, O: BookOut> Translate<'a, O> {
             first: true,
             trades,
             bbo: None,
+        }
+    }
+
+    /// Ends the command: sends its `Bbo` (its last event, held until the book returned) as
+    /// market data with the top of `slot`'s book, then as the host event.
+    #[inline(always)]
+    fn finish(mut self, slot: &BookSlot) {
+        if let Some(bbo) = self.bbo {
+            let top = slot.top(bbo);
+            self.out.data(MarketData::Top {
+                symbol: self.symbol,
+                top,
+            });
+            self.host_event(BookEvent::Bbo(bbo));
         }
     }
 
@@ -249,9 +280,7 @@ impl BookStage {
                 slot.book.modify(id, price, qty, &mut sink);
             }
         }
-        let bbo = sink.bbo;
-        let first = sink.first;
-        self.finish(symbol, origin, first, bbo, out);
+        sink.finish(slot);
     }
 
     /// A liquidation-flow message (served first).
@@ -287,8 +316,7 @@ impl BookStage {
                 slot.book.submit_liquidation(&order.to_command(), &mut sink);
             }
         }
-        let (first, bbo) = (sink.first, sink.bbo);
-        self.finish(symbol, origin, first, bbo, out);
+        sink.finish(slot);
     }
 
     /// A new mark price: stop triggers and the market-order band.
@@ -300,45 +328,6 @@ impl BookStage {
         };
         let mut sink = Translate::new(out, mark.symbol, Origin::Mark, &mut self.counters.trades);
         slot.book.on_mark_price(mark.price, &mut sink);
-        let (first, bbo) = (sink.first, sink.bbo);
-        self.finish(mark.symbol, Origin::Mark, first, bbo, out);
-    }
-
-    /// Sends a command's `Bbo` (its last event, held by the sink): market data with the top
-    /// of the book (and its impact prices), then the host event.
-    #[inline]
-    fn finish<O: BookOut>(
-        &self,
-        symbol: SymbolId,
-        origin: Origin,
-        first: bool,
-        bbo: Option<Bbo>,
-        out: &mut O,
-    ) {
-        let Some(bbo) = bbo else { return };
-        let top = self.top(symbol, bbo);
-        out.data(MarketData::Top { symbol, top });
-        out.event(Event::Book {
-            symbol,
-            event: BookEvent::Bbo(bbo),
-        });
-        if first && matches!(origin, Origin::Submit(..)) {
-            out.first_report();
-        }
-    }
-
-    fn top(&self, symbol: SymbolId, bbo: Bbo) -> BookTop {
-        let mut top = BookTop {
-            best_bid: (bbo.bid_qty.0 > 0).then_some(bbo.bid),
-            best_ask: (bbo.ask_qty.0 > 0).then_some(bbo.ask),
-            ..BookTop::default()
-        };
-        if let Some(Some(slot)) = self.books.get(symbol.0 as usize)
-            && let Some(notional) = slot.impact_notional
-        {
-            top.impact_bid = slot.book.impact_bid(notional);
-            top.impact_ask = slot.book.impact_ask(notional);
-        }
-        top
+        sink.finish(slot);
     }
 }
