@@ -1337,8 +1337,12 @@ impl RiskEngine {
                     == 1u64.checked_shl(symbol.0) =>
             {
                 // The account's only position: the cross totals are this position's own, so
-                // its PnL and maintenance margin are computed once (what the general branch
-                // below gives: equity = collateral ⊕ upnl, other_mm = mm − mm = 0).
+                // the general branch below gives equity = collateral ⊕ upnl and other_mm =
+                // mm − mm = 0 — here without the second PnL and without any maintenance margin
+                // (a tier lookup and a rounded rate product). Not folded into the totals for
+                // every account: with other positions the saturating sum of their margins is
+                // not Σ-minus-own in general, and taking own's out is what the general branch
+                // must keep doing to stay exact.
                 let upnl = state.upnl(pos);
                 let equity = self.accounts[idx.0 as usize]
                     .collateral
