@@ -25,7 +25,7 @@
 use quanta::Clock;
 
 use crate::engine::book_stage::{BookOut, BookStage};
-use crate::engine::latency::StageTimer;
+use crate::engine::latency::{StageTimer, Timer};
 use crate::engine::mark_stage::{MarkOut, MarkStage};
 use crate::engine::msg::{
     BookOrder, BookPriority, BookReport, Command, Event, Flow, MarkPublished, MarketData,
@@ -121,12 +121,12 @@ impl InputLog {
 }
 
 #[inline]
-fn stamp_now(timer: &Option<Box<StageTimer>>) -> u64 {
+fn stamp_now(timer: &Timer) -> u64 {
     timer.as_ref().map_or(0, |t| t.now())
 }
 
 #[inline]
-fn record_queue(timer: &mut Option<Box<StageTimer>>, stamp: &Stamp) -> u64 {
+fn record_queue(timer: &mut Timer, stamp: &Stamp) -> u64 {
     match timer {
         Some(t) => {
             let now = t.now();
@@ -138,7 +138,7 @@ fn record_queue(timer: &mut Option<Box<StageTimer>>, stamp: &Stamp) -> u64 {
 }
 
 #[inline]
-fn record_service(timer: &mut Option<Box<StageTimer>>, start: u64) {
+fn record_service(timer: &mut Timer, start: u64) {
     if let Some(t) = timer {
         let now = t.now();
         StageTimer::record(&t.clock, &mut t.service, start, now);
@@ -147,7 +147,7 @@ fn record_service(timer: &mut Option<Box<StageTimer>>, start: u64) {
 
 /// A stage's ports that carry the timer and the stamp of the message being served.
 trait Timed {
-    fn timer(&mut self) -> &mut Option<Box<StageTimer>>;
+    fn timer(&mut self) -> &mut Timer;
     fn set_current(&mut self, stamp: Stamp);
 }
 
@@ -227,12 +227,12 @@ pub(crate) struct RiskPorts {
     pub(crate) events: EventOut,
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
-    pub(crate) timer: Option<Box<StageTimer>>,
+    pub(crate) timer: Timer,
 }
 
 impl Timed for RiskPorts {
     #[inline]
-    fn timer(&mut self) -> &mut Option<Box<StageTimer>> {
+    fn timer(&mut self) -> &mut Timer {
         &mut self.timer
     }
 
@@ -470,12 +470,12 @@ pub(crate) struct BookPorts {
     pub(crate) data: Outbox<Flow<MarketData>>,
     pub(crate) events: EventOut,
     pub(crate) current: Stamp,
-    pub(crate) timer: Option<Box<StageTimer>>,
+    pub(crate) timer: Timer,
 }
 
 impl Timed for BookPorts {
     #[inline]
-    fn timer(&mut self) -> &mut Option<Box<StageTimer>> {
+    fn timer(&mut self) -> &mut Timer {
         &mut self.timer
     }
 
@@ -684,12 +684,12 @@ pub(crate) struct MarkPorts {
     pub(crate) events: EventOut,
     pub(crate) route: Vec<u8>,
     pub(crate) current: Stamp,
-    pub(crate) timer: Option<Box<StageTimer>>,
+    pub(crate) timer: Timer,
 }
 
 impl Timed for MarkPorts {
     #[inline]
-    fn timer(&mut self) -> &mut Option<Box<StageTimer>> {
+    fn timer(&mut self) -> &mut Timer {
         &mut self.timer
     }
 
@@ -866,14 +866,8 @@ impl TakeInputs for MarkDriver {
     }
 }
 
-/// A clock for a stage timer, when latency is on. Boxed: with latency off, the check every
-/// message makes is a null test (an unboxed timer's `None` hides in the clock's own
-/// discriminant, and testing it costs a jump table per message).
-pub(crate) fn timer(
-    clock: &Option<Clock>,
-    stage: &'static str,
-    e2e: &[&'static str],
-) -> Option<Box<StageTimer>> {
+/// A clock for a stage timer, when latency is on (see [`Timer`]).
+pub(crate) fn timer(clock: &Option<Clock>, stage: &'static str, e2e: &[&'static str]) -> Timer {
     clock
         .as_ref()
         .map(|c| Box::new(StageTimer::new(c.clone(), stage, e2e)))
