@@ -62,6 +62,29 @@ fn fifo_across_wraparound_capacity_4() {
     fifo_model(4, 5);
 }
 
+/// Reading each item where it lies (`peek`), then popping it: the producer never writes a
+/// slot the consumer is reading, and each item is seen once, in order.
+#[test]
+fn peek_then_pop_across_wraparound() {
+    loom::model(|| {
+        let (mut producer, mut consumer) = channel::<u32>(2);
+        let sender = thread::spawn(move || push_all(&mut producer, 0..3));
+        let mut expected = 0;
+        while expected < 3 {
+            match consumer.peek().copied() {
+                Some(value) => {
+                    assert_eq!(value, expected, "out of order or duplicated");
+                    assert_eq!(consumer.pop(), Ok(value), "pop returns what peek showed");
+                    expected += 1;
+                }
+                None => thread::yield_now(),
+            }
+        }
+        assert_eq!(consumer.peek(), None, "more items than pushed");
+        sender.join().unwrap();
+    });
+}
+
 #[test]
 fn batches_move_every_item_once_in_order() {
     loom::model(|| {

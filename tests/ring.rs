@@ -87,6 +87,7 @@ fn two_threads_move_every_item_once_in_order() {
 enum Op {
     Push(u32),
     Pop,
+    Peek,
     PushSlice(Vec<u32>),
     PopInto(usize),
     Drain { max: usize, take: usize },
@@ -96,6 +97,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         any::<u32>().prop_map(Op::Push),
         Just(Op::Pop),
+        Just(Op::Peek),
         proptest::collection::vec(any::<u32>(), 0..10).prop_map(Op::PushSlice),
         (0usize..10).prop_map(Op::PopInto),
         (0usize..10, 0usize..10).prop_map(|(max, take)| Op::Drain { max, take }),
@@ -163,6 +165,16 @@ proptest! {
                         Ok(model.pop_front().expect("seen items exist"))
                     };
                     prop_assert_eq!(consumer.pop(), expected);
+                }
+                Op::Peek => {
+                    // Like `pop` without taking: the front item, nothing released but what a
+                    // reload of the producer's counter hands back.
+                    let expected = if available(1, model.len(), &mut seen, &mut pending) == 0 {
+                        None
+                    } else {
+                        model.front().copied()
+                    };
+                    prop_assert_eq!(consumer.peek().copied(), expected);
                 }
                 Op::PushSlice(values) => {
                     let room = capacity - model.len() - pending;

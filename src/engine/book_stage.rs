@@ -10,8 +10,9 @@ use crate::types::{Money, OrderId, Qty, SymbolId};
 
 /// Where the book stage's outputs go.
 pub(crate) trait BookOut {
-    /// An execution report for the host.
-    fn event(&mut self, event: Event);
+    /// An execution report for the host: the event `make` builds, built where it is queued
+    /// (one write, no copy of an event just built; see `outbox.rs`).
+    fn event(&mut self, make: impl FnOnce() -> Event);
     /// A fill or order ending for the risk stage.
     fn report(&mut self, report: BookReport);
     /// Market data for the mark stage.
@@ -212,10 +213,8 @@ impl<'a, O: BookOut> Translate<'a, O> {
 
     #[inline(always)]
     fn host_event(&mut self, event: BookEvent) {
-        self.out.event(Event::Book {
-            symbol: self.symbol,
-            event,
-        });
+        let symbol = self.symbol;
+        self.out.event(move || Event::Book { symbol, event });
         if self.first && matches!(self.origin, Origin::Submit(..)) {
             self.out.first_report();
         }

@@ -112,7 +112,6 @@ mod registry;
 mod risk_stage;
 mod words;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::thread::JoinHandle;
 
@@ -136,7 +135,7 @@ use driver::{
     BookDriver, BookPorts, Inbox, InputLog, MarkDriver, MarkPorts, RiskDriver, RiskPorts, timer,
 };
 use msg::{Flow, Stamp};
-use outbox::{EventOut, Outbox, Source, swap_link};
+use outbox::{EventOut, Lane, Outbox, Source, swap_link};
 
 /// Events the host-side queue of [`Layout::Single`] holds before it grows.
 const EVENT_RESERVE: usize = 1 << 14;
@@ -643,7 +642,7 @@ impl EngineBuilder {
             },
             events: EventReceiver {
                 sources: event_sources,
-                pending: VecDeque::with_capacity(EVENT_RESERVE),
+                pending: Lane::with_capacity(EVENT_RESERVE / 2),
                 next: 0,
             },
             mode,
@@ -800,7 +799,7 @@ fn link<T: Copy>(single: bool, capacity: usize) -> (Outbox<Flow<T>>, Inbox<T>) {
 /// Swaps the host's event queue with a direct event port's queue slot (lends it, or takes it
 /// back); nothing for a ring port.
 #[inline]
-fn lend(queue: &mut VecDeque<Event>, port: &mut EventOut) {
+fn lend(queue: &mut Lane<Event>, port: &mut EventOut) {
     if let Some(slot) = port.queue() {
         std::mem::swap(queue, slot);
     }
@@ -905,7 +904,7 @@ pub struct EventReceiver {
     sources: Vec<Consumer<Event>>,
     /// Events already taken off the rings, in order; in [`Layout::Single`] the stages' events,
     /// written here directly (the runner lends the queue to each stage for its poll).
-    pending: VecDeque<Event>,
+    pending: Lane<Event>,
     next: usize,
 }
 
@@ -915,18 +914,18 @@ impl EventReceiver {
     /// this does nothing there.
     fn collect(&mut self, source: usize) {
         if let Some(ring) = self.sources.get_mut(source) {
-            self.pending.extend(ring.drain(usize::MAX));
+            for e in ring.drain(usize::MAX) {
+                self.pending.push(e);
+            }
         }
     }
 
     /// The next event, if one is ready. Each stage's events come in the order it produced
     /// them; in [`Layout::Pinned`] the stages' streams are interleaved round-robin.
     pub fn try_recv(&mut self) -> Option<Event> {
-        if let Some(e) = self.pending.pop_front() {
-            if self.pending.is_empty() {
-                // Start over at the front: the next events land on the lines just read.
-                self.pending.clear();
-            }
+        // (It starts over at its front once emptied: the next events land on the lines just
+        // read.)
+        if let Some(e) = self.pending.pop() {
             return Some(e);
         }
         let n = self.sources.len();
@@ -1239,7 +1238,7 @@ impl Engine {
             &mut self.events,
             EventReceiver {
                 sources: Vec::new(),
-                pending: VecDeque::new(),
+                pending: Lane::placeholder(),
                 next: 0,
             },
         );
@@ -1317,7 +1316,7 @@ fn shutdown(
     for source in 0..receiver.sources.len() {
         receiver.collect(source);
     }
-    events.extend(receiver.pending.drain(..));
+    events.extend(receiver.pending.take_all());
     report(stages, events)
 }
 

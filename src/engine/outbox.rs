@@ -18,11 +18,12 @@ use std::collections::VecDeque;
 use crate::engine::msg::Event;
 use crate::ring::{Consumer, PopError, Producer, PushError};
 
-/// A direct link's queue: a vector preallocated for twice the link's capacity, read from
-/// `head`. It starts over at its front whenever it is emptied, and moves its unread messages
-/// to the front when its end reaches the allocation (at most a link's capacity of messages,
-/// after at least as many were read: amortised one move per message). Never grows: a link
-/// holds at most its capacity ([`Sink`] refuses more).
+/// A queue read from `head`: a direct link's (preallocated for twice the link's capacity) and
+/// the host's event queue in [`crate::engine::Layout::Single`]. It starts over at its front
+/// whenever it is emptied. When its end reaches the allocation it moves its unread messages to
+/// the front if at least half of it was read (amortised one move per message read), else it
+/// grows. A link's queue never grows: it holds at most the link's capacity ([`Sink`] refuses
+/// more), so when its end reaches twice that, more than half of it was read.
 pub(crate) struct Lane<T> {
     buf: Vec<T>,
     head: usize,
@@ -52,21 +53,52 @@ impl<T: Copy> Lane<T> {
     }
 
     #[inline(always)]
-    fn push(&mut self, item: T) {
-        if self.buf.len() == self.buf.capacity() {
-            self.compact();
-        }
-        self.buf.push(item);
+    pub(crate) fn push(&mut self, item: T) {
+        self.push_with(|| item);
     }
 
+    /// Appends the message `make` builds, building it in its slot: made after every check, so
+    /// it is written once, where it stays (no copy of a message just built on the stack).
+    #[inline(always)]
+    pub(crate) fn push_with(&mut self, make: impl FnOnce() -> T) {
+        if self.buf.len() == self.buf.capacity() {
+            self.make_room();
+        }
+        let len = self.buf.len();
+        if let Some(slot) = self.buf.spare_capacity_mut().first_mut() {
+            slot.write(make());
+            // SAFETY: slot `len`, the first spare one, was written just above.
+            unsafe { self.buf.set_len(len + 1) };
+        }
+    }
+
+    /// At the end of the allocation: unread messages to the front when at least half was read,
+    /// else room for one more (the vector grows).
     #[cold]
-    fn compact(&mut self) {
-        self.buf.drain(..self.head);
+    fn make_room(&mut self) {
+        if self.head * 2 >= self.buf.len() {
+            self.buf.drain(..self.head);
+            self.head = 0;
+        }
+        self.buf.reserve(1);
+    }
+
+    /// Moves every unread message out, in order.
+    pub(crate) fn take_all(&mut self) -> Vec<T> {
+        let rest = self.buf.split_off(self.head);
+        self.buf.clear();
         self.head = 0;
+        rest
+    }
+
+    /// The oldest unread message, left in place (the next `pop` returns it).
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> Option<&T> {
+        self.buf.get(self.head)
     }
 
     #[inline(always)]
-    fn pop(&mut self) -> Option<T> {
+    pub(crate) fn pop(&mut self) -> Option<T> {
         let item = *self.buf.get(self.head)?;
         self.head += 1;
         if self.head == self.buf.len() {
@@ -147,6 +179,16 @@ impl<T: Copy> Source<T> {
         match self {
             Source::Ring(ring) => ring.pop(),
             Source::Direct(queue) => queue.pop().ok_or(PopError::Empty),
+        }
+    }
+
+    /// The oldest message, left in place (the next `pop` returns it): a reference whichever
+    /// the link, so a consumer reads a message where it lies instead of copying it out.
+    #[inline(always)]
+    pub(crate) fn peek(&mut self) -> Option<&T> {
+        match self {
+            Source::Ring(ring) => ring.peek(),
+            Source::Direct(queue) => queue.peek(),
         }
     }
 
@@ -236,6 +278,27 @@ impl<T: Copy> Outbox<T> {
         }
     }
 
+    /// [`Outbox::push`] of a message built where it lands (see [`Lane::push_with`]).
+    #[inline(always)]
+    pub(crate) fn push_with(&mut self, make: impl FnOnce() -> T) {
+        self.pushed += 1;
+        if self.spill.is_empty() {
+            match &mut self.ring {
+                Sink::Direct { queue, capacity } if queue.len() < *capacity => {
+                    return queue.push_with(make);
+                }
+                Sink::Direct { .. } => {}
+                Sink::Ring(ring) => {
+                    if let Err(PushError::Full(item)) = ring.push(make()) {
+                        self.spill_or_discard(item);
+                    }
+                    return;
+                }
+            }
+        }
+        self.spill_or_discard(make());
+    }
+
     /// Spills `item`, unless the consumer has gone: then nobody can ever take it (the host
     /// dropped its event receiver, or a stage thread ended), and keeping it would only keep
     /// this stage from finishing.
@@ -302,7 +365,7 @@ pub(crate) enum EventOut {
 pub(crate) struct DirectEvents {
     /// The host's pending queue while the stage is polled (the runner swaps it in and back
     /// out); an empty placeholder otherwise.
-    pub(crate) queue: VecDeque<Event>,
+    pub(crate) queue: Lane<Event>,
     /// Capacity of the ring this replaces.
     capacity: usize,
     /// Events this poll may still place in the queue.
@@ -315,7 +378,7 @@ impl EventOut {
     /// Direct delivery emulating a ring of `capacity` events.
     pub(crate) fn direct(capacity: usize) -> EventOut {
         EventOut::Direct(DirectEvents {
-            queue: VecDeque::new(),
+            queue: Lane::placeholder(),
             capacity,
             room: capacity,
             spill: VecDeque::with_capacity(SPILL_RESERVE),
@@ -325,14 +388,20 @@ impl EventOut {
     /// Queues an event for the host.
     #[inline(always)]
     pub(crate) fn push(&mut self, event: Event) {
+        self.push_with(|| event);
+    }
+
+    /// Queues the event `make` builds, built where it is queued (see [`Lane::push_with`]).
+    #[inline(always)]
+    pub(crate) fn push_with(&mut self, make: impl FnOnce() -> Event) {
         match self {
-            EventOut::Ring(o) => o.push(event),
+            EventOut::Ring(o) => o.push_with(make),
             EventOut::Direct(d) => {
                 if d.room > 0 && d.spill.is_empty() {
                     d.room -= 1;
-                    d.queue.push_back(event);
+                    d.queue.push_with(make);
                 } else {
-                    d.spill.push_back(event);
+                    d.spill.push_back(make());
                 }
             }
         }
@@ -352,7 +421,7 @@ impl EventOut {
                         break;
                     };
                     d.room -= 1;
-                    d.queue.push_back(event);
+                    d.queue.push(event);
                     moved = true;
                 }
                 moved
@@ -371,7 +440,7 @@ impl EventOut {
 
     /// The direct form's queue slot, which the runner swaps the host's queue into and out of.
     #[inline]
-    pub(crate) fn queue(&mut self) -> Option<&mut VecDeque<Event>> {
+    pub(crate) fn queue(&mut self) -> Option<&mut Lane<Event>> {
         match self {
             EventOut::Ring(_) => None,
             EventOut::Direct(d) => Some(&mut d.queue),
@@ -457,8 +526,8 @@ mod tests {
     #[test]
     fn direct_events_keep_the_ring_room_per_poll() {
         let mut out = EventOut::direct(4);
-        let mut host: VecDeque<Event> = VecDeque::new();
-        let lend = |out: &mut EventOut, host: &mut VecDeque<Event>| {
+        let mut host: Lane<Event> = Lane::placeholder();
+        let lend = |out: &mut EventOut, host: &mut Lane<Event>| {
             std::mem::swap(out.queue().unwrap(), host);
         };
         lend(&mut out, &mut host);
@@ -479,7 +548,7 @@ mod tests {
         assert!(out.flush());
         lend(&mut out, &mut host);
         assert_eq!(out.backlog(), 0);
-        let order: Vec<Event> = host.into_iter().collect();
+        let order: Vec<Event> = host.take_all();
         assert_eq!(order, (0..11).map(event).collect::<Vec<_>>());
     }
 }

@@ -16,8 +16,9 @@ use crate::types::{OrderId, Qty, Side, SymbolId};
 
 /// Where the risk stage's outputs go (the driver stamps and routes them).
 pub(crate) trait RiskOut {
-    /// User order flow to the book stage of `symbol`.
-    fn order(&mut self, symbol: SymbolId, msg: BookOrder);
+    /// User order flow to the book stage of `symbol`: the message `make` builds, built where
+    /// it is queued (one write, no copy of a message just built; see `outbox.rs`).
+    fn order(&mut self, symbol: SymbolId, make: impl FnOnce() -> BookOrder);
     /// Liquidation flow (served first) to the book stage of `symbol`.
     fn priority(&mut self, symbol: SymbolId, msg: BookPriority);
     /// An event for the host.
@@ -80,6 +81,7 @@ impl RiskStage {
     }
 
     /// One host command.
+    #[inline(always)]
     pub(crate) fn on_command<O: RiskOut>(&mut self, command: &Command, out: &mut O) {
         self.counters.commands += 1;
         match *command {
@@ -130,12 +132,12 @@ impl RiskStage {
                 self.counters.orders_approved += 1;
                 let mut order = order;
                 order.qty = approved.qty;
-                out.order(symbol, BookOrder::Submit(symbol, order, slot));
+                out.order(symbol, || BookOrder::Submit(symbol, order, slot));
             }
             Command::Cancel { id } => match self.registry.find(id.0) {
                 Some(slot) => {
                     let symbol = self.registry.get(slot).symbol;
-                    out.order(symbol, BookOrder::Cancel(symbol, id, slot));
+                    out.order(symbol, || BookOrder::Cancel(symbol, id, slot));
                 }
                 None => self.reject(Subject::Order(id), "unknown_order", out),
             },
@@ -169,16 +171,13 @@ impl RiskStage {
                 if let Some(p) = price {
                     self.registry.get_mut(slot).limit = p.0;
                 }
-                out.order(
-                    entry.symbol,
-                    BookOrder::Modify {
-                        symbol: entry.symbol,
-                        id,
-                        price,
-                        qty,
-                        hint: slot,
-                    },
-                );
+                out.order(entry.symbol, || BookOrder::Modify {
+                    symbol: entry.symbol,
+                    id,
+                    price,
+                    qty,
+                    hint: slot,
+                });
             }
             Command::Deposit { account, amount } => {
                 if let Err(e) = self.engine.deposit(account, amount, &mut self.scratch) {

@@ -525,6 +525,32 @@ impl<T> Consumer<T> {
         Ok(value)
     }
 
+    /// The oldest item, left in its slot (the next [`Consumer::pop`] returns it); `None` when
+    /// there is nothing to read. Lets a consumer work on a large item where it lies and pop it
+    /// afterwards (for a `Copy` item the compiler drops that pop's unused read).
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = liqcore::ring::channel::<u64>(4);
+    /// assert_eq!(consumer.peek(), None);
+    /// producer.push(7).unwrap();
+    /// assert_eq!(consumer.peek(), Some(&7));
+    /// assert_eq!(consumer.pop(), Ok(7));
+    /// assert_eq!(consumer.peek(), None);
+    /// ```
+    #[inline]
+    pub fn peek(&mut self) -> Option<&T> {
+        if self.available(1) == 0 {
+            return None;
+        }
+        let index = self.head & self.mask;
+        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation.
+        let slot = unsafe { self.slots.add(index).as_ref() };
+        // SAFETY: available() ≥ 1, so the slot holds an initialised item, and the producer will
+        // not touch it until `head` moves past it, which takes `&mut self`: not while the
+        // returned borrow lives.
+        Some(slot.with(|slot| unsafe { (*slot).assume_init_ref() }))
+    }
+
     /// Makes [`Consumer::pop`] hand read slots back to the producer in groups of `group`
     /// (clamped to 1..=capacity; 1, the default, hands each back at once). Read the module docs'
     /// "Handing slots back in groups" first: a consumer that stops polling with slots pending

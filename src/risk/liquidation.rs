@@ -1401,6 +1401,12 @@ impl LiquidationEngine {
     /// it never is (at a positive mark).
     fn key_of(&self, idx: AccountIdx, s: usize) -> Option<i64> {
         let input = self.risk.solve_input(idx, SymbolId(s as u32))?;
+        // The exact key in closed form, where it has one (every position in its normal range);
+        // else (edges, overflow) from the rounded liquidation price, corrected tick by tick
+        // against the maintenance test itself.
+        if let Some(key) = solve::liquidation_key(&input) {
+            return Some(key);
+        }
         let guess = solve::liquidation_price(&input)?.0;
         let liq = |p: i64| solve::margin_gap_at(&input, p).is_some_and(|g| g <= 0);
         const STEPS: usize = 16;

@@ -149,6 +149,81 @@ fn solve_mark_basis(input: &SolveInput<'_>, gap: i128, long: bool) -> Option<Pri
     round_root(num, slope.checked_mul(qm_abs)?, long)
 }
 
+/// The firing key of the position, exactly: for a long the highest mark `P ≥ 1` at which
+/// [`margin_gap_at`] is `≤ 0`, for a short the lowest mark `P ≥ 2` at which it is (below 2 a
+/// short is liquidatable at every positive mark). `None` outside those ranges or on
+/// overflow: the caller then steps from [`liquidation_price`] instead.
+///
+/// The test "gap ≤ 0" is linear once the rounding of the maintenance margin is folded in:
+/// with `A = base − other_mm + q·m·P` (an integer) and `MM = ⌈X / 10⁸⌉`,
+/// `A ≤ ⌈X / 10⁸⌉ ⇔ 10⁸·A − X ≤ 10⁸ − 1`, and `10⁸·A − X` is [`scaled_gap_at`] of the
+/// notional at `P` — continuous across tiers (the tiers' `cum` make `MM` continuous before
+/// rounding) and strictly monotone in `P`. So the key is the root of
+/// `scaled_gap = 10⁸ − 1`, found in the tier that holds it, rounded toward the liquidatable
+/// side: no trial evaluations.
+pub(crate) fn liquidation_key(input: &SolveInput<'_>) -> Option<i64> {
+    const K: i128 = RATE_DEN - 1;
+    if input.size == 0 {
+        return None;
+    }
+    let long = input.size > 0;
+    let qm_abs = i128::from(input.size)
+        .checked_abs()?
+        .checked_mul(input.money_per_tick_lot)?;
+    let gap = input.base.checked_sub(input.other_mm)?;
+    let key = match input.basis {
+        MmBasis::Entry => {
+            // gap + q·m·P ≤ MM, with MM fixed.
+            let mm = input
+                .tiers
+                .maintenance_margin(Money(input.entry_notional_abs))
+                .0;
+            if long {
+                div_floor(mm.checked_sub(gap)?, qm_abs)?
+            } else {
+                div_ceil(gap.checked_sub(mm)?, qm_abs)?
+            }
+        }
+        MmBasis::Mark => {
+            let gap8 = gap.checked_mul(RATE_DEN)?;
+            // The tier holding the root: the last whose floor is still on the safe side of it
+            // (long: scaled gap ≤ K there, the root is above; short: ≥ K). Tier 0 must be.
+            let rows = input.tiers.rows();
+            let safe = |f: i128| if long { f <= K } else { f >= K };
+            if !safe(gap8.checked_add(rows.first()?.cum_scaled)?) {
+                return None;
+            }
+            let mut tier = 0;
+            for (t, row) in rows.iter().enumerate().skip(1) {
+                if !safe(scaled_gap_at(
+                    gap8,
+                    row.floor,
+                    row.rate,
+                    row.cum_scaled,
+                    long,
+                )?) {
+                    break;
+                }
+                tier = t;
+            }
+            let row = rows[tier];
+            // Long: gap8 + cum + N·(10⁸ − rate) = K; short: gap8 + cum − N·(10⁸ + rate) = K;
+            // N = |q|·m·P.
+            let rest = gap8.checked_add(row.cum_scaled)?;
+            if long {
+                let slope = (RATE_DEN - row.rate).checked_mul(qm_abs)?;
+                div_floor(K.checked_sub(rest)?, slope)?
+            } else {
+                let slope = (RATE_DEN + row.rate).checked_mul(qm_abs)?;
+                div_ceil(rest.checked_sub(K)?, slope)?
+            }
+        }
+    };
+    let key = i64::try_from(key).ok()?;
+    let in_range = if long { key >= 1 } else { key >= 2 };
+    in_range.then_some(key)
+}
+
 /// `equity(P) − other_mm − MM(P)` at own mark `P`, exactly as the engine evaluates it (the
 /// position's maintenance margin rounded up): the position is liquidatable at `P` iff this is
 /// `≤ 0`. `None` on overflow.
@@ -179,6 +254,82 @@ mod tests {
             Leverage::from_whole(100),
         )
         .unwrap()
+    }
+
+    /// The closed-form key is the exact boundary of the maintenance test `margin_gap_at ≤ 0`,
+    /// for longs and shorts, both bases, one tier or several, cross (`other_mm`) or not.
+    #[test]
+    fn liquidation_key_is_the_exact_boundary() {
+        let tier = |floor: i128, mmr: i64| MarginTier {
+            floor: Money(floor),
+            mmr: Rate(mmr),
+            max_leverage: None,
+        };
+        let tier_sets = [
+            MarginTiers::new(&[tier(0, 500_000)], Leverage::from_whole(100)).unwrap(),
+            MarginTiers::new(
+                &[
+                    tier(0, 1_000_000),
+                    tier(2_000 * Money::UNIT, 2_500_000),
+                    tier(6_000 * Money::UNIT, 5_000_000),
+                ],
+                Leverage::from_whole(50),
+            )
+            .unwrap(),
+            MarginTiers::new(&[tier(0, 40_000_000)], Leverage::from_whole(2)).unwrap(),
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut keyed = 0;
+        for i in 0..40_000 {
+            let tiers = &tier_sets[i % tier_sets.len()];
+            let basis = if i % 5 == 0 {
+                MmBasis::Entry
+            } else {
+                MmBasis::Mark
+            };
+            let m = [1i128, 1_000, 100_000_000][(next() % 3) as usize];
+            let size = (next() % 2_000) as i64 + 1;
+            let size = if next() % 2 == 0 { size } else { -size };
+            let entry_price = (next() % 200_000) as i128 + 1;
+            let entry = i128::from(size) * m * entry_price;
+            let margin = (next() % 1_000_000) as i128 * m;
+            let input = SolveInput {
+                size,
+                money_per_tick_lot: m,
+                base: margin - entry,
+                other_mm: if i % 3 == 0 {
+                    (next() % 10_000) as i128 * m
+                } else {
+                    0
+                },
+                tiers,
+                basis,
+                entry_notional_abs: entry.abs(),
+            };
+            let liq = |p: i64| margin_gap_at(&input, p).is_some_and(|g| g <= 0);
+            let Some(key) = liquidation_key(&input) else {
+                continue;
+            };
+            keyed += 1;
+            if size > 0 {
+                assert!(key >= 1 && liq(key) && !liq(key + 1), "{input:?} key {key}");
+            } else {
+                assert!(key >= 2 && liq(key) && !liq(key - 1), "{input:?} key {key}");
+            }
+            // The rounded price it replaces is within a tick of it.
+            let guess = liquidation_price(&input).unwrap().0;
+            assert!(
+                (guess - key).abs() <= 1,
+                "{input:?} key {key} guess {guess}"
+            );
+        }
+        assert!(keyed > 20_000, "only {keyed} inputs had a key");
     }
 
     #[test]

@@ -151,8 +151,10 @@ impl Feed {
     }
 }
 
-fn send(engine: &mut Engine, ts: u64, input: Input) -> bool {
-    match input {
+/// Sends one input, copied straight from the host's buffer (by reference: a copy of a value
+/// just built on the stack would stall on its own stores).
+fn send(engine: &mut Engine, ts: u64, input: &Input) -> bool {
+    match *input {
         Input::Command(c) => engine.send(ts, c).is_ok(),
         Input::Index(p) => engine
             .feed(
@@ -193,7 +195,7 @@ fn build(layout: Layout, latency: bool, capacity: usize) -> Engine {
 /// Sends every input, letting a `Layout::Single` engine work whenever the ring fills.
 fn pump(engine: &mut Engine, inputs: &[Input], feed: &mut Feed, liquidations: &mut u64) {
     for (i, input) in inputs.iter().enumerate() {
-        while !send(engine, i as u64, *input) {
+        while !send(engine, i as u64, input) {
             if !engine.run_until_idle() {
                 std::thread::yield_now();
             }
@@ -258,7 +260,7 @@ fn single(load: &workload::Workload, start_price: i64) -> Single {
     let mut events = 0u64;
     let started = Instant::now();
     for (i, input) in inputs.iter().enumerate() {
-        while !send(&mut engine, i as u64, *input) {
+        while !send(&mut engine, i as u64, input) {
             engine.run_until_idle();
             while let Some(e) = engine.try_recv() {
                 events += 1;
