@@ -13,10 +13,10 @@ pub(crate) trait BookOut {
     /// An execution report for the host: the event `make` builds, built where it is queued
     /// (one write, no copy of an event just built; see `outbox.rs`).
     fn event(&mut self, make: impl FnOnce() -> Event);
-    /// A fill or order ending for the risk stage.
-    fn report(&mut self, report: BookReport);
-    /// Market data for the mark stage.
-    fn data(&mut self, data: MarketData);
+    /// A fill or order ending for the risk stage (built where it is queued, as `event`).
+    fn report(&mut self, make: impl FnOnce() -> BookReport);
+    /// Market data for the mark stage (built where it is queued, as `event`).
+    fn data(&mut self, make: impl FnOnce() -> MarketData);
     /// The first event of a host order command (latency: order in → report out).
     fn first_report(&mut self);
     /// A liquidation order was accepted (latency: mark published → liquidation accepted).
@@ -117,7 +117,7 @@ struct Translate<'a, O> {
 impl<O: BookOut> EventSink for Translate<'_, O> {
     #[inline(always)]
     fn event(&mut self, event: BookEvent) {
-        let (out, origin) = (&mut *self.out, self.origin);
+        let (out, origin, symbol) = (&mut *self.out, self.origin, self.symbol);
         match event {
             BookEvent::Accepted { id } => {
                 if matches!(origin, Origin::Liquidation(lid, _) if lid == id) {
@@ -126,14 +126,14 @@ impl<O: BookOut> EventSink for Translate<'_, O> {
             }
             BookEvent::Rejected { id, .. } => match origin {
                 Origin::Submit(oid, qty, _) | Origin::Liquidation(oid, qty) if oid == id => {
-                    out.report(BookReport::Ended {
+                    out.report(move || BookReport::Ended {
                         id,
                         remaining: qty,
                         reason: EndReason::Rejected,
                         hint: origin.hint(id),
                     });
                 }
-                Origin::Modify(..) => out.report(BookReport::Ended {
+                Origin::Modify(..) => out.report(move || BookReport::Ended {
                     id,
                     remaining: Qty(0),
                     reason: EndReason::ModifyRejected,
@@ -143,13 +143,13 @@ impl<O: BookOut> EventSink for Translate<'_, O> {
             },
             BookEvent::Trade(trade) => {
                 *self.trades += 1;
-                out.report(BookReport::Trade {
-                    symbol: self.symbol,
+                out.report(move || BookReport::Trade {
+                    symbol,
                     trade,
                     taker_hint: origin.hint(trade.taker),
                 });
-                out.data(MarketData::Trade {
-                    symbol: self.symbol,
+                out.data(move || MarketData::Trade {
+                    symbol,
                     price: trade.price,
                     qty: trade.qty,
                 });
@@ -158,7 +158,7 @@ impl<O: BookOut> EventSink for Translate<'_, O> {
                 id,
                 remaining,
                 reason,
-            } => out.report(BookReport::Ended {
+            } => out.report(move || BookReport::Ended {
                 id,
                 remaining,
                 reason: EndReason::Cancelled(reason),
@@ -166,7 +166,7 @@ impl<O: BookOut> EventSink for Translate<'_, O> {
             }),
             BookEvent::Modified { id, remaining, .. } => {
                 if !matches!(origin, Origin::Modify(_, _, false)) {
-                    out.report(BookReport::Modified {
+                    out.report(move || BookReport::Modified {
                         id,
                         remaining,
                         hint: origin.hint(id),
@@ -202,11 +202,8 @@ impl<'a, O: BookOut> Translate<'a, O> {
     #[inline(always)]
     fn finish(mut self, slot: &BookSlot) {
         if let Some(bbo) = self.bbo {
-            let top = slot.top(bbo);
-            self.out.data(MarketData::Top {
-                symbol: self.symbol,
-                top,
-            });
+            let (top, symbol) = (slot.top(bbo), self.symbol);
+            self.out.data(move || MarketData::Top { symbol, top });
             self.host_event(BookEvent::Bbo(bbo));
         }
     }
@@ -248,6 +245,7 @@ impl BookStage {
     }
 
     /// A user order-flow message.
+    #[inline(always)]
     pub(crate) fn on_order<O: BookOut>(&mut self, msg: &BookOrder, out: &mut O) {
         self.counters.commands += 1;
         let (symbol, origin) = match *msg {
@@ -295,7 +293,7 @@ impl BookStage {
             self.counters.misrouted += 1;
             if let Origin::Liquidation(id, qty) = origin {
                 // Nothing of it can fill here: hand it back to ADL rather than lose it.
-                out.report(BookReport::Ended {
+                out.report(move || BookReport::Ended {
                     id,
                     remaining: qty,
                     reason: EndReason::Rejected,

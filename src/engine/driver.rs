@@ -578,15 +578,15 @@ impl BookOut for BookPorts {
     }
 
     #[inline(always)]
-    fn report(&mut self, report: BookReport) {
+    fn report(&mut self, make: impl FnOnce() -> BookReport) {
         let stamp = self.out_stamp();
-        self.reports.push(Flow::Data(stamp, report));
+        self.reports.push_with(|| Flow::Data(stamp, make()));
     }
 
     #[inline(always)]
-    fn data(&mut self, data: MarketData) {
+    fn data(&mut self, make: impl FnOnce() -> MarketData) {
         let stamp = self.out_stamp();
-        self.data.push(Flow::Data(stamp, data));
+        self.data.push_with(|| Flow::Data(stamp, make()));
     }
 
     #[inline]
