@@ -62,8 +62,10 @@ fn fifo_across_wraparound_capacity_4() {
     fifo_model(4, 5);
 }
 
-/// Reading each item where it lies (`peek`), then popping it: the producer never writes a
-/// slot the consumer is reading, and each item is seen once, in order.
+/// Reading each item where it lies (`peek`), then popping it: each item is seen once, in
+/// order. (`peek` hands out a reference past loom's access closure, so loom does not track
+/// that read itself; the `pop` after it reads the same slot tracked, before releasing it, so a
+/// producer write to a slot still being read would be caught there.)
 #[test]
 fn peek_then_pop_across_wraparound() {
     loom::model(|| {

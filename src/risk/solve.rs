@@ -322,14 +322,31 @@ mod tests {
             } else {
                 assert!(key >= 2 && liq(key) && !liq(key - 1), "{input:?} key {key}");
             }
-            // The rounded price it replaces is within a tick of it.
-            let guess = liquidation_price(&input).unwrap().0;
-            assert!(
-                (guess - key).abs() <= 1,
-                "{input:?} key {key} guess {guess}"
-            );
+            // The rounded price it replaces is within a tick of it (where there is one: a long
+            // at exactly zero gap has none, though it is liquidatable at the lowest marks).
+            if let Some(guess) = liquidation_price(&input) {
+                assert!(
+                    (guess.0 - key).abs() <= 1,
+                    "{input:?} key {key} guess {guess:?}"
+                );
+            }
         }
         assert!(keyed > 20_000, "only {keyed} inputs had a key");
+        // A long at exactly zero gap: liquidatable at mark 1 (its margin rounds up to 1 unit),
+        // which the rounded price (no root above 0) does not show.
+        let input = SolveInput {
+            size: 1,
+            money_per_tick_lot: 1,
+            base: 0,
+            other_mm: 0,
+            tiers: &tier_sets[0],
+            basis: MmBasis::Mark,
+            entry_notional_abs: 1,
+        };
+        assert_eq!(liquidation_price(&input), None);
+        assert_eq!(liquidation_key(&input), Some(1));
+        assert!(margin_gap_at(&input, 1).is_some_and(|g| g <= 0));
+        assert!(margin_gap_at(&input, 2).is_some_and(|g| g > 0));
     }
 
     #[test]
