@@ -2,6 +2,12 @@
 //! on one thread; drained in batches, in priority order), its output ends ([`Outbox`]es) and
 //! its timer, and exposes `poll()`. Drivers know nothing of threads; the runner places them.
 //!
+//! Each input port has its own drain function (`take_commands`, `take_orders`, ...): one loop
+//! (`drain!`) with that port's stage handler written inside it, so serving a message is a
+//! peek, a match and the handler — no call, no choice of port, no copy of the message. The
+//! functions are kept out of line from each other (`#[inline(never)]`) so that each handler is
+//! inlined into exactly one loop.
+//!
 //! # Shutdown (termination waves)
 //!
 //! The stages form cycles (risk → book → risk, book → mark → book, ...), so "stop when your

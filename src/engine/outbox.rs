@@ -12,6 +12,16 @@
 //! a queue that restarts at its front whenever its consumer empties it, so the messages of one
 //! poll land on the cache lines the previous poll just read instead of walking a whole ring's
 //! worth of memory.
+//!
+//! # Each message is written once and read where it lies
+//!
+//! Producers hand the outbox a builder ([`Outbox::push_with`], [`EventOut::push_with`]) that
+//! runs once there is room, writing the message straight into its slot; consumers serve a
+//! message by reference ([`Source::peek`]) and then drop it from the queue. The messages are
+//! 48–96-byte enums: building one on the stack and copying it makes the copy's wide loads wait
+//! for the narrow stores that built it (they cannot be forwarded), a stall of the order of a
+//! dozen cycles per copy, paid on every hop of every input. Measured on the single-thread
+//! pipeline: more than 10 % of its time, gone (perf/e2e.md, 2026-12-04 evening).
 
 use std::collections::VecDeque;
 
@@ -368,7 +378,9 @@ pub(crate) struct DirectEvents {
     pub(crate) queue: Lane<Event>,
     /// Capacity of the ring this replaces.
     capacity: usize,
-    /// Events this poll may still place in the queue.
+    /// Events this poll may still place in the queue; 0 whenever anything is spilled (a
+    /// flush fills the room from the spill first and stops only when the spill is empty or the
+    /// room is used up), so one test of `room` says whether an event goes to the queue.
     room: usize,
     /// Events past the room, in order, for the next polls.
     spill: VecDeque<Event>,
@@ -397,7 +409,8 @@ impl EventOut {
         match self {
             EventOut::Ring(o) => o.push_with(make),
             EventOut::Direct(d) => {
-                if d.room > 0 && d.spill.is_empty() {
+                // Nothing is spilled while there is room (see `DirectEvents::room`).
+                if d.room > 0 {
                     d.room -= 1;
                     d.queue.push_with(make);
                 } else {
