@@ -32,10 +32,12 @@
 //!
 //! # Semantics
 //!
-//! - **Index keys.** A position's key is found from its exact liquidation price (`solve.rs`) and
-//!   corrected tick by tick against the exact maintenance test, so that for every positive mark
-//!   `mark ≤ key` (long) / `mark ≥ key` (short) holds **iff** [`RiskEngine::is_liquidatable`]
-//!   does. A position with no liquidation price is not indexed. Fills, deposits, withdrawals,
+//! - **Index keys.** A position's key is the exact boundary of the maintenance test, so that
+//!   for every positive mark `mark ≤ key` (long) / `mark ≥ key` (short) holds **iff**
+//!   [`RiskEngine::is_liquidatable`] does: in closed form where the position is in its normal
+//!   range (`solve::liquidation_key`: the test with its rounding folded in is linear in the
+//!   mark within a tier and continuous across tiers), else (edges, overflow) from the rounded
+//!   liquidation price corrected tick by tick against the test itself. A position with no liquidation price is not indexed. Fills, deposits, withdrawals,
 //!   leverage and margin changes re-key the account (every symbol it holds, because a cross
 //!   account's collateral is shared).
 //! - **Cross accounts over several symbols**: their liquidation price in one symbol moves with
