@@ -156,11 +156,17 @@ trait Timed {
 /// stage handler written inside it, whatever the inliner decides about closures (an
 /// out-of-line handler cost more than a fifth of the rate).
 ///
-/// `drain!(inbox, budget, busy, ports, log, port, yield, |p, stamp, msg| handler)`
+/// `drain!(self, inbox, port, budget, [yield_if condition,] |stage, ports, stamp, msg| handler)`
 macro_rules! drain {
-    ($inbox:expr, $budget:expr, $busy:expr, $ports:expr, $log:expr, $port:expr, $yield:expr,
-     |$p:ident, $stamp:ident, $msg:ident| $handle:expr) => {{
-        let (inbox, busy, ports, log) = ($inbox, $busy, $ports, $log);
+    ($self:ident, $inbox:expr, $port:expr, $budget:expr,
+     |$stage:ident, $p:ident, $stamp:ident, $msg:ident| $handle:expr) => {
+        drain!($self, $inbox, $port, $budget, yield_if false, |$stage, $p, $stamp, $msg| $handle)
+    };
+    ($self:ident, $inbox:expr, $port:expr, $budget:expr, yield_if $yield:expr,
+     |$stage:ident, $p:ident, $stamp:ident, $msg:ident| $handle:expr) => {{
+        let $stage = &mut $self.stage;
+        let (busy, ports, log) = (&mut $self.wave.busy, &mut $self.ports, &mut $self.log);
+        let inbox = $inbox;
         let mut budget: usize = $budget;
         let mut served: Option<usize> = None;
         // Fixed for the engine's life: tested once per batch, not twice per message.
@@ -451,17 +457,12 @@ impl RiskDriver {
 impl RiskDriver {
     #[inline(never)]
     fn take_commands(&mut self, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
         drain!(
+            self,
             &mut self.commands,
-            budget,
-            busy,
-            ports,
-            log,
             0,
-            false,
-            |p, _stamp, msg| {
+            budget,
+            |stage, p, _stamp, msg| {
                 stage.on_command(msg, p);
                 1
             }
@@ -470,38 +471,20 @@ impl RiskDriver {
 
     #[inline(never)]
     fn take_marks(&mut self, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
-        drain!(
-            &mut self.marks,
-            budget,
-            busy,
-            ports,
-            log,
-            1,
-            false,
-            |p, stamp, msg| {
-                stage.on_mark(stamp.ts, msg, p);
-                1
-            }
-        )
+        drain!(self, &mut self.marks, 1, budget, |stage, p, stamp, msg| {
+            stage.on_mark(stamp.ts, msg, p);
+            1
+        })
     }
 
     #[inline(never)]
     fn take_reports(&mut self, b: usize, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
-        let inbox = self.reports.get_mut(b)?;
-        let port = 2 + b as u8;
         drain!(
-            inbox,
+            self,
+            self.reports.get_mut(b)?,
+            2 + b as u8,
             budget,
-            busy,
-            ports,
-            log,
-            port,
-            false,
-            |p, _stamp, msg| {
+            |stage, p, _stamp, msg| {
                 stage.on_report(msg, p);
                 // A trade report carries two fills.
                 if matches!(msg, BookReport::Trade { .. }) {
@@ -709,17 +692,12 @@ impl BookDriver {
 impl BookDriver {
     #[inline(never)]
     fn take_priority(&mut self, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
         drain!(
+            self,
             &mut self.priority,
-            budget,
-            busy,
-            ports,
-            log,
             0,
-            false,
-            |p, _stamp, msg| {
+            budget,
+            |stage, p, _stamp, msg| {
                 stage.on_priority(msg, p);
                 1
             }
@@ -728,43 +706,22 @@ impl BookDriver {
 
     #[inline(never)]
     fn take_marks(&mut self, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
-        drain!(
-            &mut self.marks,
-            budget,
-            busy,
-            ports,
-            log,
-            1,
-            false,
-            |p, _stamp, msg| {
-                stage.on_mark(msg, p);
-                1
-            }
-        )
+        drain!(self, &mut self.marks, 1, budget, |stage, p, _stamp, msg| {
+            stage.on_mark(msg, p);
+            1
+        })
     }
 
     /// User orders; with `yield_to_priority`, stops before an order while a liquidation waits.
     #[inline(never)]
     fn take_orders(&mut self, budget: usize, yield_to_priority: bool) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
         let priority = &self.priority.ring;
-        // (The yield test is evaluated before each order.)
-        drain!(
-            &mut self.orders,
-            budget,
-            busy,
-            ports,
-            log,
-            2,
-            yield_to_priority && !priority.is_empty(),
-            |p, _stamp, msg| {
-                stage.on_order(msg, p);
-                1
-            }
-        )
+        // (Called before each order.)
+        let waiting = || yield_to_priority && !priority.is_empty();
+        drain!(self, &mut self.orders, 2, budget, yield_if waiting(), |stage, p, _stamp, msg| {
+            stage.on_order(msg, p);
+            1
+        })
     }
 }
 
@@ -952,38 +909,20 @@ impl MarkDriver {
 impl MarkDriver {
     #[inline(never)]
     fn take_inputs(&mut self, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
-        drain!(
-            &mut self.inputs,
-            budget,
-            busy,
-            ports,
-            log,
-            0,
-            false,
-            |p, stamp, msg| {
-                stage.on_input(stamp.ts, msg, p);
-                1
-            }
-        )
+        drain!(self, &mut self.inputs, 0, budget, |stage, p, stamp, msg| {
+            stage.on_input(stamp.ts, msg, p);
+            1
+        })
     }
 
     #[inline(never)]
     fn take_data(&mut self, b: usize, budget: usize) -> Option<usize> {
-        let stage = &mut self.stage;
-        let (busy, ports, log) = (&mut self.wave.busy, &mut self.ports, &mut self.log);
-        let inbox = self.data.get_mut(b)?;
-        let port = 1 + b as u8;
         drain!(
-            inbox,
+            self,
+            self.data.get_mut(b)?,
+            1 + b as u8,
             budget,
-            busy,
-            ports,
-            log,
-            port,
-            false,
-            |p, stamp, msg| {
+            |stage, p, stamp, msg| {
                 stage.on_data(stamp.ts, msg, p);
                 1
             }
