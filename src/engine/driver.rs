@@ -168,7 +168,9 @@ macro_rules! drain {
         let (busy, ports, log) = (&mut $self.wave.busy, &mut $self.ports, &mut $self.log);
         let inbox = $inbox;
         let mut budget: usize = $budget;
-        let mut served: Option<usize> = None;
+        // Messages taken (data and control) and data messages served; folded into the
+        // stage's state once, after the batch.
+        let (mut taken, mut served) = (0usize, 0usize);
         // Fixed for the engine's life: tested once per batch, not twice per message.
         let (timed, recording) = (ports.timer().is_some(), log.record.is_some());
         while budget > 0 {
@@ -180,11 +182,9 @@ macro_rules! drain {
             let Some(flow) = inbox.ring.peek() else {
                 break;
             };
-            let count = served.get_or_insert(0);
+            taken += 1;
             match flow {
                 Flow::Data($stamp, $msg) => {
-                    inbox.state.taken += 1;
-                    *busy = true;
                     let start = if timed {
                         record_queue(ports.timer(), $stamp)
                     } else {
@@ -199,7 +199,7 @@ macro_rules! drain {
                     if recording {
                         log.note($port);
                     }
-                    *count += 1;
+                    served += 1;
                     budget = budget.saturating_sub(weight.max(1));
                 }
                 _ => {
@@ -209,7 +209,10 @@ macro_rules! drain {
             }
             let _ = inbox.ring.pop();
         }
-        served
+        inbox.state.taken += served as u64;
+        // Busy since the last termination wave (nothing reads it during the batch).
+        *busy |= served > 0;
+        (taken > 0).then_some(served)
     }};
 }
 
