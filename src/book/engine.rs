@@ -274,6 +274,7 @@ impl Book {
     /// new price would cross is refused (`would_cross`) and left as it was. An untriggered stop
     /// is changed in place (its trigger stays). Writes `Modified` (then any trades) or
     /// `Rejected`.
+    #[inline(always)]
     pub fn modify<S: EventSink>(
         &mut self,
         id: OrderId,
