@@ -278,14 +278,7 @@ impl<T: Copy> Outbox<T> {
     /// the spilled ones.
     #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
-        self.pushed += 1;
-        if self.spill.is_empty() {
-            if let Err(item) = self.ring.push(item) {
-                self.spill_or_discard(item);
-            }
-        } else {
-            self.spill_or_discard(item);
-        }
+        self.push_with(|| item);
     }
 
     /// [`Outbox::push`] of a message built where it lands (see [`Lane::push_with`]).

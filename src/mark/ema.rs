@@ -225,6 +225,8 @@ fn saturated_sum(a: I80F48, b: I80F48) -> I80F48 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
 
     #[test]
     fn long_quiet_period_resets_to_the_held_value_without_overflow() {
@@ -267,13 +269,8 @@ mod tests {
     #[test]
     fn fused_rounding_equals_rounding_the_value() {
         use super::super::math::round_to_tick;
-        let mut state = 0x510e_527f_ade6_82d1u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x510e_527f_ade6_82d1);
+        let mut next = move || rng.random::<u64>();
         let (mut answered, mut ties) = (0, 0);
         for tau in [1u64, 7, 777, 30_000, 150_000, 1 << 30] {
             let mut ema = DecayingEma::new(tau).unwrap();

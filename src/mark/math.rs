@@ -499,6 +499,8 @@ pub fn round_to_tick(value: I80F48, toward: Option<Price>) -> Price {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
 
     /// Hints on, next to and far from the answer `want`.
     fn hints_around(want: i64) -> [i64; 7] {
@@ -616,13 +618,8 @@ mod tests {
     /// and far from the answer.
     #[test]
     fn halved_quotient_rounding_with_any_hint_equals_the_exact_mean() {
-        let mut state = 0x6a09_e667_f3bc_c909u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x6a09_e667_f3bc_c909);
+        let mut next = move || rng.random::<u64>();
         let one = 1i128 << FRAC_BITS;
         let half = one >> 1;
         let mut checked = 0;

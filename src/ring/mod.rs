@@ -465,12 +465,19 @@ impl<T> Consumer<T> {
     /// The slot must hold an item not yet read: `offset < self.available(..)`.
     #[inline(always)]
     unsafe fn read(&mut self, offset: usize) -> T {
-        let index = self.head.wrapping_add(offset) & self.mask;
-        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation.
-        let slot = unsafe { self.slots.add(index).as_ref() };
         // SAFETY: the caller guarantees the slot holds an initialised item the producer will not
         // touch until `head` moves past it.
-        slot.with(|slot| unsafe { (*slot).assume_init_read() })
+        self.slot(offset)
+            .with(|slot| unsafe { (*slot).assume_init_read() })
+    }
+
+    /// The slot at position `self.head + offset`.
+    #[inline(always)]
+    fn slot(&self, offset: usize) -> &Slot<T> {
+        let index = self.head.wrapping_add(offset) & self.mask;
+        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation, which lives
+        // as long as `self`.
+        unsafe { self.slots.add(index).as_ref() }
     }
 
     /// Frees `count` read slots (and any that `pop` left pending).
@@ -542,13 +549,13 @@ impl<T> Consumer<T> {
         if self.available(1) == 0 {
             return None;
         }
-        let index = self.head & self.mask;
-        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation.
-        let slot = unsafe { self.slots.add(index).as_ref() };
         // SAFETY: available() ≥ 1, so the slot holds an initialised item, and the producer will
         // not touch it until `head` moves past it, which takes `&mut self`: not while the
         // returned borrow lives.
-        Some(slot.with(|slot| unsafe { (*slot).assume_init_ref() }))
+        Some(
+            self.slot(0)
+                .with(|slot| unsafe { (*slot).assume_init_ref() }),
+        )
     }
 
     /// Makes [`Consumer::pop`] hand read slots back to the producer in groups of `group`

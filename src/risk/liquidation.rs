@@ -37,9 +37,10 @@
 //!   [`RiskEngine::is_liquidatable`] does: in closed form where the position is in its normal
 //!   range (`solve::liquidation_key`: the test with its rounding folded in is linear in the
 //!   mark within a tier and continuous across tiers), else (edges, overflow) from the rounded
-//!   liquidation price corrected tick by tick against the test itself. A position with no liquidation price is not indexed. Fills, deposits, withdrawals,
-//!   leverage and margin changes re-key the account (every symbol it holds, because a cross
-//!   account's collateral is shared).
+//!   liquidation price corrected tick by tick against the test itself. A position with no
+//!   liquidation price is not indexed. Fills, deposits, withdrawals, leverage and margin
+//!   changes re-key the account (every symbol it holds, because a cross account's collateral
+//!   is shared).
 //! - **Cross accounts over several symbols**: their liquidation price in one symbol moves with
 //!   every other symbol's mark, so they sit in the watch list of every symbol they hold and are
 //!   tested directly (equity ≤ maintenance, O(their symbols)) on each of those marks.

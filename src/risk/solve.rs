@@ -112,6 +112,23 @@ fn scaled_gap_at(gap8: i128, n: i128, rate: i128, cum: i128, long: bool) -> Opti
         .checked_add(cum)
 }
 
+/// The tier holding the root of `F(N) = level` ([`scaled_gap_at`]): `F` is monotone in `N`
+/// and continuous across tiers, so it is the last tier whose floor is still before the root
+/// (long: `F(floor) ≤ level`; short: `F(floor) ≥ level`). Tier 0 is taken as before it: the
+/// caller has checked that. `None` on overflow.
+fn root_tier(tiers: &MarginTiers, gap8: i128, long: bool, level: i128) -> Option<usize> {
+    let mut tier = 0;
+    for (t, row) in tiers.rows().iter().enumerate().skip(1) {
+        let f = scaled_gap_at(gap8, row.floor, row.rate, row.cum_scaled, long)?;
+        let before_root = if long { f <= level } else { f >= level };
+        if !before_root {
+            break;
+        }
+        tier = t;
+    }
+    Some(tier)
+}
+
 fn solve_mark_basis(input: &SolveInput<'_>, gap: i128, long: bool) -> Option<Price> {
     let gap8 = gap.checked_mul(RATE_DEN)?;
     // F(0) = 10⁸·gap. A long with gap ≥ 0 never reaches MM at a positive mark; a short with
@@ -122,19 +139,8 @@ fn solve_mark_basis(input: &SolveInput<'_>, gap: i128, long: bool) -> Option<Pri
     if !long && gap8 <= 0 {
         return Some(Price(0));
     }
-    // F is monotone in N: the root lies in the last tier whose floor has not yet crossed zero
-    // (long: F(floor) ≤ 0; short: F(floor) ≥ 0). Tier 0 (floor 0) always qualifies.
-    let rows = input.tiers.rows();
-    let mut tier = 0;
-    for (t, row) in rows.iter().enumerate().skip(1) {
-        let f = scaled_gap_at(gap8, row.floor, row.rate, row.cum_scaled, long)?;
-        let before_root = if long { f <= 0 } else { f >= 0 };
-        if !before_root {
-            break;
-        }
-        tier = t;
-    }
-    let row = rows[tier];
+    // Tier 0 (floor 0, F = 10⁸·gap) is before the root, by the two tests above.
+    let row = input.tiers.rows()[root_tier(input.tiers, gap8, long, 0)?];
     // 10⁸·gap + s·10⁸·N − N·rate + cum = 0  →  N = (10⁸·gap + cum) / (rate − s·10⁸),
     // P = N / (|q|·m).
     let num = gap8.checked_add(row.cum_scaled)?;
@@ -186,27 +192,13 @@ pub(crate) fn liquidation_key(input: &SolveInput<'_>) -> Option<i64> {
         }
         MmBasis::Mark => {
             let gap8 = gap.checked_mul(RATE_DEN)?;
-            // The tier holding the root: the last whose floor is still on the safe side of it
-            // (long: scaled gap ≤ K there, the root is above; short: ≥ K). Tier 0 must be.
+            // Tier 0 must be before the root (else no positive mark, or every one, is).
             let rows = input.tiers.rows();
-            let safe = |f: i128| if long { f <= K } else { f >= K };
-            if !safe(gap8.checked_add(rows.first()?.cum_scaled)?) {
+            let at_zero = gap8.checked_add(rows.first()?.cum_scaled)?;
+            if (long && at_zero > K) || (!long && at_zero < K) {
                 return None;
             }
-            let mut tier = 0;
-            for (t, row) in rows.iter().enumerate().skip(1) {
-                if !safe(scaled_gap_at(
-                    gap8,
-                    row.floor,
-                    row.rate,
-                    row.cum_scaled,
-                    long,
-                )?) {
-                    break;
-                }
-                tier = t;
-            }
-            let row = rows[tier];
+            let row = rows[root_tier(input.tiers, gap8, long, K)?];
             // Long: gap8 + cum + N·(10⁸ − rate) = K; short: gap8 + cum − N·(10⁸ + rate) = K;
             // N = |q|·m·P.
             let rest = gap8.checked_add(row.cum_scaled)?;
@@ -243,6 +235,8 @@ mod tests {
     use super::*;
     use crate::risk::tiers::{Leverage, MarginTier};
     use crate::types::Rate;
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn one_tier(mmr: i64) -> MarginTiers {
         MarginTiers::new(
@@ -278,13 +272,8 @@ mod tests {
             .unwrap(),
             MarginTiers::new(&[tier(0, 40_000_000)], Leverage::from_whole(2)).unwrap(),
         ];
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.random::<u64>();
         let mut keyed = 0;
         for i in 0..40_000 {
             let tiers = &tier_sets[i % tier_sets.len()];
