@@ -17,6 +17,7 @@
 
 pub mod book;
 pub mod engine;
+mod hint;
 pub mod mark;
 pub mod replay;
 pub mod ring;

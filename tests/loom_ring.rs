@@ -62,10 +62,11 @@ fn fifo_across_wraparound_capacity_4() {
     fifo_model(4, 5);
 }
 
-/// Reading each item where it lies (`peek`), then popping it: each item is seen once, in
-/// order. (`peek` hands out a reference past loom's access closure, so loom does not track
-/// that read itself; the `pop` after it reads the same slot tracked, before releasing it, so a
-/// producer write to a slot still being read would be caught there.)
+/// Reading each item where it lies (`peek`, and the next one through `peek_at`), then popping
+/// it: each item is seen once, in order. (`peek` and `peek_at` hand out a reference past loom's
+/// access closure, so loom does not track that read itself; the `pop` after it reads the same
+/// slot tracked, before releasing it, so a producer write to a slot still being read would be
+/// caught there.)
 #[test]
 fn peek_then_pop_across_wraparound() {
     loom::model(|| {
@@ -76,6 +77,10 @@ fn peek_then_pop_across_wraparound() {
             match consumer.peek().copied() {
                 Some(value) => {
                     assert_eq!(value, expected, "out of order or duplicated");
+                    // A look-ahead shows the next item, if already known, never a wrong one.
+                    if let Some(&next) = consumer.peek_at(1) {
+                        assert_eq!(next, expected + 1, "look-ahead shows the wrong item");
+                    }
                     assert_eq!(consumer.pop(), Ok(value), "pop returns what peek showed");
                     expected += 1;
                 }

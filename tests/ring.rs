@@ -88,6 +88,7 @@ enum Op {
     Push(u32),
     Pop,
     Peek,
+    PeekAt(usize),
     PushSlice(Vec<u32>),
     PopInto(usize),
     Drain { max: usize, take: usize },
@@ -98,6 +99,7 @@ fn op() -> impl Strategy<Value = Op> {
         any::<u32>().prop_map(Op::Push),
         Just(Op::Pop),
         Just(Op::Peek),
+        (0usize..10).prop_map(Op::PeekAt),
         proptest::collection::vec(any::<u32>(), 0..10).prop_map(Op::PushSlice),
         (0usize..10).prop_map(Op::PopInto),
         (0usize..10, 0usize..10).prop_map(|(max, take)| Op::Drain { max, take }),
@@ -175,6 +177,16 @@ proptest! {
                         model.front().copied()
                     };
                     prop_assert_eq!(consumer.peek().copied(), expected);
+                }
+                Op::PeekAt(offset) => {
+                    // A look-ahead within what the consumer already knows of: it reloads
+                    // nothing, so it sees exactly the `seen` items at the front.
+                    let expected = if offset < seen {
+                        model.get(offset).copied()
+                    } else {
+                        None
+                    };
+                    prop_assert_eq!(consumer.peek_at(offset).copied(), expected);
                 }
                 Op::PushSlice(values) => {
                     let room = capacity - model.len() - pending;

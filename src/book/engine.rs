@@ -289,6 +289,13 @@ impl Book {
         self.emit_bbo(sink);
     }
 
+    /// Look-ahead for a cancel or modify of `id` a couple of messages from now
+    /// (`crate::hint`): starts loading the order's slot, so the command finds it in the cache.
+    #[inline(always)]
+    pub(crate) fn prefetch_order(&self, id: OrderId) {
+        self.ids.prefetch(id.0, &self.arena.slots);
+    }
+
     /// Sets the mark price: the reference for market-order bands; fires mark-triggered stops
     /// (buy stops whose trigger is at or below it, lowest first; then sell stops at or above
     /// it, highest first). Returns `false` (and changes nothing) for a price outside

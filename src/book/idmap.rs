@@ -12,6 +12,7 @@
 //! later entry of the run to find its home, so it touches one slot per entry it examines.
 
 use super::arena::OrderSlot;
+use crate::hint::prefetch;
 
 /// The entry marking an empty table position.
 const EMPTY: u32 = u32::MAX;
@@ -67,6 +68,16 @@ impl IdMap {
     }
 
     /// The slot stored at table position `at` (from [`IdMap::position`]).
+    /// Look-ahead for a lookup of `key` a couple of messages from now (`crate::hint`): reads
+    /// its home bucket and starts loading the order slot it names.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, key: u64, slots: &[OrderSlot]) {
+        let entry = self.entries.get(self.home(key)).copied().unwrap_or(EMPTY);
+        if let Some(slot) = slots.get(entry as usize) {
+            prefetch(slot);
+        }
+    }
+
     #[inline]
     pub(crate) fn slot_at(&self, at: usize) -> u32 {
         self.entries[at]

@@ -280,6 +280,18 @@ impl BookStage {
         sink.finish(slot);
     }
 
+    /// Look-ahead for a user order two messages from now (see `drain!`): a cancel or modify
+    /// starts loading the order it names.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, msg: &BookOrder) {
+        let (BookOrder::Cancel(symbol, id, _) | BookOrder::Modify { symbol, id, .. }) = *msg else {
+            return;
+        };
+        if let Some(Some(slot)) = self.books.get(symbol.0 as usize) {
+            slot.book.prefetch_order(id);
+        }
+    }
+
     /// A liquidation-flow message (served first).
     pub(crate) fn on_priority<O: BookOut>(&mut self, msg: &BookPriority, out: &mut O) {
         self.counters.commands += 1;

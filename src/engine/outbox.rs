@@ -107,6 +107,12 @@ impl<T: Copy> Lane<T> {
         self.buf.get(self.head)
     }
 
+    /// The message `offset` places behind the oldest, left in place.
+    #[inline(always)]
+    pub(crate) fn peek_at(&self, offset: usize) -> Option<&T> {
+        self.buf.get(self.head + offset)
+    }
+
     #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<T> {
         let item = *self.buf.get(self.head)?;
@@ -199,6 +205,16 @@ impl<T: Copy> Source<T> {
         match self {
             Source::Ring(ring) => ring.peek(),
             Source::Direct(queue) => queue.peek(),
+        }
+    }
+
+    /// A message behind the oldest, if already known to be there (see
+    /// [`Consumer::peek_at`]): a look-ahead for prefetching.
+    #[inline(always)]
+    pub(crate) fn peek_at(&self, offset: usize) -> Option<&T> {
+        match self {
+            Source::Ring(ring) => ring.peek_at(offset),
+            Source::Direct(queue) => queue.peek_at(offset),
         }
     }
 

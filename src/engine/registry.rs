@@ -21,6 +21,7 @@
 //! ids knowing the function can lengthen probe runs (lookups stay correct; the table is at
 //! most half full).
 
+use crate::hint::prefetch;
 use crate::types::{Side, SymbolId};
 
 const NONE: u32 = u32::MAX;
@@ -121,6 +122,21 @@ impl OrderRegistry {
     #[inline]
     fn set_bucket(&mut self, i: usize, slot: u32) {
         self.lines[i >> 4].0[i & 15] = slot;
+    }
+
+    /// Look-ahead for a lookup of `id` a couple of messages from now (`crate::hint`): reads
+    /// the id's home bucket and starts loading the entry it names (where the id lives unless
+    /// a collision moved it on), so the lookup itself finds both lines in the cache.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, id: u64) {
+        let home = self.home(id);
+        let slot = self
+            .lines
+            .get(home >> 4)
+            .map_or(NONE, |line| line.0[home & 15]);
+        if let Some(entry) = self.entries.get(slot as usize) {
+            prefetch(entry);
+        }
     }
 
     /// The slot of `id`, if live.

@@ -80,6 +80,15 @@ impl RiskStage {
         out.event(Event::Rejected { subject, reason });
     }
 
+    /// Look-ahead for a command two messages from now (see `drain!`): a cancel or modify
+    /// starts loading its order's registry entry.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, command: &Command) {
+        if let Command::Cancel { id } | Command::Modify { id, .. } = *command {
+            self.registry.prefetch(id.0);
+        }
+    }
+
     /// One host command.
     #[inline(always)]
     pub(crate) fn on_command<O: RiskOut>(&mut self, command: &Command, out: &mut O) {

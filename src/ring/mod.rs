@@ -532,6 +532,36 @@ impl<T> Consumer<T> {
         Ok(value)
     }
 
+    /// The item `offset` places behind the oldest (`peek_at(0)` is the oldest), left in its
+    /// slot, if this consumer already knows it has arrived. A look-ahead: it does not reload the
+    /// producer's counter, so it may say `None` for an item that has just been pushed (a
+    /// [`Consumer::pop`] or [`Consumer::peek`] reloads it). Lets a consumer that serves items
+    /// one by one see what the next ones will need, e.g. to prefetch it.
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = liqcore::ring::channel::<u64>(4);
+    /// producer.push_slice(&[7, 8]);
+    /// assert_eq!(consumer.peek_at(1), None); // not known yet: nothing has reloaded `tail`
+    /// assert_eq!(consumer.peek(), Some(&7));
+    /// assert_eq!(consumer.peek_at(1), Some(&8));
+    /// assert_eq!(consumer.peek_at(2), None);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn peek_at(&self, offset: usize) -> Option<&T> {
+        if offset >= self.cached_tail.wrapping_sub(self.head) {
+            return None;
+        }
+        // SAFETY: `offset` is below the cached `tail`, which the Acquire load that filled it
+        // made visible with every slot write below it, so the slot holds an initialised item;
+        // the producer will not touch it until `head` moves past it, which takes `&mut self`:
+        // not while the returned borrow lives.
+        Some(
+            self.slot(offset)
+                .with(|slot| unsafe { (*slot).assume_init_ref() }),
+        )
+    }
+
     /// The oldest item, left in its slot (the next [`Consumer::pop`] returns it); `None` when
     /// there is nothing to read. Lets a consumer work on a large item where it lies and pop it
     /// afterwards (for a `Copy` item the compiler drops that pop's unused read).
