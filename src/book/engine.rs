@@ -296,6 +296,17 @@ impl Book {
         self.ids.prefetch(id.0, &self.arena.slots);
     }
 
+    /// Look-ahead for a submit a couple of messages from now (`crate::hint`): starts loading
+    /// the newest order of the level a limit order would join (a taker reads the other side's
+    /// best level, which every command keeps in the cache anyway).
+    #[inline(always)]
+    pub(crate) fn prefetch_submit(&self, order: &OrderCommand) {
+        if order.kind == OrderKind::Limit {
+            self.ladder(order.side)
+                .prefetch_join(key_of(order.side, order.price.0), &self.arena.slots);
+        }
+    }
+
     /// Sets the mark price: the reference for market-order bands; fires mark-triggered stops
     /// (buy stops whose trigger is at or below it, lowest first; then sell stops at or above
     /// it, highest first). Returns `false` (and changes nothing) for a price outside

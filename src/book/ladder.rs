@@ -19,7 +19,8 @@
 //! ([`Ladder::touched`]); a change at or before the best key sets a flag, so a command that
 //! worked deeper in the book skips the best bid/offer comparison.
 
-use super::arena::NIL;
+use super::arena::{NIL, OrderSlot};
+use crate::hint::prefetch;
 
 /// Keys covered by the directly indexed window.
 pub(crate) const WINDOW: usize = 4096;
@@ -119,6 +120,20 @@ impl Ladder {
     #[inline]
     fn bit(&self, idx: usize) -> bool {
         self.words[idx / 64] & (1u64 << (idx % 64)) != 0
+    }
+
+    /// Look-ahead (`crate::hint`) for an order joining the level at `key`: starts loading
+    /// the level's newest order (the new one links behind it), or the level itself if it does
+    /// not exist yet. Levels outside the window are left alone.
+    #[inline(always)]
+    pub(crate) fn prefetch_join(&self, key: i64, slots: &[OrderSlot]) {
+        let Some(idx) = self.window_index(key) else {
+            return;
+        };
+        match slots.get(self.levels[idx].tail as usize) {
+            Some(tail) if self.bit(idx) => prefetch(tail),
+            _ => prefetch(&self.levels[idx]),
+        }
     }
 
     #[inline]

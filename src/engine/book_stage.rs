@@ -284,11 +284,19 @@ impl BookStage {
     /// starts loading the order it names.
     #[inline(always)]
     pub(crate) fn prefetch(&self, msg: &BookOrder) {
-        let (BookOrder::Cancel(symbol, id, _) | BookOrder::Modify { symbol, id, .. }) = *msg else {
+        let symbol = match *msg {
+            BookOrder::Submit(symbol, ..)
+            | BookOrder::Cancel(symbol, ..)
+            | BookOrder::Modify { symbol, .. } => symbol,
+        };
+        let Some(Some(slot)) = self.books.get(symbol.0 as usize) else {
             return;
         };
-        if let Some(Some(slot)) = self.books.get(symbol.0 as usize) {
-            slot.book.prefetch_order(id);
+        match *msg {
+            BookOrder::Submit(_, ref order, _) => slot.book.prefetch_submit(order),
+            BookOrder::Cancel(_, id, _) | BookOrder::Modify { id, .. } => {
+                slot.book.prefetch_order(id);
+            }
         }
     }
 

@@ -84,8 +84,12 @@ impl RiskStage {
     /// starts loading its order's registry entry.
     #[inline(always)]
     pub(crate) fn prefetch(&self, command: &Command) {
-        if let Command::Cancel { id } | Command::Modify { id, .. } = *command {
-            self.registry.prefetch(id.0);
+        match *command {
+            Command::Cancel { id } | Command::Modify { id, .. } => self.registry.prefetch(id.0),
+            Command::Order { symbol, order } => {
+                self.engine.prefetch_order_check(order.account, symbol);
+            }
+            _ => {}
         }
     }
 

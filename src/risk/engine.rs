@@ -1,5 +1,6 @@
 //! [`RiskEngine`]: the account half of the risk stage as a single-threaded state machine.
 
+use crate::hint::prefetch;
 use std::collections::HashMap;
 
 use crate::risk::account::{Account, AccountIdx, AccountView, IdMap, Position, PositionView};
@@ -1304,6 +1305,27 @@ impl RiskEngine {
             t.maintenance = t.maintenance.saturating_add(state.maintenance_margin(pos));
         }
         t
+    }
+
+    /// Look-ahead for an order check of `account` in `symbol` a couple of messages from now
+    /// (`crate::hint`): finds the account's index and starts loading its record and its
+    /// position in the symbol.
+    #[inline(always)]
+    pub(crate) fn prefetch_account(
+        &self,
+        account: AccountId,
+        symbol: SymbolId,
+    ) -> Option<AccountIdx> {
+        let idx = self.index_of(account)?;
+        if let Some(record) = self.accounts.get(idx.0 as usize) {
+            prefetch(record);
+        }
+        if (symbol.0 as usize) < self.max_symbols
+            && let Some(position) = self.positions.get(self.slot(idx, symbol.0 as usize))
+        {
+            prefetch(position);
+        }
+        Some(idx)
     }
 
     pub(crate) fn available_margin_raw(&self, idx: AccountIdx) -> i128 {

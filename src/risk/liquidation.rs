@@ -124,6 +124,7 @@
 //! (callgrind; 2,370 before these changes). Measured: `perf/scan.md` (`compare -- scan`).
 
 use crate::book::{MAX_PRICE, OrderCommand, OrderKind, TimeInForce};
+use crate::hint::prefetch;
 use crate::risk::account::AccountIdx;
 use crate::risk::adl::{AdlRanking, AdlStats, Ranked, heapify, sift_down};
 use crate::risk::engine::{
@@ -471,6 +472,24 @@ impl LiquidationEngine {
         self.slot_flight
             .get(base..base + ms)
             .is_some_and(|s| s.iter().any(|&f| f != ABSENT))
+    }
+
+    /// Look-ahead for an order of `account` in `symbol` a couple of messages from now
+    /// (`crate::hint`): starts loading the account's margin record, its position and its
+    /// in-flight flag.
+    #[inline(always)]
+    pub(crate) fn prefetch_order_check(&self, account: AccountId, symbol: SymbolId) {
+        let Some(idx) = self.risk.prefetch_account(account, symbol) else {
+            return;
+        };
+        let ms = self.risk.max_symbols;
+        if (symbol.0 as usize) < ms
+            && let Some(flag) = self
+                .slot_flight
+                .get(idx.0 as usize * ms + symbol.0 as usize)
+        {
+            prefetch(flag);
+        }
     }
 
     /// Whether the position in `symbol` has a liquidation in flight or cooling down.
