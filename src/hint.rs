@@ -3,9 +3,10 @@
 //! Stages drain their inputs in batches, so while serving one message they can already see the
 //! next ones. A cancel or modify looks its order up by id: a read of the id's bucket in a hash
 //! index, then of the order's record (the risk stage's registry entry, the book's order slot),
-//! random reads into tables larger than the L1 cache. Started two messages early
-//! (`drain!`'s look-ahead), the record's miss overlaps the work in between instead of stalling
-//! the lookup (perf/e2e.md has the measured effect).
+//! random reads into tables larger than the L1 cache; a new order reads its account's margin
+//! record and position, and a resting one links behind its level's newest order. Started two
+//! messages early (`drain!`'s look-ahead), those misses overlap the work in between instead of
+//! stalling it (perf/e2e.md has the measured effect).
 //!
 //! # Cost
 //!

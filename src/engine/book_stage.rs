@@ -281,7 +281,7 @@ impl BookStage {
     }
 
     /// Look-ahead for a user order two messages from now (see `drain!`): a cancel or modify
-    /// starts loading the order it names.
+    /// starts loading the order it names, a limit submit the level it would join.
     #[inline(always)]
     pub(crate) fn prefetch(&self, msg: &BookOrder) {
         let symbol = match *msg {

@@ -8,6 +8,12 @@
 //! functions are kept out of line from each other (`#[inline(never)]`) so that each handler is
 //! inlined into exactly one loop.
 //!
+//! The host-command and user-order loops also look two messages ahead (`drain!`'s `ahead`):
+//! the stage starts loading what that message will look up (`crate::hint`), so the misses of
+//! its random lookups overlap the current message's work. It reads only messages the driver
+//! already knows of (`ring::Consumer::peek_at` uses the cached `tail`) and changes no state, so
+//! it cannot change what a stage does, only how long it waits for memory.
+//!
 //! # Shutdown (termination waves)
 //!
 //! The stages form cycles (risk → book → risk, book → mark → book, ...), so "stop when your

@@ -81,7 +81,8 @@ impl RiskStage {
     }
 
     /// Look-ahead for a command two messages from now (see `drain!`): a cancel or modify
-    /// starts loading its order's registry entry.
+    /// starts loading its order's registry entry, a new order its account's margin record,
+    /// position and in-flight flag.
     #[inline(always)]
     pub(crate) fn prefetch(&self, command: &Command) {
         match *command {
