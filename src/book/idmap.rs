@@ -67,7 +67,6 @@ impl IdMap {
         }
     }
 
-    /// The slot stored at table position `at` (from [`IdMap::position`]).
     /// Look-ahead for a lookup of `key` a couple of messages from now (`crate::hint`): reads
     /// its home bucket and starts loading the order slot it names.
     #[inline(always)]
@@ -78,6 +77,7 @@ impl IdMap {
         }
     }
 
+    /// The slot stored at table position `at` (from [`IdMap::position`]).
     #[inline]
     pub(crate) fn slot_at(&self, at: usize) -> u32 {
         self.entries[at]

@@ -284,18 +284,20 @@ impl BookStage {
     /// starts loading the order it names, a limit submit the level it would join.
     #[inline(always)]
     pub(crate) fn prefetch(&self, msg: &BookOrder) {
-        let symbol = match *msg {
-            BookOrder::Submit(symbol, ..)
-            | BookOrder::Cancel(symbol, ..)
-            | BookOrder::Modify { symbol, .. } => symbol,
-        };
-        let Some(Some(slot)) = self.books.get(symbol.0 as usize) else {
-            return;
+        let book = |symbol: SymbolId| match self.books.get(symbol.0 as usize) {
+            Some(Some(slot)) => Some(&slot.book),
+            _ => None,
         };
         match *msg {
-            BookOrder::Submit(_, ref order, _) => slot.book.prefetch_submit(order),
-            BookOrder::Cancel(_, id, _) | BookOrder::Modify { id, .. } => {
-                slot.book.prefetch_order(id);
+            BookOrder::Submit(symbol, ref order, _) => {
+                if let Some(book) = book(symbol) {
+                    book.prefetch_submit(order);
+                }
+            }
+            BookOrder::Cancel(symbol, id, _) | BookOrder::Modify { symbol, id, .. } => {
+                if let Some(book) = book(symbol) {
+                    book.prefetch_order(id);
+                }
             }
         }
     }

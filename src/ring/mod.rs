@@ -552,14 +552,12 @@ impl<T> Consumer<T> {
         if offset >= self.cached_tail.wrapping_sub(self.head) {
             return None;
         }
+        let slot = self.slot(offset);
         // SAFETY: `offset` is below the cached `tail`, which the Acquire load that filled it
         // made visible with every slot write below it, so the slot holds an initialised item;
         // the producer will not touch it until `head` moves past it, which takes `&mut self`:
         // not while the returned borrow lives.
-        Some(
-            self.slot(offset)
-                .with(|slot| unsafe { (*slot).assume_init_ref() }),
-        )
+        Some(slot.with(|slot| unsafe { (*slot).assume_init_ref() }))
     }
 
     /// The oldest item, left in its slot (the next [`Consumer::pop`] returns it); `None` when
@@ -576,16 +574,9 @@ impl<T> Consumer<T> {
     /// ```
     #[inline]
     pub fn peek(&mut self) -> Option<&T> {
-        if self.available(1) == 0 {
-            return None;
-        }
-        // SAFETY: available() ≥ 1, so the slot holds an initialised item, and the producer will
-        // not touch it until `head` moves past it, which takes `&mut self`: not while the
-        // returned borrow lives.
-        Some(
-            self.slot(0)
-                .with(|slot| unsafe { (*slot).assume_init_ref() }),
-        )
+        // Reload `tail` if the cache shows nothing, then read within what is known.
+        self.available(1);
+        self.peek_at(0)
     }
 
     /// Makes [`Consumer::pop`] hand read slots back to the producer in groups of `group`

@@ -1,8 +1,8 @@
 //! [`RiskEngine`]: the account half of the risk stage as a single-threaded state machine.
 
-use crate::hint::prefetch;
 use std::collections::HashMap;
 
+use crate::hint::prefetch;
 use crate::risk::account::{Account, AccountIdx, AccountView, IdMap, Position, PositionView};
 use crate::risk::num::{mul_div_ceil, mul_div_floor, rate_ceil};
 use crate::risk::solve::{self, SolveInput};
@@ -1309,7 +1309,7 @@ impl RiskEngine {
 
     /// Look-ahead for an order check of `account` in `symbol` a couple of messages from now
     /// (`crate::hint`): finds the account's index and starts loading its record and its
-    /// position in the symbol.
+    /// position in the symbol. Returns the index, for a symbol in range.
     #[inline(always)]
     pub(crate) fn prefetch_account(
         &self,
@@ -1320,9 +1320,11 @@ impl RiskEngine {
         if let Some(record) = self.accounts.get(idx.0 as usize) {
             prefetch(record);
         }
-        if (symbol.0 as usize) < self.max_symbols
-            && let Some(position) = self.positions.get(self.slot(idx, symbol.0 as usize))
-        {
+        let s = symbol.0 as usize;
+        if s >= self.max_symbols {
+            return None;
+        }
+        if let Some(position) = self.positions.get(self.slot(idx, s)) {
             prefetch(position);
         }
         Some(idx)

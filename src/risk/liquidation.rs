@@ -482,12 +482,8 @@ impl LiquidationEngine {
         let Some(idx) = self.risk.prefetch_account(account, symbol) else {
             return;
         };
-        let ms = self.risk.max_symbols;
-        if (symbol.0 as usize) < ms
-            && let Some(flag) = self
-                .slot_flight
-                .get(idx.0 as usize * ms + symbol.0 as usize)
-        {
+        // (An index comes back only for a symbol in range: its slot is this position's.)
+        if let Some(flag) = self.slot_flight.get(self.risk.slot(idx, symbol.0 as usize)) {
             prefetch(flag);
         }
     }
