@@ -83,22 +83,23 @@
 //! `push` and `pop` are O(1): a slot access, an index compare and one `Release` store (`pop`
 //! with grouped releases: one per group); an `Acquire` load of the peer's counter only when the cached copy
 //! says full/empty. Memory:
-//! `capacity × size_of::<T>()` plus three cache lines.
+//! `capacity × size_of::<T>()` (starting on a cache line, so that an item of 64 bytes never
+//! straddles two lines) plus three cache lines.
 
 mod error;
+mod slots;
 
 pub use error::{PopError, PushError, WaitPopError, WaitPushError};
 
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::ptr::NonNull;
+
+use slots::{Slot, Slots};
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::wait::WaitStrategy;
-
-type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
 /// The block both handles point to.
 struct Shared<T> {
@@ -110,8 +111,9 @@ struct Shared<T> {
     producer_gone: AtomicBool,
     /// Set when the consumer is dropped.
     consumer_gone: AtomicBool,
-    /// `capacity` slots; those in positions `head..tail` hold initialised items.
-    slots: Box<[Slot<T>]>,
+    /// `capacity` slots, the first on a cache line; those in positions `head..tail` hold
+    /// initialised items.
+    slots: Slots<T>,
 }
 
 impl<T> Drop for Shared<T> {
@@ -154,9 +156,7 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
         .max(1)
         .checked_next_power_of_two()
         .expect("ring capacity overflows usize");
-    let slots: Box<[Slot<T>]> = (0..capacity)
-        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-        .collect();
+    let slots = Slots::new(capacity);
     let shared = Arc::new(Shared {
         head: CachePadded::new(AtomicUsize::new(0)),
         tail: CachePadded::new(AtomicUsize::new(0)),
@@ -187,7 +187,7 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 }
 
 fn slots_base<T>(shared: &Shared<T>) -> NonNull<Slot<T>> {
-    NonNull::from(&shared.slots[..]).cast()
+    shared.slots.first()
 }
 
 /// The writing end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.

@@ -4,4 +4,5 @@ pub mod book;
 pub mod e2e;
 pub mod mark;
 pub mod ring;
+pub mod ring_align;
 pub mod scan;

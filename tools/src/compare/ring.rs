@@ -9,8 +9,15 @@
 //!
 //! - Throughput: `ITEMS` `u64` items and `ITEMS` 64-byte items from one thread to the other,
 //!   median of `RUNS` runs; the consumer checks every item's sequence number.
-//! - Round trip: one item there and one back, `RTT_SAMPLES` times after `RTT_WARMUP`, each
-//!   timed with quanta's raw TSC into an hdrhistogram.
+//! - Round trip: one item there and one back, `RTT_SAMPLES` times, each timed with quanta's raw
+//!   TSC into an hdrhistogram. The queues take turns in `RTT_ROUNDS` short rounds (each after
+//!   `RTT_WARMUP` untimed round trips), not in the throughput rounds: a round of 1 M / 15
+//!   samples lasts ~10 ms, a throughput round ~15 s, and this host's phases (round trip 80 ns
+//!   in one minute, 300 ns in the next) then fell on one queue's samples and not the other's.
+//!
+//! - Ratios: liqcore over rtrb. The throughput ratios divide the two medians; the `paired_`
+//!   lines take the median of each round's own ratio instead, which a host phase that slows
+//!   every queue for a few rounds does not move (this 2-core guest has them: perf/README.md).
 //!
 //! `LIQCORE_RING_ITEMS`, `LIQCORE_RING_RUNS` and `LIQCORE_RTT_SAMPLES` shrink the work for a
 //! quick look; the published numbers use the defaults.
@@ -31,12 +38,15 @@ const DEFAULT_ITEMS: u64 = 20_000_000;
 /// ~50 and ~270 M items/s (the ring settles into a near-empty or a near-full regime).
 const DEFAULT_RUNS: usize = 15;
 const DEFAULT_RTT_SAMPLES: u64 = 1_000_000;
-/// Round trips before each round's measurement starts (fewer when fewer samples are asked for).
-const RTT_WARMUP: u64 = 20_000;
+/// Rounds the round-trip samples are split into (every queue measured once per round).
+const RTT_ROUNDS: u64 = 200;
+/// Round trips before each round's measurement starts (fewer when fewer samples are asked for):
+/// the new echo thread's caches and the branch predictors warm up.
+const RTT_WARMUP: u64 = 2_000;
 /// Items per `push_slice` / `pop_into` in the batch variant.
 const BATCH: usize = 256;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+pub(crate) fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -353,7 +363,7 @@ fn throughput_once<T: Item>(tx: impl Tx<T>, rx: impl Rx<T>, items: u64, batch: b
     items as f64 / finished.duration_since(began).as_secs_f64()
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }
@@ -490,6 +500,9 @@ struct Row {
     name: &'static str,
     u64_per_sec: Option<f64>,
     msg64_per_sec: Option<f64>,
+    /// Every round's rate, in round order (for the paired ratios).
+    u64_rounds: Vec<f64>,
+    msg64_rounds: Vec<f64>,
     rtt: Option<RoundTrip>,
 }
 
@@ -544,7 +557,8 @@ pub fn run() {
     let items = env_or("LIQCORE_RING_ITEMS", DEFAULT_ITEMS);
     let runs = env_or("LIQCORE_RING_RUNS", DEFAULT_RUNS).max(1);
     let samples = env_or("LIQCORE_RTT_SAMPLES", DEFAULT_RTT_SAMPLES);
-    let samples_per_round = (samples / runs as u64).max(1);
+    let rtt_rounds = RTT_ROUNDS.min(samples).max(1);
+    let samples_per_round = (samples / rtt_rounds).max(1);
     match two_cores() {
         Some((a, b)) => println!(
             "# threads pinned to cores {} and {}, busy-spinning; capacity {CAPACITY}",
@@ -553,8 +567,8 @@ pub fn run() {
         None => println!("# fewer than two cores available: threads are NOT pinned"),
     }
     println!(
-        "# throughput: {items} items per run, median of {runs} runs; round trip: {} samples in {runs} rounds, each after {} warm-up",
-        samples_per_round * runs as u64,
+        "# throughput: {items} items per run, median of {runs} runs; round trip: {} samples in {rtt_rounds} rounds, each after {} warm-up",
+        samples_per_round * rtt_rounds,
         RTT_WARMUP.min(samples_per_round)
     );
     println!("# the queues take turns: every round measures each queue once");
@@ -641,11 +655,15 @@ pub fn run() {
             if let Some(run) = &contender.msg64_run {
                 msg64_results[index].push(run(items));
             }
+        }
+        eprintln!("round {} of {runs} done", round + 1);
+    }
+    for _ in 0..rtt_rounds {
+        for (index, contender) in contenders.iter().enumerate() {
             if let Some(run) = &contender.rtt_run {
                 run(samples_per_round, &mut histograms[index]);
             }
         }
-        eprintln!("round {} of {runs} done", round + 1);
     }
     let rows: Vec<Row> = contenders
         .iter()
@@ -656,6 +674,8 @@ pub fn run() {
                 .then(|| median(u64_results[index].clone())),
             msg64_per_sec: (!msg64_results[index].is_empty())
                 .then(|| median(msg64_results[index].clone())),
+            u64_rounds: u64_results[index].clone(),
+            msg64_rounds: msg64_results[index].clone(),
             rtt: contender
                 .rtt_run
                 .as_ref()
@@ -716,6 +736,17 @@ fn print_ratios(rows: &[Row]) {
             (Some(a), Some(b)) if pick(&b) > 0 => pick(&a) as f64 / pick(&b) as f64,
             _ => f64::NAN,
         };
+    // The median of the rounds' own ratios: both rates of a round come from the same minute,
+    // so a host phase that slows every queue for a while cancels out of it (the ratio of
+    // medians above is the one the issue asks for; this one says how much of it is the host).
+    let paired = |a: &[f64], b: &[f64]| {
+        let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+        if ratios.is_empty() {
+            f64::NAN
+        } else {
+            median(ratios)
+        }
+    };
     let p50 = |r: &RoundTrip| r.p50;
     let p999 = |r: &RoundTrip| r.p999;
     let lines = [
@@ -738,6 +769,14 @@ fn print_ratios(rows: &[Row]) {
         (
             "grouped_rtt_p999_ratio_vs_rtrb",
             rtt_ratio(grouped.rtt, rtrb.rtt, p999),
+        ),
+        (
+            "paired_throughput_ratio_vs_rtrb",
+            paired(&single.u64_rounds, &rtrb.u64_rounds),
+        ),
+        (
+            "paired_msg64_throughput_ratio_vs_rtrb",
+            paired(&single.msg64_rounds, &rtrb.msg64_rounds),
         ),
         (
             "batch_throughput_ratio_vs_rtrb",
