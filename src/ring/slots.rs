@@ -1,14 +1,14 @@
 //! The ring's slot array, allocated on a cache-line boundary.
 //!
-//! The allocator aligns a `Box<[T]>` to `align_of::<T>()` only (glibc hands out 16-byte
-//! aligned blocks), so the slot array of rtrb or crossbeam starts 0, 16, 32 or 48 bytes past a
-//! cache line, whichever the heap gives, and a 64-byte item of theirs may straddle two lines:
-//! two lines to write and move across cores per item, and vector moves split across them.
-//! Starting the array on a line boundary makes every item whose size divides 64, or is a
-//! multiple of it, fill whole lines. `compare -- ring-align` measures it (two pinned threads,
-//! 20 M 64-byte items, the same algorithm with its slots placed past a line): 0.70–0.82× the
-//! aligned throughput at 16 or 48 bytes past, 0.96–0.99× at 32, in 5 runs on a 2-core Zen 4
-//! guest (perf/README.md).
+//! The allocator aligns a `Box<[T]>` or a `Vec<T>` to `align_of::<T>()` only (glibc hands out
+//! 16-byte aligned blocks), so rtrb's slot array starts 0, 16, 32 or 48 bytes past a cache line,
+//! whichever the heap gives, and a 64-byte item of its may straddle two lines: two lines to
+//! write and move across cores per item, and vector moves split across them. On an array that
+//! starts on a line, an item whose size divides 64 never straddles one, and an item whose size
+//! is a multiple of 64 fills whole lines. `compare -- ring-align` measures it (two pinned
+//! threads, 20 M 64-byte items, the same algorithm with its slots placed past a line, the
+//! consumer reading every word): 0.63–0.75× the aligned throughput at 16 or 48 bytes past,
+//! 0.83–0.99× at 32, in 5 runs on a 2-core Zen 4 guest (perf/README.md).
 //!
 //! Costs: nothing per operation; the allocator may keep up to a line of slack to align it.
 
@@ -22,7 +22,8 @@ use crate::sync::UnsafeCell;
 /// One slot: an item or nothing, shared between the two ends.
 pub(super) type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
-/// Bytes in a cache line on the targets liqcore is built for (x86-64, aarch64).
+/// Bytes in a cache line on x86-64 and most aarch64 cores (Apple's have 128: there an array on a
+/// 64-byte boundary still keeps a 64-byte item inside one line).
 const CACHE_LINE: usize = 64;
 
 /// `len` empty slots, the first on a cache-line boundary. Owns its allocation; dropping it
@@ -53,8 +54,9 @@ impl<T> Slots<T> {
             first
         };
         for index in 0..len {
-            // SAFETY: `index < len`, inside the allocation (or a zero-sized write to a dangling,
-            // aligned pointer); the memory is uninitialised, so nothing is overwritten.
+            // SAFETY: `index < len`, inside the allocation (or a zero-sized write to a dangling
+            // pointer), aligned for `Slot<T>` (the layout's alignment is at least
+            // `align_of::<Slot<T>>()`); the memory is uninitialised, so nothing is overwritten.
             unsafe {
                 first
                     .add(index)

@@ -11,9 +11,10 @@
 //!   median of `RUNS` runs; the consumer checks every item's sequence number.
 //! - Round trip: one item there and one back, `RTT_SAMPLES` times, each timed with quanta's raw
 //!   TSC into an hdrhistogram. The queues take turns in `RTT_ROUNDS` short rounds (each after
-//!   `RTT_WARMUP` untimed round trips), not in the throughput rounds: a round of 1 M / 15
-//!   samples lasts ~10 ms, a throughput round ~15 s, and this host's phases (round trip 80 ns
-//!   in one minute, 300 ns in the next) then fell on one queue's samples and not the other's.
+//!   `RTT_WARMUP` untimed round trips), not in the throughput rounds as before: a round of
+//!   1 M / 15 samples lasted ~10 ms and a throughput round lasts ~15 s, so this host's phases
+//!   (round trip 80 ns in one minute, 300 ns in the next) fell on one queue's samples and not
+//!   the other's.
 //!
 //! - Ratios: liqcore over rtrb. The throughput ratios divide the two medians; the `paired_`
 //!   lines take the median of each round's own ratio instead, which a host phase that slows
@@ -741,7 +742,7 @@ fn print_ratios(rows: &[Row]) {
     // medians above is the one the issue asks for; this one says how much of it is the host).
     let paired = |a: &[f64], b: &[f64]| {
         let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
-        if ratios.is_empty() {
+        if ratios.is_empty() || b.iter().any(|rate| *rate <= 0.0) {
             f64::NAN
         } else {
             median(ratios)

@@ -8,8 +8,8 @@
 //! busy-spinning threads, capacity 1024, 20 M items per run (`LIQCORE_RING_ITEMS`), the
 //! placements taking turns for `LIQCORE_RING_RUNS` rounds (default 9); medians.
 //!
-//! An allocator hands out 16-byte aligned blocks, so rtrb's or crossbeam's 64-byte items sit at
-//! one of these four placements, whichever the heap gives.
+//! An allocator hands out 16-byte aligned blocks, so rtrb's 64-byte items (its slot array is a
+//! plain `Vec`) sit at one of these four placements, whichever the heap gives.
 
 use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::mem::MaybeUninit;
@@ -127,6 +127,9 @@ fn run_once(skew: usize, items: u64) -> f64 {
             // Acquire: pairs with the consumer's Release store of `head`.
             cached_head = ring.head.load(Ordering::Acquire);
             if tail - cached_head == CAPACITY {
+                if consumer.is_finished() {
+                    break; // it panicked (a wrong item): the join below reports it
+                }
                 std::hint::spin_loop();
                 continue;
             }
