@@ -164,7 +164,7 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
         consumer_gone: AtomicBool::new(false),
         slots,
     });
-    let base = slots_base(&shared);
+    let base = shared.slots.first();
     let mask = capacity - 1;
     (
         Producer {
@@ -184,10 +184,6 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
             release_every: 1,
         },
     )
-}
-
-fn slots_base<T>(shared: &Shared<T>) -> NonNull<Slot<T>> {
-    shared.slots.first()
 }
 
 /// The writing end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
@@ -465,10 +461,11 @@ impl<T> Consumer<T> {
     /// The slot must hold an item not yet read: `offset < self.available(..)`.
     #[inline(always)]
     unsafe fn read(&mut self, offset: usize) -> T {
-        // SAFETY: the caller guarantees the slot holds an initialised item the producer will not
-        // touch until `head` moves past it.
-        self.slot(offset)
-            .with(|slot| unsafe { (*slot).assume_init_read() })
+        self.slot(offset).with(|slot| {
+            // SAFETY: the caller guarantees the slot holds an initialised item the producer will
+            // not touch until `head` moves past it.
+            unsafe { (*slot).assume_init_read() }
+        })
     }
 
     /// The slot at position `self.head + offset`.
@@ -552,12 +549,13 @@ impl<T> Consumer<T> {
         if offset >= self.cached_tail.wrapping_sub(self.head) {
             return None;
         }
-        let slot = self.slot(offset);
-        // SAFETY: `offset` is below the cached `tail`, which the Acquire load that filled it
-        // made visible with every slot write below it, so the slot holds an initialised item;
-        // the producer will not touch it until `head` moves past it, which takes `&mut self`:
-        // not while the returned borrow lives.
-        Some(slot.with(|slot| unsafe { (*slot).assume_init_ref() }))
+        Some(self.slot(offset).with(|slot| {
+            // SAFETY: `offset` is below the cached `tail`, which the Acquire load that filled it
+            // made visible with every slot write below it, so the slot holds an initialised
+            // item; the producer will not touch it until `head` moves past it, which takes
+            // `&mut self`: not while the returned borrow lives.
+            unsafe { (*slot).assume_init_ref() }
+        }))
     }
 
     /// The oldest item, left in its slot (the next [`Consumer::pop`] returns it); `None` when

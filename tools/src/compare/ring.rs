@@ -287,14 +287,15 @@ fn std_pair<T: Item>() -> (StdTx<T>, StdRx<T>) {
 // --- harness -------------------------------------------------------------------------------
 
 /// The two cores the benchmark pins to (the first two this process may use), if there are two.
-fn two_cores() -> Option<(core_affinity::CoreId, core_affinity::CoreId)> {
+pub(crate) fn two_cores() -> Option<(core_affinity::CoreId, core_affinity::CoreId)> {
     match crate::machine::core_ids() {
         [first, second, ..] => Some((*first, *second)),
         _ => None,
     }
 }
 
-fn pin(core: Option<core_affinity::CoreId>) {
+/// Pins this thread to `core`, if there is one.
+pub(crate) fn pin(core: Option<core_affinity::CoreId>) {
     if let Some(core) = core {
         core_affinity::set_for_current(core);
     }

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::ring::median;
+use super::ring::{median, pin, two_cores};
 
 const CAPACITY: usize = 1024;
 const LINE: usize = 64;
@@ -82,14 +82,11 @@ impl Drop for Ring {
 /// Moves `items` items through a ring placed `skew` bytes past a line; items per second.
 fn run_once(skew: usize, items: u64) -> f64 {
     let ring = Arc::new(Ring::new(skew));
-    let cores = crate::machine::core_ids().to_vec();
+    let cores = two_cores();
     let start = Arc::new(Barrier::new(2));
     let (consumer_ring, consumer_start) = (Arc::clone(&ring), Arc::clone(&start));
-    let consumer_core = cores.get(1).copied();
     let consumer = std::thread::spawn(move || {
-        if let Some(core) = consumer_core {
-            core_affinity::set_for_current(core);
-        }
+        pin(cores.map(|c| c.1));
         consumer_start.wait();
         let ring = &*consumer_ring;
         let (mut head, mut cached_tail) = (0usize, 0usize);
@@ -116,9 +113,7 @@ fn run_once(skew: usize, items: u64) -> f64 {
             ring.head.store(head, Ordering::Release);
         }
     });
-    if let Some(core) = cores.first() {
-        core_affinity::set_for_current(*core);
-    }
+    pin(cores.map(|c| c.0));
     start.wait();
     let began = Instant::now();
     let (mut tail, mut cached_head) = (0usize, 0usize);
