@@ -92,7 +92,6 @@ mod slots;
 pub use error::{PopError, PushError, WaitPopError, WaitPushError};
 
 use std::fmt;
-use std::ptr::NonNull;
 
 use slots::{Slot, Slots};
 
@@ -112,8 +111,24 @@ struct Shared<T> {
     /// Set when the consumer is dropped.
     consumer_gone: AtomicBool,
     /// `capacity` slots, the first on a cache line; those in positions `head..tail` hold
-    /// initialised items.
+    /// initialised items. The handles read the slots' address and count from here (a line
+    /// nobody writes after `channel`) rather than keeping copies: with copies a thread holding
+    /// both ends of two rings (a ping-pong) kept more than fit in registers, and the compiler
+    /// spilled the consumer's `shared` pointer, so every poll reloaded it from the stack before
+    /// it could load `tail` (perf/README.md, 2026-12-05: round-trip mean 1.02–1.09× rtrb's
+    /// with copies, 0.97–1.02× without).
     slots: Slots<T>,
+}
+
+impl<T> Shared<T> {
+    /// The slot of position `position` (a `head` or `tail` value: it wraps onto the array).
+    #[inline(always)]
+    fn slot(&self, position: usize) -> &Slot<T> {
+        let index = position & (self.slots.len() - 1);
+        // SAFETY: the length is a power of two, so `index < len`: inside the slots
+        // allocation, which lives as long as `self`.
+        unsafe { self.slots.first().add(index).as_ref() }
+    }
 }
 
 impl<T> Drop for Shared<T> {
@@ -123,10 +138,9 @@ impl<T> Drop for Shared<T> {
         // loads see the final values.
         let head = self.head.load(Ordering::Relaxed);
         let tail = self.tail.load(Ordering::Relaxed);
-        let mask = self.slots.len() - 1;
         let mut position = head;
         while position != tail {
-            self.slots[position & mask].with_mut(|slot| {
+            self.slot(position).with_mut(|slot| {
                 // SAFETY: positions head..tail hold initialised items nobody else can reach.
                 unsafe { (*slot).assume_init_drop() }
             });
@@ -164,20 +178,14 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
         consumer_gone: AtomicBool::new(false),
         slots,
     });
-    let base = shared.slots.first();
-    let mask = capacity - 1;
     (
         Producer {
             shared: Arc::clone(&shared),
-            slots: base,
-            mask,
             tail: 0,
             cached_head: 0,
         },
         Consumer {
             shared,
-            slots: base,
-            mask,
             head: 0,
             cached_tail: 0,
             published_head: 0,
@@ -189,10 +197,6 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 /// The writing end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
-    /// Copy of `shared.slots`' base pointer: no indirection on the hot path.
-    slots: NonNull<Slot<T>>,
-    /// `capacity − 1`.
-    mask: usize,
     /// Items pushed so far: the value of `shared.tail` (this handle is its only writer).
     tail: usize,
     /// The consumer's `head` when last loaded; possibly stale (lower than the real one), never
@@ -207,10 +211,6 @@ unsafe impl<T: Send> Send for Producer<T> {}
 /// The reading end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
-    /// Copy of `shared.slots`' base pointer: no indirection on the hot path.
-    slots: NonNull<Slot<T>>,
-    /// `capacity − 1`.
-    mask: usize,
     /// Items popped so far: the value of `shared.head` (this handle is its only writer).
     head: usize,
     /// The producer's `tail` when last loaded; possibly stale (lower than the real one), never
@@ -233,7 +233,7 @@ impl<T> Producer<T> {
     /// How many items the ring holds when full.
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.mask + 1
+        self.shared.slots.len()
     }
 
     /// Items in the ring now, counting slots the consumer has read but not yet handed back
@@ -269,7 +269,7 @@ impl<T> Producer<T> {
     /// reloads it only when the cache says there is not enough room. Returns the room known.
     #[inline(always)]
     fn room(&mut self, wanted: usize) -> usize {
-        let capacity = self.mask + 1;
+        let capacity = self.shared.slots.len();
         let room = capacity - self.tail.wrapping_sub(self.cached_head);
         if room >= wanted {
             return room;
@@ -288,9 +288,7 @@ impl<T> Producer<T> {
     /// The slot must be free: `offset < self.room(..)`.
     #[inline(always)]
     unsafe fn write(&mut self, offset: usize, value: T) {
-        let index = self.tail.wrapping_add(offset) & self.mask;
-        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation.
-        let slot = unsafe { self.slots.add(index).as_ref() };
+        let slot = self.shared.slot(self.tail.wrapping_add(offset));
         // SAFETY: the caller guarantees the slot is free, so the consumer is not reading it.
         slot.with_mut(|slot| unsafe { (*slot).write(value) });
     }
@@ -409,7 +407,7 @@ impl<T> Consumer<T> {
     /// How many items the ring holds when full.
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.mask + 1
+        self.shared.slots.len()
     }
 
     /// Items in the ring now (the producer may be pushing concurrently, so it may be higher by
@@ -471,10 +469,7 @@ impl<T> Consumer<T> {
     /// The slot at position `self.head + offset`.
     #[inline(always)]
     fn slot(&self, offset: usize) -> &Slot<T> {
-        let index = self.head.wrapping_add(offset) & self.mask;
-        // SAFETY: `index ≤ mask < capacity`, so it is inside the slots allocation, which lives
-        // as long as `self`.
-        unsafe { self.slots.add(index).as_ref() }
+        self.shared.slot(self.head.wrapping_add(offset))
     }
 
     /// Frees `count` read slots (and any that `pop` left pending).
