@@ -14,11 +14,18 @@
 //!   `RTT_WARMUP` untimed round trips), not in the throughput rounds as before: a round of
 //!   1 M / 15 samples lasted ~10 ms and a throughput round lasts ~15 s, so this host's phases
 //!   (round trip 80 ns in one minute, 300 ns in the next) fell on one queue's samples and not
-//!   the other's.
+//!   the other's. Both threads call `spin_loop` after each empty poll, as the floor and the
+//!   throughput loops always did and as liqcore's `BusySpin` does (until 2026-12-05 the
+//!   round-trip loops polled without it, which floods the polled line and favoured whichever
+//!   queue's poll happened to be slower).
+//! - Each round starts one queue later than the one before, so no queue always runs first.
 //!
 //! - Ratios: liqcore over rtrb. The throughput ratios divide the two medians; the `paired_`
 //!   lines take the median of each round's own ratio instead, which a host phase that slows
 //!   every queue for a few rounds does not move (this 2-core guest has them: perf/README.md).
+//!   `rtt_mean_to_p99_ratio` compares the means of the round trips up to p99: this host's TSC
+//!   moves in ~10 ns steps, so two p50s that differ by less than a step read as equal or one
+//!   step apart, while the mean of a million samples resolves the difference.
 //!
 //! `LIQCORE_RING_ITEMS`, `LIQCORE_RING_RUNS` and `LIQCORE_RTT_SAMPLES` shrink the work for a
 //! quick look; the published numbers use the defaults.
@@ -377,15 +384,34 @@ struct RoundTrip {
     p99: u64,
     p999: u64,
     max: u64,
+    /// Mean of the samples up to p99, in nanoseconds: this host's TSC moves in ~10 ns steps,
+    /// so p50 is one of a few values, but each sample starts at a random point of a step and a
+    /// mean of many is not quantized (it tells which ring is faster when the p50s tie).
+    mean_to_p99: f64,
 }
 
 impl RoundTrip {
     fn from_histogram(histogram: &Histogram<u64>) -> RoundTrip {
+        let p99 = histogram.value_at_quantile(0.99);
+        let (mut sum, mut count) = (0.0, 0u64);
+        for bucket in histogram.iter_recorded() {
+            if bucket.value_iterated_to() > p99 {
+                break;
+            }
+            let samples = bucket.count_at_value();
+            sum += bucket.value_iterated_to() as f64 * samples as f64;
+            count += samples;
+        }
         RoundTrip {
             p50: histogram.value_at_quantile(0.50),
-            p99: histogram.value_at_quantile(0.99),
+            p99,
             p999: histogram.value_at_quantile(0.999),
             max: histogram.max(),
+            mean_to_p99: if count == 0 {
+                f64::NAN
+            } else {
+                sum / count as f64
+            },
         }
     }
 }
@@ -426,10 +452,14 @@ fn round_trip<S1, R1, S2, R2>(
                 if pong_tx.try_send(item) {
                     pending = None;
                     echoed += 1;
+                } else {
+                    std::hint::spin_loop();
                 }
                 continue;
             }
-            ping_rx.try_recv_with(&mut |items| pending = Some(items[0]));
+            if ping_rx.try_recv_with(&mut |items| pending = Some(items[0])) == 0 {
+                std::hint::spin_loop();
+            }
         }
         (pong_tx, ping_rx)
     });
@@ -442,8 +472,8 @@ fn round_trip<S1, R1, S2, R2>(
             std::hint::spin_loop();
         }
         let mut got = None;
-        while got.is_none() {
-            pong_rx.try_recv_with(&mut |items| got = Some(items[0]));
+        while pong_rx.try_recv_with(&mut |items| got = Some(items[0])) == 0 {
+            std::hint::spin_loop();
         }
         let received = clock.raw();
         assert_eq!(got, Some(sequence), "round trip returned the wrong item");
@@ -575,7 +605,7 @@ pub fn run() {
     );
     println!("# the queues take turns: every round measures each queue once");
 
-    let mut contenders = vec![
+    let contenders = vec![
         contender(
             "liqcore (single)",
             liqcore_pair::<u64>,
@@ -642,8 +672,12 @@ pub fn run() {
     let mut u64_results = vec![Vec::new(); contenders.len()];
     let mut msg64_results = vec![Vec::new(); contenders.len()];
     let mut histograms: Vec<Histogram<u64>> = contenders.iter().map(|_| new_histogram()).collect();
+    let queues = contenders.len();
     for round in 0..runs {
-        for (index, contender) in contenders.iter_mut().enumerate() {
+        // Each round starts one queue later, so that no queue always runs first (or right
+        // after the same neighbour).
+        for index in (0..queues).map(|step| (round + step) % queues) {
+            let contender = &contenders[index];
             if let Some(run) = &contender.u64_run {
                 let rate = run(items);
                 eprintln!(
@@ -660,9 +694,9 @@ pub fn run() {
         }
         eprintln!("round {} of {runs} done", round + 1);
     }
-    for _ in 0..rtt_rounds {
-        for (index, contender) in contenders.iter().enumerate() {
-            if let Some(run) = &contender.rtt_run {
+    for round in 0..rtt_rounds as usize {
+        for index in (0..queues).map(|step| (round + step) % queues) {
+            if let Some(run) = &contenders[index].rtt_run {
                 run(samples_per_round, &mut histograms[index]);
             }
         }
@@ -785,6 +819,10 @@ fn print_ratios(rows: &[Row]) {
             ratio(batch.u64_per_sec, rtrb.u64_per_sec),
         ),
         (
+            "paired_batch_throughput_ratio_vs_rtrb",
+            paired(&batch.u64_rounds, &rtrb.u64_rounds),
+        ),
+        (
             "msg64_throughput_ratio_vs_rtrb",
             ratio(single.msg64_per_sec, rtrb.msg64_per_sec),
         ),
@@ -795,6 +833,13 @@ fn print_ratios(rows: &[Row]) {
         (
             "rtt_p999_ratio_vs_rtrb",
             rtt_ratio(single.rtt, rtrb.rtt, p999),
+        ),
+        (
+            "rtt_mean_to_p99_ratio_vs_rtrb",
+            match (single.rtt, rtrb.rtt) {
+                (Some(a), Some(b)) => a.mean_to_p99 / b.mean_to_p99,
+                _ => f64::NAN,
+            },
         ),
         ("rtt_p50_over_floor", rtt_ratio(single.rtt, floor.rtt, p50)),
     ];
