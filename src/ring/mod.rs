@@ -116,7 +116,7 @@ struct Shared<T> {
     /// both ends of two rings (a ping-pong) kept more than fit in registers, and the compiler
     /// spilled the consumer's `shared` pointer, so every poll reloaded it from the stack before
     /// it could load `tail` (perf/README.md, 2026-12-05: round-trip mean 1.02–1.09× rtrb's
-    /// with copies, 0.97–1.02× without).
+    /// with copies, 0.96–1.02× without).
     slots: Slots<T>,
 }
 
