@@ -91,9 +91,11 @@ mod slots;
 
 pub use error::{PopError, PushError, WaitPopError, WaitPushError};
 
+use std::cell::Cell;
 use std::fmt;
+use std::marker::PhantomData;
 
-use slots::{Slot, Slots};
+use slots::{Slot, SlotView, Slots};
 
 use crossbeam_utils::CachePadded;
 
@@ -116,7 +118,8 @@ struct Shared<T> {
     /// both ends of two rings (a ping-pong) kept more than fit in registers, and the compiler
     /// spilled the consumer's `shared` pointer, so every poll reloaded it from the stack before
     /// it could load `tail` (perf/README.md, 2026-12-05: round-trip mean 1.02–1.09× rtrb's
-    /// with copies, 0.96–1.02× without).
+    /// with copies, 0.94–1.02× without). A batch copies them into locals for its loop
+    /// ([`SlotView`]).
     slots: Slots<T>,
 }
 
@@ -124,11 +127,34 @@ impl<T> Shared<T> {
     /// The slot of position `position` (a `head` or `tail` value: it wraps onto the array).
     #[inline(always)]
     fn slot(&self, position: usize) -> &Slot<T> {
-        let index = position & (self.slots.len() - 1);
-        // SAFETY: the length is a power of two, so `index < len`: inside the slots
-        // allocation, which lives as long as `self`.
-        unsafe { self.slots.first().add(index).as_ref() }
+        // SAFETY: the view is of `self.slots`, which lives as long as `self`.
+        unsafe { self.slots.view().at(position) }
     }
+}
+
+/// Moves `value` into `slot`.
+///
+/// # Safety
+///
+/// The slot must be free: the producer's, within the room it found.
+#[inline(always)]
+unsafe fn write_slot<T>(slot: &Slot<T>, value: T) {
+    // SAFETY: the caller guarantees the slot is free, so the consumer is not reading it.
+    slot.with_mut(|slot| unsafe { (*slot).write(value) });
+}
+
+/// Moves the item out of `slot`.
+///
+/// # Safety
+///
+/// The slot must hold an item not yet read: the consumer's, below the `tail` it loaded.
+#[inline(always)]
+unsafe fn read_slot<T>(slot: &Slot<T>) -> T {
+    slot.with(|slot| {
+        // SAFETY: the caller guarantees the slot holds an initialised item the producer will
+        // not touch until `head` moves past it.
+        unsafe { (*slot).assume_init_read() }
+    })
 }
 
 impl<T> Drop for Shared<T> {
@@ -181,11 +207,13 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     (
         Producer {
             shared: Arc::clone(&shared),
+            not_sync: PhantomData,
             tail: 0,
             cached_head: 0,
         },
         Consumer {
             shared,
+            not_sync: PhantomData,
             head: 0,
             cached_tail: 0,
             published_head: 0,
@@ -197,6 +225,8 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 /// The writing end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
+    /// Not `Sync` whatever `Shared` becomes: one thread at a time pushes.
+    not_sync: PhantomData<Cell<()>>,
     /// Items pushed so far: the value of `shared.tail` (this handle is its only writer).
     tail: usize,
     /// The consumer's `head` when last loaded; possibly stale (lower than the real one), never
@@ -211,6 +241,9 @@ unsafe impl<T: Send> Send for Producer<T> {}
 /// The reading end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
+    /// Not `Sync` whatever `Shared` becomes: `peek_at(&self)` hands out `&T`, which two threads
+    /// must not share for a `T` that is not `Sync`.
+    not_sync: PhantomData<Cell<()>>,
     /// Items popped so far: the value of `shared.head` (this handle is its only writer).
     head: usize,
     /// The producer's `tail` when last loaded; possibly stale (lower than the real one), never
@@ -288,9 +321,8 @@ impl<T> Producer<T> {
     /// The slot must be free: `offset < self.room(..)`.
     #[inline(always)]
     unsafe fn write(&mut self, offset: usize, value: T) {
-        let slot = self.shared.slot(self.tail.wrapping_add(offset));
-        // SAFETY: the caller guarantees the slot is free, so the consumer is not reading it.
-        slot.with_mut(|slot| unsafe { (*slot).write(value) });
+        // SAFETY: the caller guarantees the slot is free.
+        unsafe { write_slot(self.shared.slot(self.tail.wrapping_add(offset)), value) };
     }
 
     /// Publishes `count` written items.
@@ -377,9 +409,13 @@ impl<T: Copy> Producer<T> {
         if count == 0 {
             return 0;
         }
+        // One copy of the slots' address and mask for the whole batch (see `SlotView`).
+        let slots = self.shared.slots.view();
         for (offset, item) in items[..count].iter().enumerate() {
-            // SAFETY: offset < count ≤ room.
-            unsafe { self.write(offset, *item) };
+            // SAFETY: `self.shared` keeps the slots alive through the loop.
+            let slot = unsafe { slots.at(self.tail.wrapping_add(offset)) };
+            // SAFETY: offset < count ≤ room, so the slot is free.
+            unsafe { write_slot(slot, *item) };
         }
         self.publish(count);
         count
@@ -459,11 +495,8 @@ impl<T> Consumer<T> {
     /// The slot must hold an item not yet read: `offset < self.available(..)`.
     #[inline(always)]
     unsafe fn read(&mut self, offset: usize) -> T {
-        self.slot(offset).with(|slot| {
-            // SAFETY: the caller guarantees the slot holds an initialised item the producer will
-            // not touch until `head` moves past it.
-            unsafe { (*slot).assume_init_read() }
-        })
+        // SAFETY: the caller guarantees the slot holds an unread item.
+        unsafe { read_slot(self.slot(offset)) }
     }
 
     /// The slot at position `self.head + offset`.
@@ -638,6 +671,7 @@ impl<T> Consumer<T> {
     pub fn drain(&mut self, max: usize) -> Drain<'_, T> {
         let remaining = self.available(max).min(max);
         Drain {
+            slots: self.shared.slots.view(),
             consumer: self,
             remaining,
             taken: 0,
@@ -654,9 +688,13 @@ impl<T: Copy> Consumer<T> {
         if count == 0 {
             return 0;
         }
-        for (offset, slot) in out[..count].iter_mut().enumerate() {
-            // SAFETY: offset < count ≤ available.
-            *slot = unsafe { self.read(offset) };
+        // One copy of the slots' address and mask for the whole batch (see `SlotView`).
+        let slots = self.shared.slots.view();
+        for (offset, out) in out[..count].iter_mut().enumerate() {
+            // SAFETY: `self.shared` keeps the slots alive through the loop.
+            let slot = unsafe { slots.at(self.head.wrapping_add(offset)) };
+            // SAFETY: offset < count ≤ available, so the slot holds an unread item.
+            *out = unsafe { read_slot(slot) };
         }
         self.release(count);
         count
@@ -690,6 +728,8 @@ impl<T> fmt::Debug for Consumer<T> {
 /// unpublished until the consumer's next pop.
 pub struct Drain<'a, T> {
     consumer: &'a mut Consumer<T>,
+    /// The consumer's slots, copied once for the batch (see `SlotView`).
+    slots: SlotView<T>,
     /// Items still available to this batch.
     remaining: usize,
     /// Items taken since the last publication.
@@ -704,9 +744,11 @@ impl<T> Iterator for Drain<'_, T> {
         if self.remaining == 0 {
             return None;
         }
+        // SAFETY: the view is of the borrowed consumer's slots, which its `shared` keeps alive.
+        let slot = unsafe { self.slots.at(self.consumer.head) };
         // SAFETY: `remaining` counts unread items from `head` on (checked by `available(..)` when
         // the drain began; the producer only adds items).
-        let value = unsafe { self.consumer.read(0) };
+        let value = unsafe { read_slot(slot) };
         // Advance the local head only; the shared one is published once, on drop.
         self.consumer.head = self.consumer.head.wrapping_add(1);
         self.remaining -= 1;

@@ -38,9 +38,10 @@ impl<T> Slots<T> {
     ///
     /// # Panics
     ///
-    /// If the array's size overflows `isize`; aborts (`handle_alloc_error`) if the allocation
-    /// fails.
+    /// If `len` is 0 (a ring has at least one slot, and [`SlotView`] relies on it) or the
+    /// array's size overflows `isize`; aborts (`handle_alloc_error`) if the allocation fails.
     pub(super) fn new(len: usize) -> Slots<T> {
+        assert!(len > 0, "a ring needs at least one slot");
         let layout = Self::layout(len);
         let first = if layout.size() == 0 {
             // Zero-sized slots (or none): no memory, any well-aligned non-null pointer will do.
@@ -72,9 +73,47 @@ impl<T> Slots<T> {
             .expect("ring slot array overflows isize")
     }
 
-    /// The first slot's address (the array is contiguous from it).
-    pub(super) fn first(&self) -> NonNull<Slot<T>> {
-        self.first
+    /// The array's address and index mask, copied out (see [`SlotView`]).
+    #[inline(always)]
+    pub(super) fn view(&self) -> SlotView<T> {
+        SlotView {
+            first: self.first,
+            mask: self.len - 1,
+        }
+    }
+}
+
+/// A copy of a [`Slots`]' address and index mask (`len − 1`), to keep in registers.
+///
+/// The ring reads them from its shared block, which also holds the atomic counters: in a loop
+/// that writes into slots or stores a counter, the compiler must assume the fields may have
+/// changed and reloads both for every item. A copy in locals, or in a `Drain`, is loaded once
+/// (perf/README.md, 2026-12-05, `benches/ring.rs`).
+pub(super) struct SlotView<T> {
+    first: NonNull<Slot<T>>,
+    mask: usize,
+}
+
+impl<T> Clone for SlotView<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for SlotView<T> {}
+
+impl<T> SlotView<T> {
+    /// The slot of `position` (a `head` or `tail` value: it wraps onto the array).
+    ///
+    /// # Safety
+    ///
+    /// The [`Slots`] this view was taken from must outlive `'a`.
+    #[inline(always)]
+    pub(super) unsafe fn at<'a>(self, position: usize) -> &'a Slot<T> {
+        // SAFETY: `position & mask ≤ mask = len − 1` (`new` refused `len == 0`), so the slot
+        // is inside the array, whose cells `new` initialised and which the caller guarantees
+        // outlives 'a (zero-sized slots: `add` moves no bytes from the aligned `first`).
+        unsafe { self.first.add(position & self.mask).as_ref() }
     }
 }
 
@@ -109,15 +148,21 @@ mod tests {
     fn the_first_slot_starts_a_cache_line() {
         for len in [1, 2, 3, 1024] {
             assert_eq!(
-                Slots::<[u64; 8]>::new(len).first().as_ptr().addr() % CACHE_LINE,
+                Slots::<[u64; 8]>::new(len).view().first.as_ptr().addr() % CACHE_LINE,
                 0
             );
             assert_eq!(
-                Slots::<u8>::new(len).first().as_ptr().addr() % CACHE_LINE,
+                Slots::<u8>::new(len).view().first.as_ptr().addr() % CACHE_LINE,
                 0
             );
             assert_eq!(Slots::<[u8; 24]>::new(len).len(), len);
         }
         assert_eq!(Slots::<()>::new(1024).len(), 1024);
+    }
+
+    #[test]
+    #[should_panic(expected = "at least one slot")]
+    fn no_slots_is_refused() {
+        let _ = Slots::<u64>::new(0);
     }
 }

@@ -23,7 +23,7 @@
 //! - Ratios: liqcore over rtrb. The throughput ratios divide the two medians; the `paired_`
 //!   lines take the median of each round's own ratio instead, which a host phase that slows
 //!   every queue for a few rounds does not move (this 2-core guest has them: perf/README.md).
-//!   `rtt_mean_to_p99_ratio` compares the means of the round trips up to p99: this host's TSC
+//!   `rtt_mean_to_p99_ratio` compares the means of the fastest 99 % of the round trips: the TSC
 //!   moves in ~10 ns steps, so two p50s that differ by less than a step read as equal or one
 //!   step apart, while the mean of a million samples resolves the difference.
 //!
@@ -384,27 +384,29 @@ struct RoundTrip {
     p99: u64,
     p999: u64,
     max: u64,
-    /// Mean of the samples up to p99, in nanoseconds: this host's TSC moves in ~10 ns steps,
-    /// so p50 is one of a few values, but each sample starts at a random point of a step and a
-    /// mean of many is not quantized (it tells which ring is faster when the p50s tie).
+    /// Mean of the fastest 99 % of the samples, in nanoseconds: this host's TSC moves in ~10 ns
+    /// steps, so p50 is one of a few values, but each sample starts at a random point of a step
+    /// and a mean of many is not quantized (it tells which ring is faster when the p50s tie).
     mean_to_p99: f64,
 }
 
 impl RoundTrip {
     fn from_histogram(histogram: &Histogram<u64>) -> RoundTrip {
-        let p99 = histogram.value_at_quantile(0.99);
+        // Exactly the fastest 99 % (rounded up) of the samples, for every queue alike: the
+        // bucket holding p99 may hold more than 1 % of them, so it is taken only in part.
+        let wanted = histogram.len() - histogram.len() / 100;
         let (mut sum, mut count) = (0.0, 0u64);
         for bucket in histogram.iter_recorded() {
-            if bucket.value_iterated_to() > p99 {
+            let take = bucket.count_at_value().min(wanted - count);
+            sum += bucket.value_iterated_to() as f64 * take as f64;
+            count += take;
+            if count == wanted {
                 break;
             }
-            let samples = bucket.count_at_value();
-            sum += bucket.value_iterated_to() as f64 * samples as f64;
-            count += samples;
         }
         RoundTrip {
             p50: histogram.value_at_quantile(0.50),
-            p99,
+            p99: histogram.value_at_quantile(0.99),
             p999: histogram.value_at_quantile(0.999),
             max: histogram.max(),
             mean_to_p99: if count == 0 {
@@ -674,8 +676,8 @@ pub fn run() {
     let mut histograms: Vec<Histogram<u64>> = contenders.iter().map(|_| new_histogram()).collect();
     let queues = contenders.len();
     for round in 0..runs {
-        // Each round starts one queue later, so that no queue always runs first (or right
-        // after the same neighbour).
+        // Each round starts one queue later, so that no queue always runs first (the cyclic
+        // order, and so each queue's neighbours, stay the same).
         for index in (0..queues).map(|step| (round + step) % queues) {
             let contender = &contenders[index];
             if let Some(run) = &contender.u64_run {
@@ -837,7 +839,7 @@ fn print_ratios(rows: &[Row]) {
         (
             "rtt_mean_to_p99_ratio_vs_rtrb",
             match (single.rtt, rtrb.rtt) {
-                (Some(a), Some(b)) => a.mean_to_p99 / b.mean_to_p99,
+                (Some(a), Some(b)) if b.mean_to_p99 > 0.0 => a.mean_to_p99 / b.mean_to_p99,
                 _ => f64::NAN,
             },
         ),
