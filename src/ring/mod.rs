@@ -314,17 +314,6 @@ impl<T> Producer<T> {
         capacity - self.tail.wrapping_sub(self.cached_head)
     }
 
-    /// Writes `value` into the slot at position `self.tail + offset`.
-    ///
-    /// # Safety
-    ///
-    /// The slot must be free: `offset < self.room(..)`.
-    #[inline(always)]
-    unsafe fn write(&mut self, offset: usize, value: T) {
-        // SAFETY: the caller guarantees the slot is free.
-        unsafe { write_slot(self.shared.slot(self.tail.wrapping_add(offset)), value) };
-    }
-
     /// Publishes `count` written items.
     #[inline(always)]
     fn publish(&mut self, count: usize) {
@@ -354,8 +343,8 @@ impl<T> Producer<T> {
         if self.room(1) == 0 {
             return Err(PushError::Full(value));
         }
-        // SAFETY: room(1) ≥ 1, so the slot at offset 0 is free.
-        unsafe { self.write(0, value) };
+        // SAFETY: room(1) ≥ 1, so the slot at `tail` is free.
+        unsafe { write_slot(self.shared.slot(self.tail), value) };
         self.publish(1);
         Ok(())
     }
@@ -488,17 +477,6 @@ impl<T> Consumer<T> {
         self.cached_tail.wrapping_sub(self.head)
     }
 
-    /// Moves the item at position `self.head + offset` out of its slot.
-    ///
-    /// # Safety
-    ///
-    /// The slot must hold an item not yet read: `offset < self.available(..)`.
-    #[inline(always)]
-    unsafe fn read(&mut self, offset: usize) -> T {
-        // SAFETY: the caller guarantees the slot holds an unread item.
-        unsafe { read_slot(self.slot(offset)) }
-    }
-
     /// The slot at position `self.head + offset`.
     #[inline(always)]
     fn slot(&self, offset: usize) -> &Slot<T> {
@@ -541,8 +519,8 @@ impl<T> Consumer<T> {
         if self.available(1) == 0 {
             return Err(PopError::Empty);
         }
-        // SAFETY: available() ≥ 1, so the slot at offset 0 holds an unread item.
-        let value = unsafe { self.read(0) };
+        // SAFETY: available() ≥ 1, so the slot at `head` holds an unread item.
+        let value = unsafe { read_slot(self.slot(0)) };
         self.head = self.head.wrapping_add(1);
         if self.release_every == 1 {
             // Eager (the default): exactly one Release store per pop, nothing else.
@@ -578,10 +556,9 @@ impl<T> Consumer<T> {
             return None;
         }
         Some(self.slot(offset).with(|slot| {
-            // SAFETY: `offset` is below the cached `tail`, which the Acquire load that filled it
-            // made visible with every slot write below it, so the slot holds an initialised
-            // item; the producer will not touch it until `head` moves past it, which takes
-            // `&mut self`: not while the returned borrow lives.
+            // The Acquire load that filled the cached `tail` made every slot write below it
+            // visible; the producer reuses a slot only after `head` passes it (`&mut self`).
+            // SAFETY: `offset` is below the cached `tail`: an initialised item, kept while borrowed.
             unsafe { (*slot).assume_init_ref() }
         }))
     }
