@@ -558,7 +558,7 @@ impl<T> Consumer<T> {
         Some(self.slot(offset).with(|slot| {
             // The Acquire load that filled the cached `tail` made every slot write below it
             // visible; the producer reuses a slot only after `head` passes it (`&mut self`).
-            // SAFETY: `offset` is below the cached `tail`: an initialised item, kept while borrowed.
+            // SAFETY: `offset` is below the cached `tail`: an initialised item, kept while lent.
             unsafe { (*slot).assume_init_ref() }
         }))
     }
