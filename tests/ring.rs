@@ -100,9 +100,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Pop),
         Just(Op::Peek),
         (0usize..10).prop_map(Op::PeekAt),
-        proptest::collection::vec(any::<u32>(), 0..10).prop_map(Op::PushSlice),
-        (0usize..10).prop_map(Op::PopInto),
-        (0usize..10, 0usize..10).prop_map(|(max, take)| Op::Drain { max, take }),
+        proptest::collection::vec(any::<u32>(), 0..40).prop_map(Op::PushSlice),
+        (0usize..40).prop_map(Op::PopInto),
+        (0usize..40, 0usize..40).prop_map(|(max, take)| Op::Drain { max, take }),
     ]
 }
 
@@ -120,7 +120,9 @@ proptest! {
     /// `VecDeque`.
     #[test]
     fn interleavings_match_a_bounded_vecdeque(
-        capacity_log2 in 0u32..4,
+        // Up to 512 `u32`s: 16 blocks of 128 bytes, which the ring visits in its scattered
+        // order (rings of at most 4 blocks keep the plain one).
+        capacity_log2 in 0u32..10,
         group in prop_oneof![Just(1usize), 1usize..=16],
         ops in proptest::collection::vec(op(), 0..200),
     ) {
@@ -226,6 +228,56 @@ proptest! {
             prop_assert_eq!(producer.slots(), capacity - model.len() - pending);
         }
     }
+}
+
+/// Many laps of batches and single items through rings whose slots are visited in block
+/// order (and one whose slot size keeps the plain order), each item checked.
+fn laps_in_order<T: Copy + PartialEq + std::fmt::Debug>(make: impl Fn(u64) -> T) {
+    let (mut producer, mut consumer) = channel::<T>(1024);
+    let (mut pushed, mut popped) = (0u64, 0u64);
+    for round in 0..400u64 {
+        let size = [1, 3, 16, 17, 100, 1024][round as usize % 6];
+        let items: Vec<T> = (pushed..pushed + size).map(&make).collect();
+        pushed += producer.push_slice(&items) as u64;
+        if round % 7 == 0 {
+            while producer.push(make(pushed)).is_ok() {
+                pushed += 1;
+            }
+        }
+        match round % 3 {
+            0 => {
+                let mut out = vec![make(0); size as usize / 2 + 1];
+                let count = consumer.pop_into(&mut out);
+                for value in &out[..count] {
+                    assert_eq!(*value, make(popped));
+                    popped += 1;
+                }
+            }
+            1 => {
+                for value in consumer.drain(size as usize / 3 + 5) {
+                    assert_eq!(value, make(popped));
+                    popped += 1;
+                }
+            }
+            _ => {
+                while let Ok(value) = consumer.pop() {
+                    assert_eq!(value, make(popped));
+                    popped += 1;
+                }
+            }
+        }
+        assert_eq!(producer.len() as u64, pushed - popped);
+    }
+    assert!(pushed > 20 * 1024, "only {pushed} items went round");
+}
+
+#[test]
+fn items_of_every_size_keep_their_order_over_many_laps() {
+    laps_in_order(|n| n as u8);
+    laps_in_order(|n| n);
+    laps_in_order(|n| [n; 8]);
+    laps_in_order(|n| [n; 16]);
+    laps_in_order(|n| [n as u8; 24]);
 }
 
 #[test]

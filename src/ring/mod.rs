@@ -11,8 +11,11 @@
 //!
 //! Each counter sits on its own cache line (crossbeam's `CachePadded`) so that the producer's
 //! stores never invalidate the line the consumer stores to, and vice versa. The counters wrap at
-//! `usize::MAX`; the slot of position `p` is `p & (capacity − 1)`, which works across the wrap
-//! because the capacity is a power of two that divides 2^usize::BITS.
+//! `usize::MAX`; position `p` wraps onto slot index `p & (capacity − 1)`, which works across the
+//! wrap because the capacity is a power of two that divides 2^usize::BITS. The slots are visited
+//! 128 bytes at a time in a scattered order (block order, in `slots.rs`): in plain order this
+//! core's prefetchers pulled the next line to the consumer just as the producer started
+//! writing it; block order took the round trip's mean from 0.99–1.03× rtrb's to 0.93–0.99×.
 //!
 //! Each handle keeps its own counter locally (it is the only writer) and a **cached** copy of
 //! the other side's counter. The cache can only be stale in the safe direction (the other side
@@ -80,11 +83,12 @@
 //!
 //! # Costs
 //!
-//! `push` and `pop` are O(1): a slot access, an index compare and one `Release` store (`pop`
-//! with grouped releases: one per group); an `Acquire` load of the peer's counter only when the cached copy
-//! says full/empty. Memory:
-//! `capacity × size_of::<T>()` (starting on a cache line, so that an item of 64 bytes never
-//! straddles two lines) plus three cache lines.
+//! `push` and `pop` are O(1): a slot access (five ALU operations to place it in block order),
+//! an index compare and one `Release` store (`pop` with grouped releases: one per group); an
+//! `Acquire` load of the peer's counter only when the cached copy says full/empty; `pop` also
+//! prefetches a block ahead once per block when the ring is not near empty. Memory:
+//! `capacity × size_of::<T>()` (starting on a 128-byte boundary, so that an item of 64 bytes
+//! never straddles two lines) plus three cache lines.
 
 mod error;
 mod slots;
@@ -112,7 +116,7 @@ struct Shared<T> {
     producer_gone: AtomicBool,
     /// Set when the consumer is dropped.
     consumer_gone: AtomicBool,
-    /// `capacity` slots, the first on a cache line; those in positions `head..tail` hold
+    /// `capacity` slots, the first on a 128-byte boundary; those in positions `head..tail` hold
     /// initialised items. The handles read the slots' address and count from here (a line
     /// nobody writes after `channel`) rather than keeping copies: with copies a thread holding
     /// both ends of two rings (a ping-pong) kept more than fit in registers, and the compiler
@@ -270,8 +274,8 @@ impl<T> Producer<T> {
     }
 
     /// Items in the ring now, counting slots the consumer has read but not yet handed back
-    /// (only with [`Consumer::set_release_group`]); the consumer may be popping concurrently, so it may
-    /// be lower by the time the caller looks.
+    /// (only with [`Consumer::set_release_group`]); the consumer may be popping concurrently,
+    /// so it may be lower by the time the caller looks.
     #[must_use]
     pub fn len(&self) -> usize {
         // Acquire: pairs with the consumer's Release store of `head`; only a count is derived.
@@ -400,11 +404,15 @@ impl<T: Copy> Producer<T> {
         }
         // One copy of the slots' address and mask for the whole batch (see `SlotView`).
         let slots = self.shared.slots.view();
-        for (offset, item) in items[..count].iter().enumerate() {
+        let mut done = 0;
+        while done < count {
             // SAFETY: `self.shared` keeps the slots alive through the loop.
-            let slot = unsafe { slots.at(self.tail.wrapping_add(offset)) };
-            // SAFETY: offset < count ≤ room, so the slot is free.
-            unsafe { write_slot(slot, *item) };
+            let run = unsafe { slots.run(self.tail.wrapping_add(done), count - done) };
+            for (slot, item) in run.iter().zip(&items[done..count]) {
+                // SAFETY: the slot's position is below tail + count ≤ tail + room: free.
+                unsafe { write_slot(slot, *item) };
+            }
+            done += run.len();
         }
         self.publish(count);
         count
@@ -522,6 +530,11 @@ impl<T> Consumer<T> {
         // SAFETY: available() ≥ 1, so the slot at `head` holds an unread item.
         let value = unsafe { read_slot(self.slot(0)) };
         self.head = self.head.wrapping_add(1);
+        // A consumer that lags behind loads its next blocks early (slots.rs, "Block order").
+        let view = self.shared.slots.view();
+        if let Some(position) = view.block_to_prefetch(self.head, self.cached_tail) {
+            crate::hint::prefetch(self.shared.slot(position));
+        }
         if self.release_every == 1 {
             // Eager (the default): exactly one Release store per pop, nothing else.
             // Release: pairs with the producer's Acquire load of `head` (see `store_head`).
@@ -649,9 +662,10 @@ impl<T> Consumer<T> {
         let remaining = self.available(max).min(max);
         Drain {
             slots: self.shared.slots.view(),
+            run: [].iter(),
+            first: self.head,
             consumer: self,
             remaining,
-            taken: 0,
         }
     }
 }
@@ -667,11 +681,21 @@ impl<T: Copy> Consumer<T> {
         }
         // One copy of the slots' address and mask for the whole batch (see `SlotView`).
         let slots = self.shared.slots.view();
-        for (offset, out) in out[..count].iter_mut().enumerate() {
+        let mut done = 0;
+        while done < count {
+            let position = self.head.wrapping_add(done);
+            if let Some(ahead) = slots.block_to_prefetch(position, self.cached_tail) {
+                // SAFETY: `self.shared` keeps the slots alive.
+                crate::hint::prefetch(unsafe { slots.at(ahead) });
+            }
             // SAFETY: `self.shared` keeps the slots alive through the loop.
-            let slot = unsafe { slots.at(self.head.wrapping_add(offset)) };
-            // SAFETY: offset < count ≤ available, so the slot holds an unread item.
-            *out = unsafe { read_slot(slot) };
+            let run = unsafe { slots.run(position, count - done) };
+            for (slot, out) in run.iter().zip(&mut out[done..count]) {
+                // SAFETY: the slot's position is below head + count ≤ head + available: an
+                // unread item.
+                *out = unsafe { read_slot(slot) };
+            }
+            done += run.len();
         }
         self.release(count);
         count
@@ -707,10 +731,13 @@ pub struct Drain<'a, T> {
     consumer: &'a mut Consumer<T>,
     /// The consumer's slots, copied once for the batch (see `SlotView`).
     slots: SlotView<T>,
-    /// Items still available to this batch.
+    /// The slots next to each other in the array that the batch is reading now, from the
+    /// consumer's `head` on.
+    run: std::slice::Iter<'a, Slot<T>>,
+    /// Items available to this batch beyond those in `run`.
     remaining: usize,
-    /// Items taken since the last publication.
-    taken: usize,
+    /// The consumer's `head` when the drain began: it has taken items if `head` moved since.
+    first: usize,
 }
 
 impl<T> Iterator for Drain<'_, T> {
@@ -718,23 +745,45 @@ impl<T> Iterator for Drain<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        if self.remaining == 0 {
-            return None;
-        }
-        // SAFETY: the view is of the borrowed consumer's slots, which its `shared` keeps alive.
-        let slot = unsafe { self.slots.at(self.consumer.head) };
-        // SAFETY: `remaining` counts unread items from `head` on (checked by `available(..)` when
-        // the drain began; the producer only adds items).
+        let slot = match self.run.next() {
+            Some(slot) => slot,
+            None => self.next_run()?,
+        };
+        // SAFETY: `run` holds the slots of the positions from `head` on, unread items (checked
+        // by `available(..)` when the drain began; the producer only adds items).
         let value = unsafe { read_slot(slot) };
         // Advance the local head only; the shared one is published once, on drop.
         self.consumer.head = self.consumer.head.wrapping_add(1);
-        self.remaining -= 1;
-        self.taken += 1;
         Some(value)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
+        let left = self.remaining + self.run.len();
+        (left, Some(left))
+    }
+}
+
+impl<'a, T> Drain<'a, T> {
+    /// Moves the next run of slots (from the consumer's `head`) into `run` and returns its
+    /// first slot; `None` when the batch is done.
+    #[inline]
+    fn next_run(&mut self) -> Option<&'a Slot<T>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let head = self.consumer.head;
+        if let Some(ahead) = self
+            .slots
+            .block_to_prefetch(head, self.consumer.cached_tail)
+        {
+            // SAFETY: the view is of the borrowed consumer's slots, which its `shared` keeps
+            // alive.
+            crate::hint::prefetch(unsafe { self.slots.at(ahead) });
+        }
+        // SAFETY: as above, for the whole borrow 'a.
+        self.run = unsafe { self.slots.run(head, self.remaining) }.iter();
+        self.remaining -= self.run.len();
+        self.run.next()
     }
 }
 
@@ -742,7 +791,7 @@ impl<T> ExactSizeIterator for Drain<'_, T> {}
 
 impl<T> Drop for Drain<'_, T> {
     fn drop(&mut self) {
-        if self.taken != 0 {
+        if self.consumer.head != self.first {
             // Publishes the batch (and anything `pop` left pending) with one Release store.
             self.consumer.store_head();
         }

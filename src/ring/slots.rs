@@ -1,4 +1,5 @@
-//! The ring's slot array, allocated on a cache-line boundary.
+//! The ring's slot array, allocated on a 128-byte boundary, its 128-byte blocks visited out of
+//! order.
 //!
 //! The allocator aligns a `Box<[T]>` or a `Vec<T>` to `align_of::<T>()` only (glibc hands out
 //! 16-byte aligned blocks), so rtrb's slot array starts 0, 16, 32 or 48 bytes past a cache line,
@@ -10,7 +11,37 @@
 //! consumer reading every word): 0.63–0.75× the aligned throughput at 16 or 48 bytes past,
 //! 0.83–0.99× at 32, in 5 runs on a 2-core Zen 4 guest (perf/README.md).
 //!
-//! Costs: nothing per operation; the allocator may keep up to a line of slack to align it.
+//! # Block order
+//!
+//! Positions map onto the slots one 128-byte block (two cache lines) at a time: the positions
+//! of a block keep their order in it, but consecutive blocks are scattered: block `k` of the
+//! ring lives at block `37 k mod blocks` of the array. In plain address order the consumer of a
+//! near-empty ring reads one line after the other, and this core's (Zen 4) prefetchers pull the
+//! next line into the consumer's cache just as the producer starts writing it, so the producer
+//! must take it back. `compare -- ring-phase` files each round trip (a `u64` there and back,
+//! capacity 1024, two pinned threads) under its position in the line: in rtrb's plain order
+//! the first item of a line took 134–137 ns on average against 88–93 ns for the other seven,
+//! and 14–15 % of those first items took twice the median or more; in block order the first
+//! item of a block took 114 ns (3.5 %) and the first of its second line 118 ns (6.5 %)
+//! (perf/README.md, 2026-12-05). Scattering single lines did better still on round trips but
+//! halved batch throughput: the adjacent-line prefetcher fetches a line's 128-byte-aligned
+//! partner with it, which then belonged to a far part of the ring that the other side was
+//! using. Scattering pairs keeps both partners on one side.
+//!
+//! The order is a bijection on each power-of-two ring (multiplying by an odd number is
+//! invertible modulo a power of two), so nothing else changes. Only slots whose size is a power
+//! of two are reordered (a block then holds whole slots, or a slot whole blocks); others keep
+//! the plain order, as does a ring of at most four blocks (37 ≡ 1 mod 4).
+//!
+//! A consumer that lags behind used to stream through lines the prefetchers fetched ahead of it;
+//! in block order they cannot see the next block, so `pop` and the batches prefetch it
+//! themselves, [`BLOCKS_AHEAD`] blocks on, once it is wholly published (a prefetch of a block
+//! the producer may still be writing would pull it away from the producer).
+//!
+//! Costs: an `and`, a multiply (two `lea`), an `or` and an `and` per slot address, computed from
+//! the handle's own counter while the other side's counter loads; one branch per `pop` and a
+//! prefetch per block when the ring is not near empty; the allocator may keep up to 127 bytes
+//! of slack to align the array.
 
 use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::mem::MaybeUninit;
@@ -22,11 +53,21 @@ use crate::sync::UnsafeCell;
 /// One slot: an item or nothing, shared between the two ends.
 pub(super) type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
-/// Bytes in a cache line on x86-64 and most aarch64 cores (Apple's have 128: there an array on a
-/// 64-byte boundary still keeps a 64-byte item inside one line).
-const CACHE_LINE: usize = 64;
+/// Bytes in the unit the ring scatters: two cache lines on x86-64 and most aarch64 cores (the
+/// pair an adjacent-line prefetcher fetches together; Apple's cores have 128-byte lines). The
+/// array starts on such a boundary, so a 64-byte item never straddles two lines either.
+const BLOCK: usize = 128;
 
-/// `len` empty slots, the first on a cache-line boundary. Owns its allocation; dropping it
+/// The ring's block `k` lives at array block `37 k` modulo the block count: odd, so a
+/// bijection, and far enough (37 blocks, 4.7 KB) that no next-line or adjacent-line prefetch
+/// of one block touches the next.
+const BLOCK_STRIDE: usize = 37;
+
+/// How far ahead, in blocks, `pop` and the batches prefetch a ring they lag behind
+/// ([`SlotView::block_to_prefetch`]).
+const BLOCKS_AHEAD: usize = 2;
+
+/// `len` empty slots, the first on a 128-byte boundary. Owns its allocation; dropping it
 /// drops the slots' cells (not the items: the ring drops those it knows to be initialised).
 pub(super) struct Slots<T> {
     first: NonNull<Slot<T>>,
@@ -38,10 +79,14 @@ impl<T> Slots<T> {
     ///
     /// # Panics
     ///
-    /// If `len` is 0 (a ring has at least one slot, and [`SlotView`] relies on it) or the
-    /// array's size overflows `isize`; aborts (`handle_alloc_error`) if the allocation fails.
+    /// If `len` is not a power of two (so not 0: [`SlotView`]'s mask and block order rely on
+    /// both) or the array's size overflows `isize`; aborts (`handle_alloc_error`) if the
+    /// allocation fails.
     pub(super) fn new(len: usize) -> Slots<T> {
-        assert!(len > 0, "a ring needs at least one slot");
+        assert!(
+            len.is_power_of_two(),
+            "ring slots come in a power of two, at least one"
+        );
         let layout = Self::layout(len);
         let first = if layout.size() == 0 {
             // Zero-sized slots (or none): no memory, any well-aligned non-null pointer will do.
@@ -69,7 +114,7 @@ impl<T> Slots<T> {
 
     fn layout(len: usize) -> Layout {
         Layout::array::<Slot<T>>(len)
-            .and_then(|layout| layout.align_to(CACHE_LINE))
+            .and_then(|layout| layout.align_to(BLOCK))
             .expect("ring slot array overflows isize")
     }
 
@@ -103,6 +148,78 @@ impl<T> Clone for SlotView<T> {
 impl<T> Copy for SlotView<T> {}
 
 impl<T> SlotView<T> {
+    /// Slots per block, as a shift (`0` for a slot of a block or more), when a slot's size is a
+    /// power of two; `None` (plain order) otherwise.
+    const BLOCK_SHIFT: Option<u32> = {
+        let size = size_of::<Slot<T>>();
+        if size == 0 || !size.is_power_of_two() {
+            None
+        } else if size >= BLOCK {
+            Some(0)
+        } else {
+            Some((BLOCK / size).trailing_zeros())
+        }
+    };
+
+    /// The array index of `position` (a `head` or `tail` value: it wraps onto the array), in
+    /// the module's block order; always `≤ mask`.
+    #[inline(always)]
+    fn index(self, position: usize) -> usize {
+        let Some(shift) = Self::BLOCK_SHIFT else {
+            return position & self.mask;
+        };
+        let within_block = (1 << shift) - 1;
+        // A block's first position times the stride stays a multiple of the block's slot
+        // count, so the position within the block fills the low bits untouched; in a ring
+        // shorter than a block, `mask ≤ within_block` and this is `position & mask`.
+        let block_start = (position & !within_block).wrapping_mul(BLOCK_STRIDE);
+        (block_start | (position & within_block)) & self.mask
+    }
+
+    /// The position whose block a consumer that has just reached `head` should start loading:
+    /// [`BLOCKS_AHEAD`] blocks on, when `head` starts a block and that block is wholly published
+    /// (below `published`, the consumer's cached `tail`). `None` otherwise: mid-block, in the
+    /// plain order (the hardware prefetchers follow it), or when that block may still be being
+    /// written, where a prefetch would pull it away from the producer.
+    #[inline(always)]
+    pub(super) fn block_to_prefetch(self, head: usize, published: usize) -> Option<usize> {
+        let shift = Self::BLOCK_SHIFT?;
+        let per_block = 1usize << shift;
+        let ahead = per_block * BLOCKS_AHEAD;
+        (head & (per_block - 1) == 0 && published.wrapping_sub(head) >= ahead + per_block)
+            .then(|| head.wrapping_add(ahead))
+    }
+
+    /// The slots of `position` and of the positions after it, up to `wanted` of them, that lie
+    /// next to each other in the array: to the end of `position`'s block in the block order, to
+    /// the end of the array in the plain one. At least one slot when `wanted ≥ 1`. A batch
+    /// walks these runs, so that it computes one address per block and copies in a tight loop.
+    ///
+    /// # Safety
+    ///
+    /// The [`Slots`] this view was taken from must outlive `'a`.
+    #[inline(always)]
+    pub(super) unsafe fn run<'a>(self, position: usize, wanted: usize) -> &'a [Slot<T>] {
+        let len = self.mask + 1;
+        let stretch = match Self::BLOCK_SHIFT {
+            // Within a block (or the whole array, when it is shorter than a block).
+            Some(shift) => {
+                let per_block = (1 << shift).min(len);
+                per_block - (position & (per_block - 1))
+            }
+            None => len - (position & self.mask),
+        };
+        // SAFETY: the slots `index(position) ..` + `stretch` share `position`'s block (or run to
+        // the array's end), so they are inside the array, initialised by `new`, and the caller
+        // guarantees the array outlives 'a.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.first.add(self.index(position)).as_ptr(),
+                stretch.min(wanted),
+            )
+        }
+    }
+
     /// The slot of `position` (a `head` or `tail` value: it wraps onto the array).
     ///
     /// # Safety
@@ -110,10 +227,10 @@ impl<T> SlotView<T> {
     /// The [`Slots`] this view was taken from must outlive `'a`.
     #[inline(always)]
     pub(super) unsafe fn at<'a>(self, position: usize) -> &'a Slot<T> {
-        // SAFETY: `position & mask ≤ mask = len − 1` (`new` refused `len == 0`), so the slot
-        // is inside the array, whose cells `new` initialised and which the caller guarantees
-        // outlives 'a (zero-sized slots: `add` moves no bytes from the aligned `first`).
-        unsafe { self.first.add(position & self.mask).as_ref() }
+        // SAFETY: `index ≤ mask = len − 1` (`new` took only a power of two), so the slot is inside
+        // the array, whose cells `new` initialised and which the caller guarantees outlives 'a
+        // (zero-sized slots: `add` moves no bytes from the aligned `first`).
+        unsafe { self.first.add(self.index(position)).as_ref() }
     }
 }
 
@@ -145,14 +262,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_slot_starts_a_cache_line() {
-        for len in [1, 2, 3, 1024] {
+    fn the_first_slot_starts_a_block() {
+        for len in [1, 2, 4, 1024] {
             assert_eq!(
-                Slots::<[u64; 8]>::new(len).view().first.as_ptr().addr() % CACHE_LINE,
+                Slots::<[u64; 8]>::new(len).view().first.as_ptr().addr() % BLOCK,
                 0
             );
             assert_eq!(
-                Slots::<u8>::new(len).view().first.as_ptr().addr() % CACHE_LINE,
+                Slots::<u8>::new(len).view().first.as_ptr().addr() % BLOCK,
                 0
             );
             assert_eq!(Slots::<[u8; 24]>::new(len).len(), len);
@@ -161,8 +278,123 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "at least one slot")]
+    #[should_panic(expected = "power of two")]
     fn no_slots_is_refused() {
         let _ = Slots::<u64>::new(0);
+    }
+
+    #[test]
+    #[should_panic(expected = "power of two")]
+    fn a_length_that_is_not_a_power_of_two_is_refused() {
+        let _ = Slots::<u64>::new(24);
+    }
+
+    /// Every position of one lap maps to a different slot, inside the array.
+    fn assert_one_lap_is_a_permutation<T>(len: usize) {
+        let slots = Slots::<T>::new(len);
+        let view = slots.view();
+        let mut seen = vec![false; len];
+        for position in len * 5..len * 6 {
+            let index = view.index(position);
+            assert!(
+                index < len,
+                "{len} slots: position {position} went to {index}"
+            );
+            assert!(!seen[index], "{len} slots: two positions went to {index}");
+            seen[index] = true;
+        }
+    }
+
+    #[test]
+    fn the_line_order_is_a_permutation_for_every_slot_size_and_length() {
+        for shift in 0..=14 {
+            let len = 1 << shift;
+            assert_one_lap_is_a_permutation::<u8>(len);
+            assert_one_lap_is_a_permutation::<u16>(len);
+            assert_one_lap_is_a_permutation::<u64>(len);
+            assert_one_lap_is_a_permutation::<[u64; 8]>(len);
+            assert_one_lap_is_a_permutation::<[u64; 32]>(len);
+            assert_one_lap_is_a_permutation::<[u8; 24]>(len);
+            assert_one_lap_is_a_permutation::<()>(len);
+        }
+    }
+
+    /// Runs cover one lap in order: each run's slots are those of its positions.
+    fn assert_runs_follow_positions<T>(len: usize, start: usize, wanted: usize) {
+        let slots = Slots::<T>::new(len);
+        let view = slots.view();
+        let mut position = start;
+        let end = start + wanted;
+        while position < end {
+            // SAFETY: `slots` outlives the run.
+            let run = unsafe { view.run(position, end - position) };
+            assert!(!run.is_empty() && run.len() <= end - position);
+            for (offset, slot) in run.iter().enumerate() {
+                // SAFETY: as above.
+                let expected = unsafe { view.at(position + offset) };
+                assert!(
+                    std::ptr::eq(slot, expected),
+                    "{len} slots, position {position}"
+                );
+            }
+            position += run.len();
+        }
+    }
+
+    #[test]
+    fn runs_hold_the_slots_of_consecutive_positions() {
+        for len in [1, 2, 4, 8, 16, 1024] {
+            for (start, wanted) in [(0, len), (3, len), (len - 1, 2), (5 * len + 7, 3 * len)] {
+                assert_runs_follow_positions::<u8>(len, start, wanted);
+                assert_runs_follow_positions::<u64>(len, start, wanted);
+                assert_runs_follow_positions::<[u64; 8]>(len, start, wanted);
+                assert_runs_follow_positions::<[u8; 24]>(len, start, wanted);
+                assert_runs_follow_positions::<()>(len, start, wanted);
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_keeps_its_slots_in_order_and_the_next_block_is_far_away() {
+        let slots = Slots::<u64>::new(1024);
+        let view = slots.view();
+        // 16 `u64` slots to a 128-byte block.
+        let second_block: Vec<usize> = (16..32).map(|position| view.index(position)).collect();
+        let start = second_block[0];
+        assert_eq!(start % 16, 0);
+        assert_eq!(second_block, (start..start + 16).collect::<Vec<_>>());
+        let third_block = view.index(32);
+        assert!(
+            third_block.abs_diff(start) > 32,
+            "block 3 lands next to block 2"
+        );
+        // A block of 64-byte slots holds two of them; a 256-byte slot is a block of its own.
+        let view = Slots::<[u64; 8]>::new(64).view();
+        assert_eq!(view.index(3), view.index(2) + 1);
+        assert!(view.index(4).abs_diff(view.index(2)) > 2);
+        assert!(Slots::<[u64; 32]>::new(64).view().index(1) > 2);
+        // Plain order where a slot's size is not a power of two, and within one block.
+        assert_eq!(Slots::<[u8; 24]>::new(64).view().index(3 + 64), 3);
+        assert_eq!(Slots::<u64>::new(8).view().index(13), 5);
+    }
+
+    #[test]
+    fn only_a_wholly_published_block_ahead_is_prefetched() {
+        let slots = Slots::<u64>::new(1024);
+        let view = slots.view();
+        // At a block's start, two blocks (32 slots) on, once all of that block is published.
+        assert_eq!(view.block_to_prefetch(64, 64 + 48), Some(96));
+        assert_eq!(view.block_to_prefetch(64, 64 + 47), None);
+        assert_eq!(view.block_to_prefetch(65, 65 + 100), None);
+        // Counters wrap.
+        assert_eq!(
+            view.block_to_prefetch(0usize.wrapping_sub(16), 48),
+            Some(16)
+        );
+        // Plain order: the hardware prefetchers follow it.
+        assert_eq!(
+            Slots::<[u8; 24]>::new(64).view().block_to_prefetch(0, 64),
+            None
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! `cargo run --release -p liqcore-tools --bin compare -- <ring|ring-align|book|mark|scan|e2e|all>`
+//! `cargo run --release -p liqcore-tools --bin compare -- <ring|ring-align|ring-phase|book|mark|scan|e2e|all>`
 
 use liqcore_tools::{compare, machine};
 
@@ -8,9 +8,10 @@ fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".to_string());
     let all = what == "all";
     let mut ran = false;
-    let runs: [(&str, fn()); 6] = [
+    let runs: [(&str, fn()); 7] = [
         ("ring", compare::ring::run),
         ("ring-align", compare::ring_align::run),
+        ("ring-phase", compare::ring_phase::run),
         ("book", compare::book::run),
         ("mark", compare::mark::run),
         ("scan", compare::scan::run),
@@ -24,7 +25,7 @@ fn main() {
         }
     }
     if !ran {
-        eprintln!("usage: compare <ring|ring-align|book|mark|scan|e2e|all>");
+        eprintln!("usage: compare <ring|ring-align|ring-phase|book|mark|scan|e2e|all>");
         std::process::exit(2);
     }
 }

@@ -5,4 +5,5 @@ pub mod e2e;
 pub mod mark;
 pub mod ring;
 pub mod ring_align;
+pub mod ring_phase;
 pub mod scan;

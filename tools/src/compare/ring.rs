@@ -62,7 +62,7 @@ pub(crate) fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// An item the benchmark moves: made from and checked against a sequence number.
-trait Item: Copy + Send + Default + 'static {
+pub(crate) trait Item: Copy + Send + Default + 'static {
     fn make(sequence: u64) -> Self;
     fn sequence(&self) -> u64;
 }
@@ -94,7 +94,7 @@ impl Item for Msg64 {
 }
 
 /// The sending half of a queue under test; `try_send` returns `false` when full.
-trait Tx<T: Copy>: Send + 'static {
+pub(crate) trait Tx<T: Copy>: Send + 'static {
     fn try_send(&mut self, item: T) -> bool;
     /// Sends as many of `items` as fit; returns how many (the batch variant).
     fn try_send_many(&mut self, items: &[T]) -> usize {
@@ -108,7 +108,7 @@ trait Tx<T: Copy>: Send + 'static {
 
 /// The receiving half of a queue under test; hands what it takes in one go to `f` (one call
 /// per batch, so a batch is checked in a monomorphic loop) and returns how many (0 when empty).
-trait Rx<T: Copy>: Send + 'static {
+pub(crate) trait Rx<T: Copy>: Send + 'static {
     fn try_recv_with(&mut self, f: &mut dyn FnMut(&[T])) -> usize;
 }
 
@@ -126,8 +126,8 @@ fn hand_over<T: Copy>(item: Option<T>, f: &mut dyn FnMut(&[T])) -> usize {
 
 // --- liqcore -------------------------------------------------------------------------------
 
-struct LiqTx<T>(liqcore::ring::Producer<T>);
-struct LiqRx<T>(liqcore::ring::Consumer<T>);
+pub(crate) struct LiqTx<T>(liqcore::ring::Producer<T>);
+pub(crate) struct LiqRx<T>(liqcore::ring::Consumer<T>);
 
 impl<T: Item> Tx<T> for LiqTx<T> {
     #[inline(always)]
@@ -161,7 +161,7 @@ impl<T: Item> Rx<T> for LiqBatchRx<T> {
     }
 }
 
-fn liqcore_pair<T: Item>() -> (LiqTx<T>, LiqRx<T>) {
+pub(crate) fn liqcore_pair<T: Item>() -> (LiqTx<T>, LiqRx<T>) {
     let (tx, rx) = liqcore::ring::channel(CAPACITY);
     (LiqTx(tx), LiqRx(rx))
 }
@@ -182,8 +182,8 @@ fn liqcore_batch_pair<T: Item>() -> (LiqTx<T>, LiqBatchRx<T>) {
 
 // --- rtrb ----------------------------------------------------------------------------------
 
-struct RtrbTx<T>(rtrb::Producer<T>);
-struct RtrbRx<T>(rtrb::Consumer<T>);
+pub(crate) struct RtrbTx<T>(rtrb::Producer<T>);
+pub(crate) struct RtrbRx<T>(rtrb::Consumer<T>);
 
 impl<T: Item> Tx<T> for RtrbTx<T> {
     #[inline(always)]
@@ -199,7 +199,7 @@ impl<T: Item> Rx<T> for RtrbRx<T> {
     }
 }
 
-fn rtrb_pair<T: Item>() -> (RtrbTx<T>, RtrbRx<T>) {
+pub(crate) fn rtrb_pair<T: Item>() -> (RtrbTx<T>, RtrbRx<T>) {
     let (tx, rx) = rtrb::RingBuffer::new(CAPACITY);
     (RtrbTx(tx), RtrbRx(rx))
 }
@@ -423,12 +423,13 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 /// Ping-pongs a `u64` through two queues: this thread (first core) sends on `there` and waits
-/// on `back`; an echo thread (second core) returns each item.
-fn round_trip<S1, R1, S2, R2>(
+/// on `back`; an echo thread (second core) returns each item. Hands each timed round trip to
+/// `record` as (position in the queues, nanoseconds), after the round trip is over.
+pub(crate) fn round_trip<S1, R1, S2, R2>(
     there: (S1, R1),
     back: (S2, R2),
     samples: u64,
-    histogram: &mut Histogram<u64>,
+    record: &mut dyn FnMut(u64, u64),
 ) where
     S1: Tx<u64>,
     R1: Rx<u64>,
@@ -480,7 +481,7 @@ fn round_trip<S1, R1, S2, R2>(
         let received = clock.raw();
         assert_eq!(got, Some(sequence), "round trip returned the wrong item");
         if sequence >= warmup {
-            histogram.saturating_record(clock.delta_as_nanos(sent, received));
+            record(sequence, clock.delta_as_nanos(sent, received));
         }
     }
     let ends = echo.join().expect("echo thread panicked");
@@ -578,7 +579,11 @@ where
             throughput_once(tx, rx, items, batch)
         })),
         rtt_run: make_rtt.map(|make| -> RoundTripRun {
-            Box::new(move |samples, histogram| round_trip(make(), make(), samples, histogram))
+            Box::new(move |samples, histogram| {
+                round_trip(make(), make(), samples, &mut |_, nanos| {
+                    histogram.saturating_record(nanos);
+                });
+            })
         }),
     }
 }
