@@ -55,6 +55,19 @@ fn two_threads_move_every_item_once_in_order() {
     let mut checksum = 0u64;
     let mut out = [0u64; 128];
     loop {
+        // Alternate `drain` and `pop_into`, so both batch reads meet a concurrent producer.
+        if (expected / 1000).is_multiple_of(3) {
+            let mut drained = 0;
+            for value in consumer.drain(out.len()) {
+                assert_eq!(value, expected, "sequence broken");
+                checksum = checksum.wrapping_add(value);
+                expected += 1;
+                drained += 1;
+            }
+            if drained != 0 {
+                continue;
+            }
+        }
         let count = consumer.pop_into(&mut out);
         if count == 0 {
             match consumer.pop_wait(&mut wait) {
@@ -254,10 +267,15 @@ fn laps_in_order<T: Copy + PartialEq + std::fmt::Debug>(make: impl Fn(u64) -> T)
                 }
             }
             1 => {
-                for value in consumer.drain(size as usize / 3 + 5) {
+                let mut drain = consumer.drain(size as usize / 3 + 5);
+                let mut left = drain.len();
+                while let Some(value) = drain.next() {
                     assert_eq!(value, make(popped));
                     popped += 1;
+                    left -= 1;
+                    assert_eq!(drain.len(), left);
                 }
+                assert_eq!(left, 0);
             }
             _ => {
                 while let Ok(value) = consumer.pop() {
@@ -277,6 +295,7 @@ fn items_of_every_size_keep_their_order_over_many_laps() {
     laps_in_order(|n| n);
     laps_in_order(|n| [n; 8]);
     laps_in_order(|n| [n; 16]);
+    laps_in_order(|n| [n; 32]);
     laps_in_order(|n| [n as u8; 24]);
 }
 
@@ -308,6 +327,50 @@ impl Drop for Counted {
     fn drop(&mut self) {
         self.drops.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+#[test]
+fn leftovers_in_scattered_blocks_are_dropped_exactly_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let make = |value| Counted {
+        value,
+        drops: Arc::clone(&drops),
+    };
+    // 16-byte items, 8 to a 128-byte block: 16 blocks, visited in the scattered order.
+    let (mut producer, mut consumer) = channel::<Counted>(128);
+    let mut next = 0u64;
+    // Three laps and a bit, so that what is left straddles blocks and the array's end.
+    for _ in 0..(3 * 128 + 50) {
+        producer.push(make(next)).unwrap();
+        assert_eq!(consumer.pop().unwrap().value, next);
+        next += 1;
+    }
+    for _ in 0..100 {
+        producer.push(make(next)).unwrap();
+        next += 1;
+    }
+    let dropped_so_far = 3 * 128 + 50;
+    assert_eq!(drops.load(Ordering::Relaxed), dropped_so_far);
+    // A drain that crosses two block boundaries, then is forgotten mid-block: the 21 items it
+    // handed out are not the ring's any more, the rest stay in it.
+    let first_left = next - 100;
+    let mut drain = consumer.drain(50);
+    assert_eq!(drain.len(), 50);
+    let mut handed_out = Vec::new();
+    for offset in 0..21 {
+        let item = drain.next().unwrap();
+        assert_eq!(item.value, first_left + offset);
+        assert_eq!(drain.len(), 50 - 1 - offset as usize);
+        handed_out.push(item);
+    }
+    std::mem::forget(drain);
+    drop(handed_out);
+    assert_eq!(drops.load(Ordering::Relaxed), dropped_so_far + 21);
+    assert_eq!(consumer.len(), 79);
+    assert_eq!(consumer.pop().unwrap().value, first_left + 21);
+    drop(producer);
+    drop(consumer);
+    assert_eq!(drops.load(Ordering::Relaxed), dropped_so_far + 100);
 }
 
 #[test]

@@ -59,8 +59,9 @@ pub(super) type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 const BLOCK: usize = 128;
 
 /// The ring's block `k` lives at array block `37 k` modulo the block count: odd, so a
-/// bijection, and far enough (37 blocks, 4.7 KB) that no next-line or adjacent-line prefetch
-/// of one block touches the next.
+/// bijection. Consecutive blocks land 37 blocks (4.7 KB) apart in a ring of 64 blocks or more,
+/// 5 blocks apart in one of 8 to 32 (37 mod 8, 16 or 32): never next to each other, so no
+/// next-line or adjacent-line prefetch of one block touches the next.
 const BLOCK_STRIDE: usize = 37;
 
 /// How far ahead, in blocks, `pop` and the batches prefetch a ring they lag behind
@@ -180,7 +181,8 @@ impl<T> SlotView<T> {
     /// [`BLOCKS_AHEAD`] blocks on, when `head` starts a block and that block is wholly published
     /// (below `published`, the consumer's cached `tail`). `None` otherwise: mid-block, in the
     /// plain order (the hardware prefetchers follow it), or when that block may still be being
-    /// written, where a prefetch would pull it away from the producer.
+    /// written, where a prefetch would pull it away from the producer. (A ring of three or four
+    /// blocks is in plain order in effect, 37 ≡ 1 mod 4, and still prefetches: harmless.)
     #[inline(always)]
     pub(super) fn block_to_prefetch(self, head: usize, published: usize) -> Option<usize> {
         let shift = Self::BLOCK_SHIFT?;
@@ -306,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn the_line_order_is_a_permutation_for_every_slot_size_and_length() {
+    fn the_block_order_is_a_permutation_for_every_slot_size_and_length() {
         for shift in 0..=14 {
             let len = 1 << shift;
             assert_one_lap_is_a_permutation::<u8>(len);
@@ -319,32 +321,40 @@ mod tests {
         }
     }
 
-    /// Runs cover one lap in order: each run's slots are those of its positions.
+    /// Runs cover `wanted` positions from `start` (wrapping past `usize::MAX` if need be) in
+    /// order: each run's slots are those of its positions.
     fn assert_runs_follow_positions<T>(len: usize, start: usize, wanted: usize) {
         let slots = Slots::<T>::new(len);
         let view = slots.view();
-        let mut position = start;
-        let end = start + wanted;
-        while position < end {
+        let mut done = 0;
+        while done < wanted {
+            let position = start.wrapping_add(done);
             // SAFETY: `slots` outlives the run.
-            let run = unsafe { view.run(position, end - position) };
-            assert!(!run.is_empty() && run.len() <= end - position);
+            let run = unsafe { view.run(position, wanted - done) };
+            assert!(!run.is_empty() && run.len() <= wanted - done);
             for (offset, slot) in run.iter().enumerate() {
-                // SAFETY: as above.
-                let expected = unsafe { view.at(position + offset) };
+                // SAFETY: `slots` outlives the slot.
+                let expected = unsafe { view.at(position.wrapping_add(offset)) };
                 assert!(
                     std::ptr::eq(slot, expected),
                     "{len} slots, position {position}"
                 );
             }
-            position += run.len();
+            done += run.len();
         }
     }
 
     #[test]
     fn runs_hold_the_slots_of_consecutive_positions() {
         for len in [1, 2, 4, 8, 16, 1024] {
-            for (start, wanted) in [(0, len), (3, len), (len - 1, 2), (5 * len + 7, 3 * len)] {
+            let near_the_wrap = usize::MAX - len / 2 - 3;
+            for (start, wanted) in [
+                (0, len),
+                (3, len),
+                (len - 1, 2),
+                (5 * len + 7, 3 * len),
+                (near_the_wrap, 2 * len),
+            ] {
                 assert_runs_follow_positions::<u8>(len, start, wanted);
                 assert_runs_follow_positions::<u64>(len, start, wanted);
                 assert_runs_follow_positions::<[u64; 8]>(len, start, wanted);
@@ -369,13 +379,17 @@ mod tests {
             "block 3 lands next to block 2"
         );
         // A block of 64-byte slots holds two of them; a 256-byte slot is a block of its own.
-        let view = Slots::<[u64; 8]>::new(64).view();
+        let wide = Slots::<[u64; 8]>::new(64);
+        let view = wide.view();
         assert_eq!(view.index(3), view.index(2) + 1);
         assert!(view.index(4).abs_diff(view.index(2)) > 2);
-        assert!(Slots::<[u64; 32]>::new(64).view().index(1) > 2);
+        let big = Slots::<[u64; 32]>::new(64);
+        assert!(big.view().index(1) > 2);
         // Plain order where a slot's size is not a power of two, and within one block.
-        assert_eq!(Slots::<[u8; 24]>::new(64).view().index(3 + 64), 3);
-        assert_eq!(Slots::<u64>::new(8).view().index(13), 5);
+        let plain = Slots::<[u8; 24]>::new(64);
+        assert_eq!(plain.view().index(3 + 64), 3);
+        let short = Slots::<u64>::new(8);
+        assert_eq!(short.view().index(13), 5);
     }
 
     #[test]
@@ -392,9 +406,14 @@ mod tests {
             Some(16)
         );
         // Plain order: the hardware prefetchers follow it.
-        assert_eq!(
-            Slots::<[u8; 24]>::new(64).view().block_to_prefetch(0, 64),
-            None
-        );
+        let plain = Slots::<[u8; 24]>::new(64);
+        assert_eq!(plain.view().block_to_prefetch(0, 64), None);
+        // A 256-byte slot is a block of its own: two slots on.
+        let big = Slots::<[u64; 32]>::new(64);
+        assert_eq!(big.view().block_to_prefetch(5, 8), Some(7));
+        assert_eq!(big.view().block_to_prefetch(5, 7), None);
+        // A ring of fewer than three blocks never holds a wholly published block two on.
+        let short = Slots::<u64>::new(32);
+        assert!((0..64).all(|head| short.view().block_to_prefetch(head, head + 32).is_none()));
     }
 }
