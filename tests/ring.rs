@@ -329,13 +329,18 @@ impl Drop for Counted {
     }
 }
 
+/// Makes [`Counted`] items that count their drops in `drops`.
+fn counting(drops: &Arc<AtomicUsize>) -> impl Fn(u64) -> Counted + '_ {
+    move |value| Counted {
+        value,
+        drops: Arc::clone(drops),
+    }
+}
+
 #[test]
 fn leftovers_in_scattered_blocks_are_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let make = |value| Counted {
-        value,
-        drops: Arc::clone(&drops),
-    };
+    let make = counting(&drops);
     // 16-byte items, 8 to a 128-byte block: 16 blocks, visited in the scattered order.
     let (mut producer, mut consumer) = channel::<Counted>(128);
     let mut next = 0u64;
@@ -376,10 +381,7 @@ fn leftovers_in_scattered_blocks_are_dropped_exactly_once() {
 #[test]
 fn every_item_is_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let make = |value| Counted {
-        value,
-        drops: Arc::clone(&drops),
-    };
+    let make = counting(&drops);
     let (mut producer, mut consumer) = channel::<Counted>(8);
     // Wrap around a few times first, so leftover items straddle the end of the slots.
     for value in 0..13 {
