@@ -531,10 +531,13 @@ impl<T> Consumer<T> {
         let value = unsafe { read_slot(self.slot(0)) };
         self.head = self.head.wrapping_add(1);
         // A consumer that lags behind loads its next blocks early (slots.rs, "Block order").
-        let view = self.shared.slots.view();
-        if let Some(position) = view.block_to_prefetch(self.head, self.cached_tail) {
-            crate::hint::prefetch(self.shared.slot(position));
-        }
+        // SAFETY: `self.shared` keeps the slots alive.
+        unsafe {
+            self.shared
+                .slots
+                .view()
+                .prefetch_ahead(self.head, self.cached_tail)
+        };
         if self.release_every == 1 {
             // Eager (the default): exactly one Release store per pop, nothing else.
             // Release: pairs with the producer's Acquire load of `head` (see `store_head`).
@@ -684,10 +687,8 @@ impl<T: Copy> Consumer<T> {
         let mut done = 0;
         while done < count {
             let position = self.head.wrapping_add(done);
-            if let Some(ahead) = slots.block_to_prefetch(position, self.cached_tail) {
-                // SAFETY: `self.shared` keeps the slots alive.
-                crate::hint::prefetch(unsafe { slots.at(ahead) });
-            }
+            // SAFETY: `self.shared` keeps the slots alive.
+            unsafe { slots.prefetch_ahead(position, self.cached_tail) };
             // SAFETY: `self.shared` keeps the slots alive through the loop.
             let run = unsafe { slots.run(position, count - done) };
             for (slot, out) in run.iter().zip(&mut out[done..count]) {
@@ -772,14 +773,8 @@ impl<'a, T> Drain<'a, T> {
             return None;
         }
         let head = self.consumer.head;
-        if let Some(ahead) = self
-            .slots
-            .block_to_prefetch(head, self.consumer.cached_tail)
-        {
-            // SAFETY: the view is of the borrowed consumer's slots, which its `shared` keeps
-            // alive.
-            crate::hint::prefetch(unsafe { self.slots.at(ahead) });
-        }
+        // SAFETY: the view is of the borrowed consumer's slots, which its `shared` keeps alive.
+        unsafe { self.slots.prefetch_ahead(head, self.consumer.cached_tail) };
         // SAFETY: the borrowed consumer's `shared` keeps the slots alive for all of 'a.
         self.run = unsafe { self.slots.run(head, self.remaining) }.iter();
         self.remaining -= self.run.len();

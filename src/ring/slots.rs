@@ -192,6 +192,20 @@ impl<T> SlotView<T> {
             .then(|| head.wrapping_add(ahead))
     }
 
+    /// Starts loading the block [`SlotView::block_to_prefetch`] names for a consumer at `head`
+    /// whose cached `tail` is `published`, if it names one.
+    ///
+    /// # Safety
+    ///
+    /// The [`Slots`] this view was taken from must outlive the call.
+    #[inline(always)]
+    pub(super) unsafe fn prefetch_ahead(self, head: usize, published: usize) {
+        if let Some(position) = self.block_to_prefetch(head, published) {
+            // SAFETY: the caller guarantees the slots are alive.
+            crate::hint::prefetch(unsafe { self.at(position) });
+        }
+    }
+
     /// The slots of `position` and of the positions after it, up to `wanted` of them, that lie
     /// next to each other in the array: to the end of `position`'s block in the block order, to
     /// the end of the array in the plain one. At least one slot when `wanted ≥ 1`. A batch

@@ -16,15 +16,15 @@
 
 use hdrhistogram::Histogram;
 
-use super::ring::{env_or, liqcore_pair, round_trip, rtrb_pair};
+use super::ring::{env_or, liqcore_pair, new_histogram, round_trip, rtrb_pair};
 
 const DEFAULT_SAMPLES: u64 = 1_000_000;
 const DEFAULT_ROUNDS: usize = 40;
 /// Positions per 128-byte block of `u64` slots.
 const PHASES: usize = 16;
 
-/// Round trips filed by position: every sample in a histogram, and per position a sum and a
-/// count (for the mean) and the samples themselves (for the slow share, once the median is
+/// Round trips filed by position: every sample in a histogram (for the median and the 1 % cut)
+/// and, per position, the samples themselves (for its mean and slow share, once the median is
 /// known).
 struct Phases {
     all: Histogram<u64>,
@@ -34,7 +34,7 @@ struct Phases {
 impl Phases {
     fn new() -> Phases {
         Phases {
-            all: Histogram::new_with_bounds(1, 10_000_000_000, 3).expect("valid histogram bounds"),
+            all: new_histogram(),
             by_phase: vec![Vec::new(); PHASES],
         }
     }
