@@ -8,6 +8,9 @@
 //! messages early (`drain!`'s look-ahead), those misses overlap the work in between instead of
 //! stalling it (perf/e2e.md has the measured effect).
 //!
+//! The ring (`ring/slots.rs`) prefetches the blocks each side will use next, the producer's for
+//! writing (PREFETCHW, where CPUID says the core has it).
+//!
 //! # Cost
 //!
 //! One instruction per prefetch on x86_64, nothing elsewhere (other targets compile it away),
@@ -19,14 +22,55 @@
 /// Starts loading the cache line that holds `value` into the nearest cache level.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
+    prefetch_address(std::ptr::from_ref(value).cast());
+}
+
+/// Starts loading the cache line that holds `address` into the nearest cache level. Any
+/// address will do: a prefetch is never dereferenced and never faults.
+#[inline(always)]
+pub(crate) fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: PREFETCHT0 is a hint that never faults (the address is a live reference anyway)
-    // and SSE, which provides it, is part of the x86_64 baseline.
+    // SAFETY: PREFETCHT0 is a hint that never faults, whatever the address, and SSE, which
+    // provides it, is part of the x86_64 baseline.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            std::ptr::from_ref(value).cast(),
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
+}
+
+/// Whether this core has PREFETCHW (CPUID leaf 8000_0001h, ECX bit 8: AMD since the K6-2, Intel
+/// since Broadwell). Executes CPUID, which is slow (a trap in a virtual machine): ask once.
+pub(crate) fn can_prefetch_for_write() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__cpuid, __get_cpuid_max};
+        const EXTENDED_FEATURES: u32 = 0x8000_0001;
+        const PRFCHW: u32 = 1 << 8;
+        // Leaf 8000_0000h says which extended leaves the core has: ask for ours only then.
+        let (highest_extended, _) = __get_cpuid_max(0x8000_0000);
+        highest_extended >= EXTENDED_FEATURES && __cpuid(EXTENDED_FEATURES).ecx & PRFCHW != 0
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Starts taking the cache line that holds `address` for writing: it arrives exclusive, with
+/// every other core's copy invalidated, so that the store that follows finds it ready instead
+/// of waiting for that round of invalidations. Any address will do, as for
+/// [`prefetch_address`].
+#[inline(always)]
+pub(crate) fn prefetch_address_for_write(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHW is a hint that never faults and changes no memory, whatever the
+    // address; callers check `can_prefetch_for_write` first.
+    unsafe {
+        std::arch::asm!(
+            "prefetchw byte ptr [{address}]",
+            address = in(reg) address,
+            options(nostack, preserves_flags, readonly)
         );
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
