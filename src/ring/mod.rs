@@ -17,7 +17,7 @@
 //! core's prefetchers pulled the next line to the consumer just as the producer started
 //! writing it; block order took the round trip's mean from 0.99–1.03× rtrb's to 0.93–0.99×.
 //! Each side then prefetches the blocks it will use next, the producer for writing: that took
-//! single-item throughput from about rtrb's to 1.6–1.9× it.
+//! single-item throughput from about rtrb's to 1.7–2.0× it.
 //!
 //! Each handle keeps its own counter locally (it is the only writer) and a **cached** copy of
 //! the other side's counter. The cache can only be stale in the safe direction (the other side

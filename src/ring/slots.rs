@@ -42,15 +42,20 @@
 //!   when it starts a block and its cached `head` shows that block wholly free. Its lines
 //!   still sit in the consumer's cache from the last lap; without the claim, the first store
 //!   to each line waits for the consumer's copy to be invalidated, and on x86 the `tail` store
-//!   behind it cannot become visible before it does. With it, single-item throughput between
-//!   two pinned threads went from 1.01–1.08× rtrb's to 1.62–1.92×, and batch throughput up by
-//!   13–15 % (perf/README.md, 2026-12-05, second session). A block the consumer may still be
-//!   reading is never claimed: that would pull it away from the consumer.
+//!   behind it cannot become visible before it does. A block the consumer may still be reading
+//!   is never claimed: that would pull it away from the consumer.
 //! - **A consumer that lags behind loads its blocks early** ([`READ_AHEAD_BLOCKS`] on, both
 //!   lines), once a block is wholly published: a prefetch of a block the producer may still be
 //!   writing would pull it away from the producer. In plain order the prefetchers streamed
-//!   these lines for it. Four blocks and both lines did better than two blocks and one line
-//!   (1.84–1.92× rtrb against 1.62–1.68×); eight did no better than four.
+//!   these lines for it. Four blocks and both lines did better than two blocks and one line;
+//!   eight did no better than four.
+//!
+//! Measured (`compare -- ring`, two pinned threads, capacity 1024, 6 runs per build taking
+//! turns, perf/README.md, 2026-12-05 from 08:04): each run's paired single-item `u64` ratio to
+//! rtrb (the median of its rounds' own ratios) went from 0.95–1.17 (block order alone) to
+//! 1.11–1.96 with the producer's claim and 1.79–3.56 with the read-ahead too (medians 1.04,
+//! 1.49, 2.06); in a lab harness a `push_slice` that claims moved 256-item batches 13–15 %
+//! faster. The round trip did not change.
 //!
 //! Costs: an `and`, a multiply (two `lea`), an `or` and an `and` per slot address, computed from
 //! the handle's own counter while the other side's counter loads; one branch per `push` and per
