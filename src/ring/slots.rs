@@ -228,11 +228,19 @@ impl<T> SlotView<T> {
     /// four blocks never holds five, so never prefetches: it is in plain order in effect.)
     #[inline(always)]
     pub(super) fn block_to_prefetch(self, head: usize, published: usize) -> Option<usize> {
+        self.block_ahead(head, published, READ_AHEAD_BLOCKS)
+    }
+
+    /// The first position of the block `blocks` blocks after `position`'s, when `position`
+    /// starts a block (in block order) and all of that block lies below `end`; `None`
+    /// otherwise. What both sides prefetch, each with the end of what the other is done with.
+    #[inline(always)]
+    fn block_ahead(self, position: usize, end: usize, blocks: usize) -> Option<usize> {
         let shift = Self::BLOCK_SHIFT?;
         let per_block = 1usize << shift;
-        let ahead = per_block * READ_AHEAD_BLOCKS;
-        (head & (per_block - 1) == 0 && published.wrapping_sub(head) >= ahead + per_block)
-            .then(|| head.wrapping_add(ahead))
+        let ahead = per_block * blocks;
+        (position & (per_block - 1) == 0 && end.wrapping_sub(position) >= ahead + per_block)
+            .then(|| position.wrapping_add(ahead))
     }
 
     /// Slots in the array.
@@ -257,11 +265,7 @@ impl<T> SlotView<T> {
     /// reading that block, where taking it would pull it away from the consumer.
     #[inline(always)]
     pub(super) fn block_to_claim(self, tail: usize, free_end: usize) -> Option<usize> {
-        let shift = Self::BLOCK_SHIFT?;
-        let per_block = 1usize << shift;
-        let ahead = per_block * CLAIM_AHEAD_BLOCKS;
-        (tail & (per_block - 1) == 0 && free_end.wrapping_sub(tail) >= ahead + per_block)
-            .then(|| tail.wrapping_add(ahead))
+        self.block_ahead(tail, free_end, CLAIM_AHEAD_BLOCKS)
     }
 
     /// Starts taking the block [`SlotView::block_to_claim`] names for a producer at `tail`
