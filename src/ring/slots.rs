@@ -414,17 +414,39 @@ mod tests {
         }
     }
 
+    /// Prefetches never dereference, so positions past a short array's end (its second line)
+    /// and wrapped counters must not fault; this runs every path of both sides' prefetches.
+    fn prefetch_every_position<T>(len: usize) {
+        let slots = Slots::<T>::new(len);
+        let view = slots.view();
+        let laps = (0..4 * len).chain(usize::MAX - 4 * len..=usize::MAX);
+        for position in laps.step_by(len.div_ceil(256)) {
+            view.prefetch_ahead(position, position.wrapping_add(len));
+            view.claim_ahead(position, position.wrapping_add(len));
+            view.prefetch_block(position, Intent::Read);
+            if view.prefetch_for_write {
+                view.prefetch_block(position, Intent::Write);
+            }
+        }
+    }
+
+    /// Both checks above, for a ring of `len` slots of `T`.
+    fn check_every_position<T>(len: usize) {
+        assert_one_lap_is_a_permutation::<T>(len);
+        prefetch_every_position::<T>(len);
+    }
+
     #[test]
-    fn the_block_order_is_a_permutation_for_every_slot_size_and_length() {
+    fn the_block_order_is_a_permutation_and_prefetches_are_harmless_for_every_slot_size() {
         for shift in 0..=14 {
             let len = 1 << shift;
-            assert_one_lap_is_a_permutation::<u8>(len);
-            assert_one_lap_is_a_permutation::<u16>(len);
-            assert_one_lap_is_a_permutation::<u64>(len);
-            assert_one_lap_is_a_permutation::<[u64; 8]>(len);
-            assert_one_lap_is_a_permutation::<[u64; 32]>(len);
-            assert_one_lap_is_a_permutation::<[u8; 24]>(len);
-            assert_one_lap_is_a_permutation::<()>(len);
+            check_every_position::<u8>(len);
+            check_every_position::<u16>(len);
+            check_every_position::<u64>(len);
+            check_every_position::<[u64; 8]>(len);
+            check_every_position::<[u64; 32]>(len);
+            check_every_position::<[u8; 24]>(len);
+            check_every_position::<()>(len);
         }
     }
 
@@ -499,85 +521,63 @@ mod tests {
         assert_eq!(short.view().index(13), 5);
     }
 
-    #[test]
-    fn only_a_wholly_published_block_ahead_is_prefetched() {
-        let slots = Slots::<u64>::new(1024);
+    /// Checks each side's choice of the block to prefetch in a ring of `len` slots of `T`: the
+    /// consumer's to read ([`Intent::Read`]), the producer's to write. A case is `(side,
+    /// position, end of what the other side is done with, expected)`.
+    fn choices<T>(len: usize, cases: &[(Intent, usize, usize, Option<usize>)]) {
+        let slots = Slots::<T>::new(len);
         let view = slots.view();
-        // At a block's start, four blocks (64 slots) on, once all of that block is published.
-        assert_eq!(view.block_to_prefetch(64, 64 + 80), Some(128));
-        assert_eq!(view.block_to_prefetch(64, 64 + 79), None);
-        assert_eq!(view.block_to_prefetch(65, 65 + 100), None);
-        // Counters wrap.
-        assert_eq!(
-            view.block_to_prefetch(0usize.wrapping_sub(16), 64),
-            Some(48)
-        );
-        // Plain order: the hardware prefetchers follow it.
-        let plain = Slots::<[u8; 24]>::new(64);
-        assert_eq!(plain.view().block_to_prefetch(0, 64), None);
-        // A 256-byte slot is a block of its own: four slots on.
-        let big = Slots::<[u64; 32]>::new(64);
-        assert_eq!(big.view().block_to_prefetch(5, 10), Some(9));
-        assert_eq!(big.view().block_to_prefetch(5, 9), None);
-        // A ring of fewer than five blocks never holds a wholly published block four on.
-        let short = Slots::<u64>::new(64);
-        assert!((0..128).all(|head| short.view().block_to_prefetch(head, head + 64).is_none()));
+        for &(side, position, end, expected) in cases {
+            let chosen = match side {
+                Intent::Read => view.block_to_prefetch(position, end),
+                Intent::Write => view.block_to_claim(position, end),
+            };
+            assert_eq!(
+                chosen,
+                expected,
+                "{len} slots of {} bytes, position {position}, end {end}",
+                size_of::<T>()
+            );
+        }
     }
 
     #[test]
-    fn only_a_wholly_free_block_ahead_is_claimed() {
-        let slots = Slots::<u64>::new(1024);
-        let view = slots.view();
-        // At a block's start, the next block (16 slots on), once all of it is free: `free_end`
-        // is the cached `head` plus the capacity.
-        assert_eq!(view.block_to_claim(64, 64 + 32), Some(80));
-        assert_eq!(view.block_to_claim(64, 64 + 31), None);
-        assert_eq!(
-            view.block_to_claim(64, 64),
-            None,
-            "a full ring claims nothing"
+    fn only_a_block_the_other_side_is_done_with_is_prefetched() {
+        use Intent::{Read, Write};
+        let before_zero = 0usize.wrapping_sub(16);
+        // At a block's start: the consumer four blocks (64 slots) on, once all of that block is
+        // published; the producer the next block, once all of it is free (its end is the
+        // cached `head` plus the capacity; a full ring claims nothing). Counters wrap.
+        choices::<u64>(
+            1024,
+            &[
+                (Read, 64, 64 + 80, Some(128)),
+                (Read, 64, 64 + 79, None),
+                (Read, 65, 65 + 100, None),
+                (Read, before_zero, 64, Some(48)),
+                (Write, 64, 64 + 32, Some(80)),
+                (Write, 64, 64 + 31, None),
+                (Write, 64, 64, None),
+                (Write, 65, 65 + 100, None),
+                (Write, before_zero, 16, Some(0)),
+            ],
         );
-        assert_eq!(view.block_to_claim(65, 65 + 100), None);
-        // Counters wrap.
-        assert_eq!(view.block_to_claim(0usize.wrapping_sub(16), 16), Some(0));
         // Plain order: the hardware prefetchers follow it.
-        let plain = Slots::<[u8; 24]>::new(64);
-        assert_eq!(plain.view().block_to_claim(0, 64), None);
+        choices::<[u8; 24]>(64, &[(Read, 0, 64, None), (Write, 0, 64, None)]);
         // A 64-byte slot: two to a block; a 256-byte slot: a block of its own.
-        let line = Slots::<[u64; 8]>::new(64);
-        assert_eq!(line.view().block_to_claim(6, 10), Some(8));
-        assert_eq!(line.view().block_to_claim(6, 9), None);
-        let big = Slots::<[u64; 32]>::new(64);
-        assert_eq!(big.view().block_to_claim(5, 7), Some(6));
-        assert_eq!(big.view().block_to_claim(5, 6), None);
-        // A ring of one block has no other block to claim.
-        let short = Slots::<u64>::new(16);
-        assert!((0..64).all(|tail| short.view().block_to_claim(tail, tail + 16).is_none()));
-    }
-
-    #[test]
-    fn prefetching_any_position_of_any_ring_is_harmless() {
-        // Prefetches never dereference, so positions past a short array's end (its second
-        // line) and wrapped counters must not fault; this runs every path of both.
-        fn every_position<T>(len: usize) {
-            let slots = Slots::<T>::new(len);
-            let view = slots.view();
-            for position in (0..4 * len).chain(usize::MAX - 4 * len..=usize::MAX) {
-                view.prefetch_ahead(position, position.wrapping_add(len));
-                view.claim_ahead(position, position.wrapping_add(len));
-                view.prefetch_block(position, Intent::Read);
-                if view.prefetch_for_write {
-                    view.prefetch_block(position, Intent::Write);
-                }
-            }
-        }
-        for len in [1, 2, 4, 16, 64, 1024] {
-            every_position::<u8>(len);
-            every_position::<u64>(len);
-            every_position::<[u64; 8]>(len);
-            every_position::<[u64; 32]>(len);
-            every_position::<[u8; 24]>(len);
-            every_position::<()>(len);
-        }
+        choices::<[u64; 8]>(64, &[(Write, 6, 10, Some(8)), (Write, 6, 9, None)]);
+        let big = [
+            (Read, 5, 10, Some(9)),
+            (Read, 5, 9, None),
+            (Write, 5, 7, Some(6)),
+            (Write, 5, 6, None),
+        ];
+        choices::<[u64; 32]>(64, &big);
+        // A ring of fewer than five blocks never holds a wholly published block four on, and a
+        // ring of one block has no other block to claim.
+        let short = (0..128).map(|head| (Read, head, head + 64, None));
+        choices::<u64>(64, &short.collect::<Vec<_>>());
+        let single = (0..64).map(|tail| (Write, tail, tail + 16, None));
+        choices::<u64>(16, &single.collect::<Vec<_>>());
     }
 }
