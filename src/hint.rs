@@ -30,8 +30,7 @@ pub(crate) fn prefetch<T>(value: &T) {
 #[inline(always)]
 pub(crate) fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: PREFETCHT0 is a hint that never faults, whatever the address, and SSE, which
-    // provides it, is part of the x86_64 baseline.
+    // SAFETY: PREFETCHT0 (SSE, in the x86_64 baseline) never faults, whatever the address.
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address.cast());
     }
@@ -59,11 +58,15 @@ pub(crate) fn can_prefetch_for_write() -> bool {
 /// every other core's copy invalidated, so that the store that follows finds it ready instead
 /// of waiting for that round of invalidations. Any address will do, as for
 /// [`prefetch_address`].
+///
+/// # Safety
+///
+/// The core must have PREFETCHW: [`can_prefetch_for_write`] said so (a core without it may
+/// fault on the instruction).
 #[inline(always)]
-pub(crate) fn prefetch_address_for_write(address: *const u8) {
+pub(crate) unsafe fn prefetch_address_for_write(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: PREFETCHW is a hint that never faults and changes no memory, whatever the
-    // address; callers check `can_prefetch_for_write` first.
+    // SAFETY: the caller checked the core has PREFETCHW, a hint that never faults on an address.
     unsafe {
         std::arch::asm!(
             "prefetchw byte ptr [{address}]",

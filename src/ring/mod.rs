@@ -804,3 +804,90 @@ impl<T> fmt::Debug for Drain<'_, T> {
             .finish()
     }
 }
+
+#[cfg(all(test, not(liqcore_loom)))]
+mod tests {
+    use super::slots::{Intent, chosen};
+    use super::*;
+
+    /// A walk of every way in and out of a ring, in stretches that fill it and stretches that
+    /// empty it, checking after each call the blocks it chose to prefetch: the producer's
+    /// ahead of it and wholly free (the consumer has read the block's last lap), the
+    /// consumer's ahead of it and wholly published. Only the call sites' bounds decide that.
+    #[test]
+    fn each_side_prefetches_only_blocks_the_other_side_is_done_with() {
+        const CAPACITY: usize = 256;
+        const PER_BLOCK: usize = 16; // u64 slots in a 128-byte block
+        let (mut producer, mut consumer) = channel::<u64>(CAPACITY);
+        let (mut pushed, mut popped) = (0usize, 0usize);
+        let (mut claims, mut reads) = (0, 0);
+        let mut out = [0u64; 48];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        chosen::take();
+        for step in 0..40_000 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let amount = (seed >> 33) as usize % out.len() + 1;
+            // Stretches of 400 calls that mostly push (two calls in three), then mostly pop.
+            let filling = (step / 400) % 2 == 0;
+            let pushes = (seed >> 58).is_multiple_of(3) != filling;
+            let (head_before, tail_before) = (popped, pushed);
+            match (pushes, (seed >> 50) % 3) {
+                (true, 0) => {
+                    let items: Vec<u64> = (pushed..pushed + amount).map(|i| i as u64).collect();
+                    pushed += producer.push_slice(&items);
+                }
+                (true, _) => {
+                    for _ in 0..amount {
+                        if producer.push(pushed as u64).is_ok() {
+                            pushed += 1;
+                        }
+                    }
+                }
+                (false, 0) => {
+                    let taken = consumer.pop_into(&mut out[..amount]);
+                    for &item in &out[..taken] {
+                        assert_eq!(item, popped as u64);
+                        popped += 1;
+                    }
+                }
+                (false, 1) => {
+                    for item in consumer.drain(amount) {
+                        assert_eq!(item, popped as u64);
+                        popped += 1;
+                    }
+                }
+                (false, _) => {
+                    for _ in 0..amount {
+                        if let Ok(item) = consumer.pop() {
+                            assert_eq!(item, popped as u64);
+                            popped += 1;
+                        }
+                    }
+                }
+            }
+            for (side, position) in chosen::take() {
+                let (ahead_of, done_with) = match side {
+                    Intent::Write => (tail_before, head_before + CAPACITY),
+                    Intent::Read => (head_before, tail_before),
+                };
+                assert!(
+                    position.is_multiple_of(PER_BLOCK)
+                        && position > ahead_of
+                        && position + PER_BLOCK <= done_with,
+                    "step {step}: {side:?} block at {position}, pushed {tail_before}, \
+                     popped {head_before}"
+                );
+                match side {
+                    Intent::Write => claims += 1,
+                    Intent::Read => reads += 1,
+                }
+            }
+        }
+        assert!(
+            claims > 1000 && reads > 1000,
+            "the walk exercised {claims} claims and {reads} reads"
+        );
+    }
+}

@@ -48,19 +48,25 @@
 //!   lines), once a block is wholly published: a prefetch of a block the producer may still be
 //!   writing would pull it away from the producer. In plain order the prefetchers streamed
 //!   these lines for it. Four blocks and both lines did better than two blocks and one line;
-//!   eight did no better than four.
+//!   eight were within noise of four.
 //!
 //! Measured (`compare -- ring`, two pinned threads, capacity 1024, 6 runs per build taking
-//! turns, perf/README.md, 2026-12-05 from 08:04): each run's paired single-item `u64` ratio to
+//! turns, perf/README.md, 2026-12-05 08:49–09:10): each run's paired single-item `u64` ratio to
 //! rtrb (the median of its rounds' own ratios) went from 0.95–1.17 (block order alone) to
 //! 1.11–1.96 with the producer's claim and 1.79–3.56 with the read-ahead too (medians 1.04,
 //! 1.49, 2.06); in a lab harness a `push_slice` that claims moved 256-item batches 13–15 %
-//! faster. The round trip did not change.
+//! faster. The round trip barely moved: a block's first item, after which the producer claims,
+//! took 2–4 ns longer (113–116 ns against 111–112, `compare -- ring-phase`), the mean no
+//! measurable amount.
+//!
+//! Both sides judge "done with" by their cached copy of the other's counter, which is stale in
+//! the safe direction: nothing is claimed or read ahead that is not free or published, but
+//! near the cache's end (two blocks of room, five published) nothing is until the next refresh.
 //!
 //! Costs: an `and`, a multiply (two `lea`), an `or` and an `and` per slot address, computed from
 //! the handle's own counter while the other side's counter loads; one branch per `push` and per
 //! `pop`, and two prefetches per block when the ring is neither near full (producer) nor near
-//! empty (consumer); one CPUID when a ring is made (whether the core has PREFETCHW); the
+//! empty (consumer); two CPUIDs when a ring is made (whether the core has PREFETCHW); the
 //! allocator may keep up to 127 bytes of slack to align the array. On one thread, where the ring
 //! sits in L1 and nothing crosses cores, the prefetches cost: `cargo bench --bench ring` moves
 //! 16-item batches 19–28 % and 256-item ones 13 % slower than without them.
@@ -175,8 +181,8 @@ pub(super) struct SlotView<T> {
 }
 
 /// What a block is prefetched for.
-#[derive(Clone, Copy)]
-enum Intent {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Intent {
     /// The consumer is about to read it.
     Read,
     /// The producer is about to write it.
@@ -253,14 +259,12 @@ impl<T> SlotView<T> {
     /// whose cached `tail` is `published`, if it names one.
     #[inline(always)]
     pub(super) fn prefetch_ahead(self, head: usize, published: usize) {
-        if let Some(position) = self.block_to_prefetch(head, published) {
-            self.prefetch_block(position, Intent::Read);
-        }
+        self.prefetch_if_any(self.block_to_prefetch(head, published), Intent::Read);
     }
 
-    /// The position whose block a producer that has just published up to `tail` should take
-    /// for writing: [`CLAIM_AHEAD_BLOCKS`] blocks on, when `tail` starts a block and that block
-    /// is wholly free (below `free_end`, the producer's cached `head` plus the capacity).
+    /// The position whose block a producer about to write at `tail` should take for writing:
+    /// [`CLAIM_AHEAD_BLOCKS`] blocks on, when `tail` starts a block and that block is wholly
+    /// free (below `free_end`, the producer's cached `head` plus the capacity).
     /// `None` otherwise: mid-block, in the plain order, or when the consumer may still be
     /// reading that block, where taking it would pull it away from the consumer.
     #[inline(always)]
@@ -269,14 +273,20 @@ impl<T> SlotView<T> {
     }
 
     /// Starts taking the block [`SlotView::block_to_claim`] names for a producer at `tail`
-    /// whose cached `head` plus the capacity is `free_end`, if it names one and the core can
-    /// prefetch for writing.
+    /// whose cached `head` plus the capacity is `free_end`, if it names one (and the core can
+    /// prefetch for writing).
     #[inline(always)]
     pub(super) fn claim_ahead(self, tail: usize, free_end: usize) {
-        if let Some(position) = self.block_to_claim(tail, free_end)
-            && self.prefetch_for_write
-        {
-            self.prefetch_block(position, Intent::Write);
+        self.prefetch_if_any(self.block_to_claim(tail, free_end), Intent::Write);
+    }
+
+    /// Prefetches the block starting at `block`, if a side chose one.
+    #[inline(always)]
+    fn prefetch_if_any(self, block: Option<usize>, intent: Intent) {
+        if let Some(position) = block {
+            #[cfg(all(test, not(liqcore_loom)))]
+            chosen::record(intent, position);
+            self.prefetch_block(position, intent);
         }
     }
 
@@ -294,7 +304,11 @@ impl<T> SlotView<T> {
         for line in [first, first.wrapping_add(BLOCK / 2)] {
             match intent {
                 Intent::Read => crate::hint::prefetch_address(line),
-                Intent::Write => crate::hint::prefetch_address_for_write(line),
+                Intent::Write if self.prefetch_for_write => {
+                    // SAFETY: `prefetch_for_write` is CPUID's answer that this core has PREFETCHW.
+                    unsafe { crate::hint::prefetch_address_for_write(line) }
+                }
+                Intent::Write => {}
             }
         }
     }
@@ -366,6 +380,29 @@ impl<T> Drop for Slots<T> {
     }
 }
 
+/// Under test, every block either side chose to prefetch, on this thread, in order: a prefetch
+/// changes nothing else a test could see, so this is how the ring's tests check that `push`
+/// and `pop` pass the right bounds.
+#[cfg(all(test, not(liqcore_loom)))]
+pub(super) mod chosen {
+    use std::cell::RefCell;
+
+    use super::Intent;
+
+    thread_local! {
+        static BLOCKS: RefCell<Vec<(Intent, usize)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(in crate::ring) fn record(intent: Intent, position: usize) {
+        BLOCKS.with(|blocks| blocks.borrow_mut().push((intent, position)));
+    }
+
+    /// The choices made since the last call.
+    pub(in crate::ring) fn take() -> Vec<(Intent, usize)> {
+        BLOCKS.with(|blocks| std::mem::take(&mut *blocks.borrow_mut()))
+    }
+}
+
 #[cfg(all(test, not(liqcore_loom)))]
 mod tests {
     use super::*;
@@ -419,7 +456,7 @@ mod tests {
     fn prefetch_every_position<T>(len: usize) {
         let slots = Slots::<T>::new(len);
         let view = slots.view();
-        let laps = (0..4 * len).chain(usize::MAX - 4 * len..=usize::MAX);
+        let laps = (0..4 * len).chain(0usize.wrapping_sub(4 * len)..=usize::MAX);
         for position in laps.step_by(len.div_ceil(256)) {
             view.prefetch_ahead(position, position.wrapping_add(len));
             view.claim_ahead(position, position.wrapping_add(len));
@@ -521,10 +558,12 @@ mod tests {
         assert_eq!(short.view().index(13), 5);
     }
 
+    /// `(side, position, end of what the other side is done with, expected choice)`.
+    type Case = (Intent, usize, usize, Option<usize>);
+
     /// Checks each side's choice of the block to prefetch in a ring of `len` slots of `T`: the
-    /// consumer's to read ([`Intent::Read`]), the producer's to write. A case is `(side,
-    /// position, end of what the other side is done with, expected)`.
-    fn choices<T>(len: usize, cases: &[(Intent, usize, usize, Option<usize>)]) {
+    /// consumer's to read ([`Intent::Read`]), the producer's to write.
+    fn choices<T>(len: usize, cases: &[Case]) {
         let slots = Slots::<T>::new(len);
         let view = slots.view();
         for &(side, position, end, expected) in cases {
@@ -541,38 +580,45 @@ mod tests {
         }
     }
 
+    /// Both sides of the bound: at `end` the block starting at `chosen` is chosen, one short of
+    /// it nothing is.
+    fn bound(side: Intent, position: usize, end: usize, chosen: usize) -> Vec<Case> {
+        vec![
+            (side, position, end, Some(chosen)),
+            (side, position, end - 1, None),
+        ]
+    }
+
     #[test]
     fn only_a_block_the_other_side_is_done_with_is_prefetched() {
         use Intent::{Read, Write};
+        // At a block's start: the consumer four blocks (64 `u64` slots) on, once all of that
+        // block is published; the producer the next block, once all of it is free (its end is
+        // the cached `head` plus the capacity; a full ring claims nothing). Counters wrap.
         let before_zero = 0usize.wrapping_sub(16);
-        // At a block's start: the consumer four blocks (64 slots) on, once all of that block is
-        // published; the producer the next block, once all of it is free (its end is the
-        // cached `head` plus the capacity; a full ring claims nothing). Counters wrap.
-        choices::<u64>(
-            1024,
-            &[
-                (Read, 64, 64 + 80, Some(128)),
-                (Read, 64, 64 + 79, None),
-                (Read, 65, 65 + 100, None),
-                (Read, before_zero, 64, Some(48)),
-                (Write, 64, 64 + 32, Some(80)),
-                (Write, 64, 64 + 31, None),
-                (Write, 64, 64, None),
-                (Write, 65, 65 + 100, None),
-                (Write, before_zero, 16, Some(0)),
-            ],
-        );
+        let mid_block = [(Read, 65, 65 + 100, None), (Write, 65, 65 + 100, None)];
+        let wrapped = [
+            (Read, before_zero, 64, Some(48)),
+            (Write, before_zero, 16, Some(0)),
+        ];
+        let full = [(Write, 64, 64, None)];
+        let u64_cases = [
+            bound(Read, 64, 64 + 80, 128),
+            bound(Write, 64, 64 + 32, 80),
+            mid_block.to_vec(),
+            wrapped.to_vec(),
+            full.to_vec(),
+        ];
+        choices::<u64>(1024, &u64_cases.concat());
         // Plain order: the hardware prefetchers follow it.
         choices::<[u8; 24]>(64, &[(Read, 0, 64, None), (Write, 0, 64, None)]);
-        // A 64-byte slot: two to a block; a 256-byte slot: a block of its own.
-        choices::<[u64; 8]>(64, &[(Write, 6, 10, Some(8)), (Write, 6, 9, None)]);
-        let big = [
-            (Read, 5, 10, Some(9)),
-            (Read, 5, 9, None),
-            (Write, 5, 7, Some(6)),
-            (Write, 5, 6, None),
-        ];
-        choices::<[u64; 32]>(64, &big);
+        // A byte slot: 128 to a block; a 64-byte slot: two; a 256-byte slot: a block of its own.
+        let bytes = [bound(Read, 128, 768, 640), bound(Write, 128, 384, 256)];
+        choices::<u8>(2048, &bytes.concat());
+        let lines = [bound(Read, 6, 16, 14), bound(Write, 6, 10, 8)];
+        choices::<[u64; 8]>(64, &lines.concat());
+        let big = [bound(Read, 5, 10, 9), bound(Write, 5, 7, 6)];
+        choices::<[u64; 32]>(64, &big.concat());
         // A ring of fewer than five blocks never holds a wholly published block four on, and a
         // ring of one block has no other block to claim.
         let short = (0..128).map(|head| (Read, head, head + 64, None));
