@@ -55,9 +55,9 @@
 //! rtrb (the median of its rounds' own ratios) went from 0.95–1.17 (block order alone) to
 //! 1.11–1.96 with the producer's claim and 1.79–3.56 with the read-ahead too (medians 1.04,
 //! 1.49, 2.06); in a lab harness a `push_slice` that claims moved 256-item batches 13–15 %
-//! faster. The round trip barely moved: a block's first item, after which the producer claims,
-//! took 2–4 ns longer (113–116 ns against 111–112, `compare -- ring-phase`), the mean no
-//! measurable amount.
+//! faster. The price is on the round trip: a block's first item, after which the producer
+//! claims, took 2–4 ns longer (113–116 ns against 111–112, `compare -- ring-phase`), and the
+//! mean 0–4 % longer in two A/B batches; p50 and p99.9 still tie with rtrb's within a TSC step.
 //!
 //! Both sides judge "done with" by their cached copy of the other's counter, which is stale in
 //! the safe direction: nothing is claimed or read ahead that is not free or published, but
