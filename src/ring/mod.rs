@@ -354,8 +354,10 @@ impl<T> Producer<T> {
         unsafe { write_slot(self.shared.slot(self.tail), value) };
         self.publish(1);
         // Takes the next free block for writing early (slots.rs, "Prefetching").
-        let free_end = self.cached_head.wrapping_add(self.shared.slots.len());
-        self.shared.slots.view().claim_ahead(self.tail, free_end);
+        self.shared
+            .slots
+            .view()
+            .claim_ahead(self.tail, self.cached_head);
         Ok(())
     }
 
@@ -410,11 +412,11 @@ impl<T: Copy> Producer<T> {
         }
         // One copy of the slots' address and mask for the whole batch (see `SlotView`).
         let slots = self.shared.slots.view();
-        let free_end = self.cached_head.wrapping_add(slots.len());
+        let cached_head = self.cached_head;
         let mut done = 0;
         while done < count {
             let position = self.tail.wrapping_add(done);
-            slots.claim_ahead(position, free_end);
+            slots.claim_ahead(position, cached_head);
             // SAFETY: `self.shared` keeps the slots alive through the loop.
             let run = unsafe { slots.run(position, count - done) };
             for (slot, item) in run.iter().zip(&items[done..count]) {

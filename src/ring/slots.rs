@@ -93,10 +93,10 @@ const BLOCK: usize = 128;
 const BLOCK_STRIDE: usize = 37;
 
 /// How far ahead, in blocks, `pop` and the batches prefetch a ring they lag behind
-/// ([`SlotView::block_to_prefetch`]).
+/// ([`SlotView::block_ahead`]).
 const READ_AHEAD_BLOCKS: usize = 4;
 
-/// How far ahead, in blocks, `push` takes free slots for writing ([`SlotView::block_to_claim`]).
+/// How far ahead, in blocks, `push` takes free slots for writing ([`SlotView::block_ahead`]).
 const CLAIM_AHEAD_BLOCKS: usize = 1;
 
 /// `len` empty slots, the first on a 128-byte boundary. Owns its allocation; dropping it
@@ -226,24 +226,22 @@ impl<T> SlotView<T> {
         (block_start | (position & within_block)) & self.mask
     }
 
-    /// The position whose block a consumer that has just reached `head` should start loading:
-    /// [`READ_AHEAD_BLOCKS`] blocks on, when `head` starts a block and that block is wholly
-    /// published (below `published`, the consumer's cached `tail`). `None` otherwise: mid-block,
-    /// in the plain order (the hardware prefetchers follow it), or when that block may still be
-    /// being written, where a prefetch would pull it away from the producer. (A ring of at most
-    /// four blocks never holds five, so never prefetches: it is in plain order in effect.)
+    /// The first position of the block a side that has just reached `position` should
+    /// prefetch, when `position` starts a block and all of that block lies below `end`, the end
+    /// of what the other side is done with: for the consumer ([`Intent::Read`]) its cached
+    /// `tail`, [`READ_AHEAD_BLOCKS`] blocks on; for the producer ([`Intent::Write`]) its cached
+    /// `head` plus the capacity, [`CLAIM_AHEAD_BLOCKS`] on. `None` otherwise: mid-block, in the
+    /// plain order (the hardware prefetchers follow it), or when the other side may still be
+    /// using that block, which a prefetch would pull away from it. (A ring of at most four
+    /// blocks never holds five, so never reads ahead: it is in plain order in effect.)
     #[inline(always)]
-    pub(super) fn block_to_prefetch(self, head: usize, published: usize) -> Option<usize> {
-        self.block_ahead(head, published, READ_AHEAD_BLOCKS)
-    }
-
-    /// The first position of the block `blocks` blocks after `position`'s, when `position`
-    /// starts a block (in block order) and all of that block lies below `end`; `None`
-    /// otherwise. What both sides prefetch, each with the end of what the other is done with.
-    #[inline(always)]
-    fn block_ahead(self, position: usize, end: usize, blocks: usize) -> Option<usize> {
+    fn block_ahead(self, position: usize, end: usize, intent: Intent) -> Option<usize> {
         let shift = Self::BLOCK_SHIFT?;
         let per_block = 1usize << shift;
+        let blocks = match intent {
+            Intent::Read => READ_AHEAD_BLOCKS,
+            Intent::Write => CLAIM_AHEAD_BLOCKS,
+        };
         let ahead = per_block * blocks;
         (position & (per_block - 1) == 0 && end.wrapping_sub(position) >= ahead + per_block)
             .then(|| position.wrapping_add(ahead))
@@ -255,38 +253,28 @@ impl<T> SlotView<T> {
         self.mask + 1
     }
 
-    /// Starts loading the block [`SlotView::block_to_prefetch`] names for a consumer at `head`
-    /// whose cached `tail` is `published`, if it names one.
+    /// Starts loading the block [`SlotView::block_ahead`] names for a consumer at `head` whose
+    /// cached `tail` is `published`, if it names one.
     #[inline(always)]
     pub(super) fn prefetch_ahead(self, head: usize, published: usize) {
-        self.prefetch_if_any(self.block_to_prefetch(head, published), Intent::Read);
+        self.prefetch_chosen(head, published, Intent::Read);
     }
 
-    /// The position whose block a producer about to write at `tail` should take for writing:
-    /// [`CLAIM_AHEAD_BLOCKS`] blocks on, when `tail` starts a block and that block is wholly
-    /// free (below `free_end`, the producer's cached `head` plus the capacity).
-    /// `None` otherwise: mid-block, in the plain order, or when the consumer may still be
-    /// reading that block, where taking it would pull it away from the consumer.
+    /// Starts taking the block [`SlotView::block_ahead`] names for a producer about to write at
+    /// `tail` whose cached `head` is `cached_head`, if it names one (and the core can prefetch
+    /// for writing).
     #[inline(always)]
-    pub(super) fn block_to_claim(self, tail: usize, free_end: usize) -> Option<usize> {
-        self.block_ahead(tail, free_end, CLAIM_AHEAD_BLOCKS)
+    pub(super) fn claim_ahead(self, tail: usize, cached_head: usize) {
+        self.prefetch_chosen(tail, cached_head.wrapping_add(self.len()), Intent::Write);
     }
 
-    /// Starts taking the block [`SlotView::block_to_claim`] names for a producer at `tail`
-    /// whose cached `head` plus the capacity is `free_end`, if it names one (and the core can
-    /// prefetch for writing).
+    /// Prefetches the block [`SlotView::block_ahead`] names, if any.
     #[inline(always)]
-    pub(super) fn claim_ahead(self, tail: usize, free_end: usize) {
-        self.prefetch_if_any(self.block_to_claim(tail, free_end), Intent::Write);
-    }
-
-    /// Prefetches the block starting at `block`, if a side chose one.
-    #[inline(always)]
-    fn prefetch_if_any(self, block: Option<usize>, intent: Intent) {
-        if let Some(position) = block {
+    fn prefetch_chosen(self, position: usize, end: usize, intent: Intent) {
+        if let Some(block) = self.block_ahead(position, end, intent) {
             #[cfg(all(test, not(liqcore_loom)))]
-            chosen::record(intent, position);
-            self.prefetch_block(position, intent);
+            chosen::record(intent, block);
+            self.prefetch_block(block, intent);
         }
     }
 
@@ -323,7 +311,7 @@ impl<T> SlotView<T> {
     /// The [`Slots`] this view was taken from must outlive `'a`.
     #[inline(always)]
     pub(super) unsafe fn run<'a>(self, position: usize, wanted: usize) -> &'a [Slot<T>] {
-        let len = self.mask + 1;
+        let len = self.len();
         let stretch = match Self::BLOCK_SHIFT {
             // Within a block (or the whole array, when it is shorter than a block).
             Some(shift) => {
@@ -459,7 +447,7 @@ mod tests {
         let laps = (0..4 * len).chain(0usize.wrapping_sub(4 * len)..=usize::MAX);
         for position in laps.step_by(len.div_ceil(256)) {
             view.prefetch_ahead(position, position.wrapping_add(len));
-            view.claim_ahead(position, position.wrapping_add(len));
+            view.claim_ahead(position, position);
             view.prefetch_block(position, Intent::Read);
             if view.prefetch_for_write {
                 view.prefetch_block(position, Intent::Write);
@@ -567,12 +555,8 @@ mod tests {
         let slots = Slots::<T>::new(len);
         let view = slots.view();
         for &(side, position, end, expected) in cases {
-            let chosen = match side {
-                Intent::Read => view.block_to_prefetch(position, end),
-                Intent::Write => view.block_to_claim(position, end),
-            };
             assert_eq!(
-                chosen,
+                view.block_ahead(position, end, side),
                 expected,
                 "{len} slots of {} bytes, position {position}, end {end}",
                 size_of::<T>()
