@@ -63,10 +63,12 @@
 //!   into a ring whose consumer is gone still succeeds until it is full (the items are dropped
 //!   with the ring).
 //! - One item crosses two cache lines, `tail` and then its slot, one after the other, as in
-//!   rtrb; so a single-item round trip's tail ties rtrb's rather than beating it. A waiting
-//!   consumer could overlap the two by prefetching the slot, but in a stream that pulls the line
-//!   away from the producer filling it, and it cost a third of the throughput (perf/README.md,
-//!   2026-12-05 10:24). A signal in the slot's own line would avoid both; this design has none.
+//!   rtrb, so a single-item round trip's tail stays close to rtrb's (p99.9 at or under it in
+//!   about three runs of four on a 2-core guest, where a ring against itself manages one in
+//!   two). A waiting consumer could overlap the two lines by prefetching the slot, but in a
+//!   stream that pulls the line away from the producer filling it, and it cost a third of the
+//!   throughput (perf/README.md, 2026-12-05 10:24). A signal in the slot's own line would avoid
+//!   both; this design has none.
 //!
 //! # Thread safety
 //!
