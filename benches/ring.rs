@@ -52,6 +52,14 @@ fn batches(c: &mut Criterion) {
                     .fold(0u64, |acc, v| acc.wrapping_add(v))
             });
         });
+        // The iterator batch (for items that are not `Copy`) on the same items.
+        group.bench_with_input(BenchmarkId::new("push_iter", batch), &batch, |b, _| {
+            b.iter(|| {
+                let pushed = producer.push_iter(black_box(&items).iter().copied());
+                let popped = consumer.pop_into(&mut out);
+                black_box((pushed, popped, out[0]))
+            });
+        });
     }
     group.finish();
 }

@@ -100,7 +100,12 @@ fn batches_move_every_item_once_in_order() {
             let items = [0, 1, 2];
             let mut sent = 0;
             while sent < items.len() {
-                let pushed = producer.push_slice(&items[sent..]);
+                // The slice batch first, then the iterator batch for the rest.
+                let pushed = if sent == 0 {
+                    producer.push_slice(&items[sent..])
+                } else {
+                    producer.push_iter(items[sent..].iter().copied())
+                };
                 if pushed == 0 {
                     thread::yield_now();
                 }

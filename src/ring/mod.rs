@@ -52,9 +52,10 @@
 //!
 //! # Batches
 //!
-//! [`Producer::push_slice`] and [`Consumer::pop_into`] / [`Consumer::drain`] move many items
-//! with at most one `Acquire` load of the other side's counter and one `Release` store of their
-//! own: a stage that drains its input ring in batches pays the cross-core traffic once per batch.
+//! [`Producer::push_slice`] and [`Consumer::pop_into`] (for `Copy` items), and
+//! [`Producer::push_iter`] and [`Consumer::drain`] (for any items, moved) move many items with at
+//! most one `Acquire` load of the other side's counter and one `Release` store of their own: a
+//! stage that drains its input ring in batches pays the cross-core traffic once per batch.
 //!
 //! # Limitations
 //!
@@ -88,6 +89,11 @@
 //! ```compile_fail
 //! let (producer, _consumer) = liqcore::ring::channel::<u64>(4);
 //! let _second = producer.clone();
+//! ```
+//!
+//! ```compile_fail
+//! let (_producer, consumer) = liqcore::ring::channel::<u64>(4);
+//! let _second = consumer.clone();
 //! ```
 //!
 //! # Costs
@@ -165,8 +171,7 @@ unsafe fn write_slot<T>(slot: &Slot<T>, value: T) {
 #[inline(always)]
 unsafe fn read_slot<T>(slot: &Slot<T>) -> T {
     slot.with(|slot| {
-        // SAFETY: the caller guarantees the slot holds an initialised item the producer will
-        // not touch until `head` moves past it.
+        // SAFETY: the caller's slot holds an item the producer leaves alone until `head` passes.
         unsafe { (*slot).assume_init_read() }
     })
 }
@@ -248,8 +253,8 @@ pub struct Producer<T> {
     cached_head: usize,
 }
 
-// SAFETY: the producer owns the write side; the slots it writes are handed over through the
-// Release/Acquire pair on `tail`, so moving it to another thread is sound when `T: Send`.
+// The slots it writes reach the consumer through the Release/Acquire pair on `tail`.
+// SAFETY: the producer alone owns the write side, so moving it is sound when `T: Send`.
 unsafe impl<T: Send> Send for Producer<T> {}
 
 /// The reading end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
@@ -272,8 +277,8 @@ pub struct Consumer<T> {
     release_every: usize,
 }
 
-// SAFETY: the consumer owns the read side; slots it frees are handed back through the
-// Release/Acquire pair on `head`, so moving it to another thread is sound when `T: Send`.
+// The slots it frees reach the producer through the Release/Acquire pair on `head`.
+// SAFETY: the consumer alone owns the read side, so moving it is sound when `T: Send`.
 unsafe impl<T: Send> Send for Consumer<T> {}
 
 impl<T> Producer<T> {
@@ -395,6 +400,58 @@ impl<T> Producer<T> {
                 }
             }
         }
+    }
+
+    /// Moves items out of `items` into the ring until the room it knows of is used up or
+    /// `items` runs out, with at most one `Acquire` load and one `Release` store, and returns
+    /// how many it pushed (0 when full, and then it takes nothing from `items`). The batch push
+    /// for items that are not `Copy`; an item that does not fit stays in the iterator, so pass
+    /// `&mut iter` (or `iter.by_ref()`) to keep the rest. For `Copy` items in a slice,
+    /// [`Producer::push_slice`].
+    ///
+    /// The consumer's counter is reloaded only when the cached copy shows less room than the
+    /// iterator's `size_hint` promises (at least one slot): an iterator that cannot tell its
+    /// length may be given fewer slots than are free. The consumer sees the items when the call
+    /// returns, all at once. If the iterator panics, the items it handed over before are leaked
+    /// (never dropped), not published.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = liqcore::ring::channel::<String>(4);
+    /// let mut words = ["a", "b", "c", "d", "e"].map(String::from).into_iter();
+    /// assert_eq!(producer.push_iter(&mut words), 4);
+    /// assert_eq!(words.next().as_deref(), Some("e"));
+    /// assert_eq!(consumer.drain(8).collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+    /// ```
+    pub fn push_iter<I: IntoIterator<Item = T>>(&mut self, items: I) -> usize {
+        let mut items = items.into_iter();
+        // Room for as many as the iterator promises (at least one, at most the capacity): the
+        // cached `head` is reloaded only if it shows less.
+        let promised = items.size_hint().0.clamp(1, self.shared.slots.len());
+        let room = self.room(promised);
+        // One copy of the slots' address and mask for the whole batch (see `SlotView`).
+        let slots = self.shared.slots.view();
+        let cached_head = self.cached_head;
+        let mut done = 0;
+        'fill: while done < room {
+            let position = self.tail.wrapping_add(done);
+            slots.claim_ahead(position, cached_head);
+            // SAFETY: `self.shared` keeps the slots alive through the loop.
+            let run = unsafe { slots.run(position, room - done) };
+            for slot in run {
+                let Some(item) = items.next() else {
+                    break 'fill;
+                };
+                // SAFETY: the slot's position is below tail + room: free.
+                unsafe { write_slot(slot, item) };
+                done += 1;
+            }
+        }
+        if done != 0 {
+            self.publish(done);
+        }
+        done
     }
 }
 
@@ -706,8 +763,7 @@ impl<T: Copy> Consumer<T> {
             // SAFETY: `self.shared` keeps the slots alive through the loop.
             let run = unsafe { slots.run(position, count - done) };
             for (slot, out) in run.iter().zip(&mut out[done..count]) {
-                // SAFETY: the slot's position is below head + count ≤ head + available: an
-                // unread item.
+                // SAFETY: its position is below head + count ≤ head + available: an unread item.
                 *out = unsafe { read_slot(slot) };
             }
             done += run.len();
@@ -764,8 +820,8 @@ impl<T> Iterator for Drain<'_, T> {
             Some(slot) => slot,
             None => self.next_run()?,
         };
-        // SAFETY: `run` holds the slots of the positions from `head` on, unread items (checked
-        // by `available(..)` when the drain began; the producer only adds items).
+        // `available(..)` counted these items when the drain began; the producer only adds.
+        // SAFETY: `run` holds the slots of the positions from `head` on: unread items.
         let value = unsafe { read_slot(slot) };
         // Advance the local head only; the shared one is published once, on drop.
         self.consumer.head = self.consumer.head.wrapping_add(1);

@@ -135,9 +135,9 @@ impl<T> Slots<T> {
             first
         };
         for index in 0..len {
-            // SAFETY: `index < len`, inside the allocation (or a zero-sized write to a dangling
-            // pointer), aligned for `Slot<T>` (the layout's alignment is at least
-            // `align_of::<Slot<T>>()`); the memory is uninitialised, so nothing is overwritten.
+            // The layout is aligned at least as `Slot<T>` is; a zero-sized write may go to a
+            // dangling pointer; the memory is uninitialised, so nothing is overwritten.
+            // SAFETY: `index < len`: inside the allocation, and aligned for `Slot<T>`.
             unsafe {
                 first
                     .add(index)
@@ -320,9 +320,9 @@ impl<T> SlotView<T> {
             }
             None => len - (position & self.mask),
         };
-        // SAFETY: the slots `index(position) ..` + `stretch` share `position`'s block (or run to
-        // the array's end), so they are inside the array, initialised by `new`, and the caller
-        // guarantees the array outlives 'a.
+        // The slots `index(position) ..` + `stretch` share `position`'s block (or stop at the
+        // array's end), so they lie in the array, whose cells `new` initialised.
+        // SAFETY: the run is inside the initialised array, which the caller keeps alive for 'a.
         unsafe {
             std::slice::from_raw_parts(
                 self.first.add(self.index(position)).as_ptr(),
@@ -338,9 +338,9 @@ impl<T> SlotView<T> {
     /// The [`Slots`] this view was taken from must outlive `'a`.
     #[inline(always)]
     pub(super) unsafe fn at<'a>(self, position: usize) -> &'a Slot<T> {
-        // SAFETY: `index ≤ mask = len − 1` (`new` took only a power of two), so the slot is
-        // inside the array, whose cells `new` initialised and which the caller guarantees
-        // outlives 'a (zero-sized slots: `add` moves no bytes from the aligned `first`).
+        // `new` took only a power of two and initialised every cell; for zero-sized slots
+        // `add` moves no bytes from the aligned `first`.
+        // SAFETY: `index ≤ mask = len − 1`: in the array, which the caller keeps alive for 'a.
         unsafe { self.first.add(self.index(position)).as_ref() }
     }
 }
@@ -357,8 +357,8 @@ impl<T> Deref for Slots<T> {
 impl<T> Drop for Slots<T> {
     fn drop(&mut self) {
         let cells = std::ptr::slice_from_raw_parts_mut(self.first.as_ptr(), self.len);
-        // SAFETY: the `len` cells were initialised in `new` and are dropped only here; the
-        // items inside are `MaybeUninit`, so this does not touch them.
+        // The items inside are `MaybeUninit`: dropping the cells does not touch them.
+        // SAFETY: the `len` cells were initialised in `new` and are dropped only here.
         unsafe { cells.drop_in_place() };
         let layout = Self::layout(self.len);
         if layout.size() != 0 {

@@ -42,11 +42,10 @@ struct Ring {
     slots: NonNull<MaybeUninit<Item>>,
 }
 
-// SAFETY: the slots are handed between the two threads through the Release/Acquire pairs on
-// `head` and `tail` below; the block itself is only freed by `Drop`, after both are done.
+// The block is freed only by `Drop`, after both threads are done with it.
+// SAFETY: slots pass between the threads through the Release/Acquire pairs on `head`/`tail`.
 unsafe impl Send for Ring {}
-// SAFETY: as above: one thread writes a slot only while the counters say the other cannot
-// read it.
+// SAFETY: one thread writes a slot only while the counters say the other cannot read it.
 unsafe impl Sync for Ring {}
 
 impl Ring {
@@ -60,8 +59,8 @@ impl Ring {
         let Some(block) = NonNull::new(unsafe { alloc(layout) }) else {
             handle_alloc_error(layout)
         };
-        // SAFETY: `skew < LINE` and the block has `LINE` spare bytes, so the slots stay inside
-        // it; `Item` needs 8-byte alignment and every skew is a multiple of 8.
+        // `Item` needs 8-byte alignment and every skew is a multiple of 8.
+        // SAFETY: `skew < LINE` and the block has `LINE` spare bytes: the slots stay inside it.
         let slots = unsafe { block.add(skew) }.cast();
         Ring {
             head: CachePadded::new(AtomicUsize::new(0)),
