@@ -100,11 +100,11 @@ fn batches_move_every_item_once_in_order() {
             let items = [0, 1, 2];
             let mut sent = 0;
             while sent < items.len() {
-                // The slice batch first, then the iterator batch for the rest.
+                // The iterator batch first (two slots at once), then the slice batch.
                 let pushed = if sent == 0 {
-                    producer.push_slice(&items[sent..])
-                } else {
                     producer.push_iter(items[sent..].iter().copied())
+                } else {
+                    producer.push_slice(&items[sent..])
                 };
                 if pushed == 0 {
                     thread::yield_now();

@@ -456,7 +456,9 @@ fn an_iterator_of_unknown_length_gets_the_room_the_producer_knows_of() {
     // `filter` promises nothing (size_hint 0): the producer still reloads `head` when its
     // cached room is zero, and never pushes more than is free.
     assert_eq!(producer.push_iter((0..20).filter(|_| true)), 8);
-    assert_eq!(producer.push_iter((20..40).filter(|_| true)), 0);
+    let mut refused = (20..40).filter(|_| true);
+    assert_eq!(producer.push_iter(&mut refused), 0);
+    assert_eq!(refused.next(), Some(20), "a full ring takes nothing");
     assert_eq!(consumer.pop(), Ok(0));
     assert_eq!(consumer.pop(), Ok(1));
     let mut rest = (8..40).filter(|_| true);
@@ -468,6 +470,59 @@ fn an_iterator_of_unknown_length_gets_the_room_the_producer_knows_of() {
     // An empty iterator pushes nothing and is fine.
     assert_eq!(producer.push_iter(std::iter::empty()), 0);
     assert!(consumer.is_empty());
+}
+
+/// Yields `0..real` but claims at least `claimed` items.
+struct Boastful {
+    next: u32,
+    real: u32,
+    claimed: usize,
+}
+
+impl Iterator for Boastful {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        (self.next < self.real).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.claimed, None)
+    }
+}
+
+#[test]
+fn an_iterator_that_promises_too_much_pushes_what_it_has() {
+    let (mut producer, mut consumer) = channel::<u32>(8);
+    let mut items = Boastful {
+        next: 0,
+        real: 3,
+        claimed: 1000,
+    };
+    assert_eq!(producer.push_iter(&mut items), 3);
+    assert_eq!(consumer.drain(8).collect::<Vec<_>>(), [0, 1, 2]);
+    // Into a ring with 2 free slots: the promise is only a reason to reload `head`.
+    producer.push_slice(&[7; 6]);
+    let mut more = Boastful {
+        next: 10,
+        real: 20,
+        claimed: 1000,
+    };
+    assert_eq!(producer.push_iter(&mut more), 2);
+    assert_eq!(more.next(), Some(12));
+    assert_eq!(consumer.len(), 8);
+}
+
+#[test]
+fn zero_sized_items_move_through_push_iter() {
+    let (mut producer, mut consumer) = channel::<()>(4);
+    let mut units = std::iter::repeat_n((), 6);
+    assert_eq!(producer.push_iter(&mut units), 4);
+    assert_eq!(units.len(), 2);
+    assert_eq!(consumer.drain(3).count(), 3);
+    assert_eq!(producer.push_iter(&mut units), 2);
+    assert_eq!(consumer.len(), 3);
 }
 
 #[test]

@@ -54,8 +54,10 @@
 //!
 //! [`Producer::push_slice`] and [`Consumer::pop_into`] (for `Copy` items), and
 //! [`Producer::push_iter`] and [`Consumer::drain`] (for any items, moved) move many items with at
-//! most one `Acquire` load of the other side's counter and one `Release` store of their own: a
-//! stage that drains its input ring in batches pays the cross-core traffic once per batch.
+//! most one `Acquire` load of the other side's counter and one `Release` store of their own (a
+//! consumer with grouped releases may first hand back what its single pops left pending: one
+//! more store): a stage that drains its input ring in batches pays the cross-core traffic once
+//! per batch.
 //!
 //! # Limitations
 //!
@@ -171,7 +173,7 @@ unsafe fn write_slot<T>(slot: &Slot<T>, value: T) {
 #[inline(always)]
 unsafe fn read_slot<T>(slot: &Slot<T>) -> T {
     slot.with(|slot| {
-        // SAFETY: the caller's slot holds an item the producer leaves alone until `head` passes.
+        // SAFETY: the caller's slot holds an initialised item the producer keeps off until `head`.
         unsafe { (*slot).assume_init_read() }
     })
 }
@@ -253,8 +255,7 @@ pub struct Producer<T> {
     cached_head: usize,
 }
 
-// The slots it writes reach the consumer through the Release/Acquire pair on `tail`.
-// SAFETY: the producer alone owns the write side, so moving it is sound when `T: Send`.
+// SAFETY: it alone writes slots, handed over by Release/Acquire on `tail`: `T: Send` suffices.
 unsafe impl<T: Send> Send for Producer<T> {}
 
 /// The reading end of a ring. `Send` (if `T` is), not `Sync`, not `Clone`.
@@ -277,8 +278,7 @@ pub struct Consumer<T> {
     release_every: usize,
 }
 
-// The slots it frees reach the producer through the Release/Acquire pair on `head`.
-// SAFETY: the consumer alone owns the read side, so moving it is sound when `T: Send`.
+// SAFETY: it alone reads slots, handed back by Release/Acquire on `head`: `T: Send` suffices.
 unsafe impl<T: Send> Send for Consumer<T> {}
 
 impl<T> Producer<T> {
@@ -404,16 +404,17 @@ impl<T> Producer<T> {
 
     /// Moves items out of `items` into the ring until the room it knows of is used up or
     /// `items` runs out, with at most one `Acquire` load and one `Release` store, and returns
-    /// how many it pushed (0 when full, and then it takes nothing from `items`). The batch push
-    /// for items that are not `Copy`; an item that does not fit stays in the iterator, so pass
-    /// `&mut iter` (or `iter.by_ref()`) to keep the rest. For `Copy` items in a slice,
-    /// [`Producer::push_slice`].
+    /// how many it pushed (0 when `items` is empty, or when the ring is full: then it takes
+    /// nothing from `items`). The batch push for items that are not `Copy`; an item that does
+    /// not fit stays in the iterator, so pass `&mut iter` (or `iter.by_ref()`) to keep the rest.
+    /// For `Copy` items in a slice, [`Producer::push_slice`].
     ///
     /// The consumer's counter is reloaded only when the cached copy shows less room than the
-    /// iterator's `size_hint` promises (at least one slot): an iterator that cannot tell its
-    /// length may be given fewer slots than are free. The consumer sees the items when the call
-    /// returns, all at once. If the iterator panics, the items it handed over before are leaked
-    /// (never dropped), not published.
+    /// iterator's `size_hint` promises (at least one slot, at most the capacity; a hint that
+    /// promises too much costs only that reload): an iterator that cannot tell its length may be
+    /// given fewer slots than are free. The consumer sees the items when the call returns, all
+    /// at once. If the iterator panics, the items it handed over before are leaked (never
+    /// dropped), not published.
     ///
     /// # Examples
     ///
@@ -821,7 +822,7 @@ impl<T> Iterator for Drain<'_, T> {
             None => self.next_run()?,
         };
         // `available(..)` counted these items when the drain began; the producer only adds.
-        // SAFETY: `run` holds the slots of the positions from `head` on: unread items.
+        // SAFETY: `run` holds slots below `head` + the count `available(..)` gave: unread items.
         let value = unsafe { read_slot(slot) };
         // Advance the local head only; the shared one is published once, on drop.
         self.consumer.head = self.consumer.head.wrapping_add(1);

@@ -137,7 +137,7 @@ impl<T> Slots<T> {
         for index in 0..len {
             // The layout is aligned at least as `Slot<T>` is; a zero-sized write may go to a
             // dangling pointer; the memory is uninitialised, so nothing is overwritten.
-            // SAFETY: `index < len`: inside the allocation, and aligned for `Slot<T>`.
+            // SAFETY: `index < len`: in bounds (or zero-sized), and aligned for `Slot<T>`.
             unsafe {
                 first
                     .add(index)
