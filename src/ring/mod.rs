@@ -427,12 +427,11 @@ impl<T> Producer<T> {
     /// ```
     pub fn push_iter<I: IntoIterator<Item = T>>(&mut self, items: I) -> usize {
         let mut items = items.into_iter();
-        // Room for as many as the iterator promises (at least one, at most the capacity): the
-        // cached `head` is reloaded only if it shows less.
-        let promised = items.size_hint().0.clamp(1, self.shared.slots.len());
-        let room = self.room(promised);
         // One copy of the slots' address and mask for the whole batch (see `SlotView`).
         let slots = self.shared.slots.view();
+        // Room for as many as the iterator promises (at least one, at most the capacity): the
+        // cached `head` is reloaded only if it shows less.
+        let room = self.room(items.size_hint().0.clamp(1, slots.len()));
         let cached_head = self.cached_head;
         let mut done = 0;
         'fill: while done < room {
@@ -902,7 +901,12 @@ mod tests {
             match (pushes, (seed >> 50) % 3) {
                 (true, 0) => {
                     let items: Vec<u64> = (pushed..pushed + amount).map(|i| i as u64).collect();
-                    pushed += producer.push_slice(&items);
+                    // Half the batches through each batch push: both call `claim_ahead`.
+                    pushed += if (seed >> 40).is_multiple_of(2) {
+                        producer.push_slice(&items)
+                    } else {
+                        producer.push_iter(items)
+                    };
                 }
                 (true, _) => {
                     for _ in 0..amount {

@@ -449,9 +449,7 @@ mod tests {
             view.prefetch_ahead(position, position.wrapping_add(len));
             view.claim_ahead(position, position);
             view.prefetch_block(position, Intent::Read);
-            if view.prefetch_for_write {
-                view.prefetch_block(position, Intent::Write);
-            }
+            view.prefetch_block(position, Intent::Write);
         }
     }
 
